@@ -1,0 +1,66 @@
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { z } from 'zod';
+import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
+import type { ApiDeps } from './deps.ts';
+import { hostRoutes } from './hosts-routes.ts';
+import { monitoringRoutes } from './monitoring-routes.ts';
+import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
+import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
+import { expressPath, type RouteSpec } from './route.ts';
+
+export const BODY_LIMIT = '1mb';
+
+/** Every operation the API serves, in the order openapi.yaml lists them. */
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  return [...hostRoutes(deps), ...monitoringRoutes(deps)];
+}
+
+export function createApi(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  const routes = apiRoutes(deps);
+  const spec = openApiYaml(buildOpenApiDocument(routes));
+  app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').send(spec));
+  for (const route of routes) app[route.method](expressPath(route.path), serve(route));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function serve(route: RouteSpec): RequestHandler {
+  return async (req, res) => {
+    const input = parseInput(route, req);
+    const reply = await route.handler(input, { req, res });
+    res.status(reply.status).set(reply.headers ?? {});
+    if (reply.body === undefined) res.end();
+    else res.json(reply.body);
+  };
+}
+
+/** Validates path params, query and body together, so one 400 names every bad field. */
+function parseInput(route: RouteSpec, req: Request) {
+  // req.is() is false for a body of another type, null for no body at all.
+  if (route.body && req.is('application/json') === false) {
+    throw new AppError('unsupported_media_type', 415, 'send the body as application/json');
+  }
+  const errors: FieldError[] = [];
+  const parse = (where: string, schema: z.ZodType | undefined, value: unknown) => {
+    if (!schema) return undefined;
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    errors.push(...fieldErrors(where, result.error));
+    return undefined;
+  };
+  const input = {
+    params: parse('path', route.params, req.params),
+    query: parse('query', route.query, { ...req.query }),
+    body: parse('body', route.body, req.body ?? {}),
+  };
+  if (!route.query && Object.keys(req.query).length > 0) {
+    errors.push(...Object.keys(req.query).map((k) => ({ field: `query.${k}`, message: 'unknown query parameter' })));
+  }
+  if (errors.length > 0) throw badRequest(`invalid request: ${errors.map((e) => e.field).join(', ')}`, errors);
+  return input as { params: never; query: never; body: never };
+}

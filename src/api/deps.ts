@@ -1,0 +1,16 @@
+import type { Config } from '../config/config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { HealthMachine } from '../machine/health-machine.ts';
+import type { Boss } from '../queue/boss.ts';
+import type { CheckNotifier } from '../queue/check-notifier.ts';
+
+/** What the API's handlers need; built once by the composition root. */
+export interface ApiDeps {
+  config: Config;
+  pool: Pool;
+  boss: Boss;
+  machine: HealthMachine;
+  notifier: CheckNotifier;
+  logger: Logger;
+}

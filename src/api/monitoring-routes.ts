@@ -1,0 +1,162 @@
+import { getHost, type HostRow } from '../db/queries/hosts.ts';
+import { historyForJob, recentHistory, type HistoryRow } from '../db/queries/history.ts';
+import { conflict, notFound } from '../lib/errors.ts';
+import { describeInterval } from '../machine/schedule.ts';
+import { requestJitCheck } from '../queue/jit.ts';
+import { QUEUES, type CheckJobData } from '../queue/names.ts';
+import type { ApiDeps } from './deps.ts';
+import { defineRoute, type RouteSpec } from './route.ts';
+import {
+  checkTaskSchema,
+  hostIdParams,
+  jitQuery,
+  jitResponseSchema,
+  problemSchema,
+  stateResponseSchema,
+  taskIdParams,
+} from './schemas.ts';
+import { currentStatus, serializeCheck } from './serialize.ts';
+
+const problem = (description: string) => ({ description, schema: problemSchema });
+const TAGS = ['monitoring'];
+const RECENT_CHECKS = 10;
+
+export function monitoringRoutes(deps: ApiDeps): RouteSpec[] {
+  return [jitRoute(deps), stateRoute(deps), taskRoute(deps)];
+}
+
+function jitBody(host: HostRow, fields: { result: HistoryRow | undefined; queued: boolean; taskId: string | null; priority: number | null; message: string }) {
+  const lastCheck = fields.result?.check_time ?? host.last_check;
+  return {
+    host_id: host.id,
+    hostname: host.name,
+    ip_address: host.address,
+    current_state: fields.result ? (fields.result.monitoring_state as HostRow['monitoring_state']) : host.monitoring_state,
+    current_status: fields.result ? currentStatus({ ...host, last_check: lastCheck, monitoring_state: fields.result.monitoring_state as HostRow['monitoring_state'] }) : currentStatus(host),
+    last_check: lastCheck?.toISOString() ?? null,
+    result_age_seconds: lastCheck ? Math.max(0, (Date.now() - lastCheck.getTime()) / 1000) : null,
+    response_time_ms: fields.result?.response_time_ms ?? host.last_response_time_ms,
+    check_queued: fields.queued,
+    task_id: fields.taskId,
+    priority: fields.priority,
+    message: fields.message,
+    result: fields.result ? serializeCheck(fields.result) : null,
+  };
+}
+
+function jitRoute(deps: ApiDeps): RouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: '/api/monitoring/hosts/{host_id}/check-connectivity',
+    operationId: 'checkConnectivity',
+    summary: 'Just-in-time check at high priority (optionally wait for it, or accept a recent result)',
+    description:
+      'Queues a check at the JIT priority, or joins the one already queued or running for the host (same task_id). ' +
+      'With wait=true answers 200 with the fresh result, or 202 if it is not done within `timeout`. ' +
+      'With max_age, a result at most that old is returned at once without a new check.',
+    tags: TAGS,
+    params: hostIdParams,
+    query: jitQuery,
+    responses: {
+      200: { description: 'A result: fresh (wait=true) or recent enough (max_age)', schema: jitResponseSchema },
+      202: { description: 'Check queued (or joined); poll the task', schema: jitResponseSchema },
+      400: problem('Invalid id or query'),
+      404: problem('No such host'),
+      409: problem('Host is disabled'),
+    },
+    handler: async ({ params, query }) => {
+      const host = await getHost(deps.pool, params.host_id);
+      if (!host) throw notFound('host');
+      if (!host.enabled) throw conflict('host is disabled; enable it to check it');
+      if (query.max_age !== undefined && host.last_check && Date.now() - host.last_check.getTime() <= query.max_age * 1000) {
+        const [latest] = await recentHistory(deps.pool, host.id, 1);
+        const message = `Result measured ${Math.round((Date.now() - host.last_check.getTime()) / 1000)} s ago is within max_age`;
+        return { status: 200, body: jitBody(host, { result: latest, queued: false, taskId: null, priority: null, message }) };
+      }
+      const claim = await requestJitCheck(deps, host.id);
+      if (!claim) throw notFound('host');
+      const priority = deps.config.jitPriority;
+      const joined = claim.shared ? 'Joined the check already queued for this host' : 'Fresh connectivity check queued with high priority';
+      if (!query.wait) return { status: 202, body: jitBody(claim.host, { result: undefined, queued: true, taskId: claim.jobId, priority, message: joined }) };
+      const result = await deps.notifier.waitFor(claim.jobId, query.timeout * 1000);
+      const fresh = (await getHost(deps.pool, host.id)) ?? claim.host;
+      if (!result) {
+        const message = `${joined}; not finished within ${query.timeout} s`;
+        return { status: 202, body: jitBody(fresh, { result: undefined, queued: true, taskId: claim.jobId, priority, message }) };
+      }
+      return { status: 200, body: jitBody(fresh, { result, queued: true, taskId: claim.jobId, priority, message: 'Fresh check completed' }) };
+    },
+  });
+}
+
+function stateRoute(deps: ApiDeps): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/api/monitoring/hosts/{host_id}/state',
+    operationId: 'getHostState',
+    summary: "A host's health state machine: state, counters, schedule and recent checks",
+    tags: TAGS,
+    params: hostIdParams,
+    responses: { 200: { description: 'Current state', schema: stateResponseSchema }, 400: problem('Malformed id'), 404: problem('No such host') },
+    handler: async ({ params }) => {
+      const host = await getHost(deps.pool, params.host_id);
+      if (!host) throw notFound('host');
+      const history = await recentHistory(deps.pool, host.id, RECENT_CHECKS);
+      return {
+        status: 200,
+        body: {
+          host_id: host.id,
+          hostname: host.name,
+          ip_address: host.address,
+          current_state: host.monitoring_state,
+          current_status: currentStatus(host),
+          consecutive_failures: host.consecutive_failures,
+          consecutive_successes: host.consecutive_successes,
+          next_check_time: host.next_check_time.toISOString(),
+          last_state_change: host.last_state_change?.toISOString() ?? null,
+          check_priority: host.check_priority,
+          response_time_ms: host.last_response_time_ms,
+          last_check: host.last_check?.toISOString() ?? null,
+          check_interval_info: describeInterval(host.monitoring_state, deps.config),
+          last_result: history[0] ? serializeCheck(history[0]) : null,
+          recent_history: history.map(serializeCheck),
+        },
+      };
+    },
+  });
+}
+
+function taskRoute(deps: ApiDeps): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/api/monitoring/checks/{task_id}',
+    operationId: 'getCheckTask',
+    summary: 'State of a check task and, when done, its result',
+    tags: TAGS,
+    params: taskIdParams,
+    responses: { 200: { description: 'The task', schema: checkTaskSchema }, 400: problem('Malformed id'), 404: problem('No such task') },
+    handler: async ({ params }) => {
+      const [job, result] = await Promise.all([
+        deps.boss.getJobById<CheckJobData>(QUEUES.checks, params.task_id),
+        historyForJob(deps.pool, params.task_id),
+      ]);
+      if (!job && !result) throw notFound('check task');
+      const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+      return {
+        status: 200,
+        body: {
+          task_id: params.task_id,
+          host_id: job?.data.host_id ?? result!.host_id,
+          checked_by: job?.data.checked_by ?? result!.checked_by,
+          // pg-boss deletes completed jobs after a while; the history row outlives them.
+          state: job?.state ?? 'completed',
+          priority: job?.priority ?? null,
+          created_on: iso(job?.createdOn),
+          started_on: iso(job?.startedOn),
+          completed_on: iso(job?.completedOn),
+          result: result ? serializeCheck(result) : null,
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,65 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError, coerceError, type FieldError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+
+export const PROBLEM_TYPE = 'application/problem+json';
+
+/** zod issues -> field errors named by where they came from (`body.probes.0.port`). */
+export function fieldErrors(where: string, error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+function problemBody(status: number, title: string, detail: string, errors?: FieldError[]) {
+  return { type: 'about:blank', title, status, detail, ...(errors && errors.length > 0 ? { errors } : {}) };
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+};
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).type(PROBLEM_TYPE).json(problemBody(404, 'Not Found', `no route for ${req.method} ${req.path}`));
+};
+
+/**
+ * The one place errors become responses. AppErrors and body-parser's client errors keep their
+ * status; anything else is a bug: logged with the request id, answered with a bare 500.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const status = clientStatus(err);
+    if (status) {
+      const e = err as AppError & { type?: string };
+      const errors = err instanceof AppError ? err.fieldErrors : undefined;
+      const detail = err instanceof AppError ? err.message : bodyParserDetail(e);
+      res.status(status).type(PROBLEM_TYPE).json(problemBody(status, TITLES[status] ?? 'Error', detail, errors));
+      return;
+    }
+    logger.error('unhandled error in request', { method: req.method, path: req.path, err: coerceError(err).stack });
+    res.status(500).type(PROBLEM_TYPE).json(problemBody(500, TITLES[500]!, 'an unexpected error occurred; it has been logged'));
+  };
+}
+
+function clientStatus(err: unknown): number | undefined {
+  if (err instanceof AppError) return err.status;
+  const status = (err as { status?: unknown; expose?: unknown } | null)?.status;
+  // body-parser marks client errors (bad JSON, too large, bad charset) as exposable 4xx.
+  if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) return status;
+  return undefined;
+}
+
+function bodyParserDetail(err: { type?: string; message: string }): string {
+  if (err.type === 'entity.parse.failed') return 'request body is not valid JSON';
+  if (err.type === 'entity.too.large') return 'request body is too large';
+  return err.message;
+}

@@ -1,0 +1,65 @@
+import type { HostState } from '../config/config.ts';
+import type { HistoryRow } from '../db/queries/history.ts';
+import type { HostRow } from '../db/queries/hosts.ts';
+
+const STATUS: Record<HostState, 'online' | 'degraded' | 'critical' | 'offline'> = {
+  HEALTHY: 'online',
+  DEGRADED: 'degraded',
+  CRITICAL: 'critical',
+  DOWN: 'offline',
+};
+
+export function currentStatus(host: HostRow) {
+  return host.last_check === null ? ('unknown' as const) : STATUS[host.monitoring_state];
+}
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+// Header values that look like secrets are masked: put real secrets in credentials instead.
+const SECRET_HEADER = /auth|token|key|secret|cookie|pass/i;
+
+function maskProbe(probe: Record<string, unknown>): Record<string, unknown> {
+  const headers = probe.headers as Record<string, string> | undefined;
+  if (!headers) return probe;
+  const masked = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? '********' : v]));
+  return { ...probe, headers: masked };
+}
+
+export function serializeHost(h: HostRow) {
+  return {
+    id: h.id,
+    name: h.name,
+    address: h.address,
+    probes: (h.probes as Record<string, unknown>[]).map(maskProbe),
+    enabled: h.enabled,
+    tags: h.tags,
+    group: h.group,
+    monitoring_state: h.monitoring_state,
+    current_status: currentStatus(h),
+    consecutive_failures: h.consecutive_failures,
+    consecutive_successes: h.consecutive_successes,
+    check_priority: h.check_priority,
+    next_check_time: h.next_check_time.toISOString(),
+    last_state_change: iso(h.last_state_change),
+    last_check: iso(h.last_check),
+    response_time_ms: h.last_response_time_ms,
+    last_error_type: h.last_error_type,
+    last_error_message: h.last_error_message,
+    created_at: h.created_at.toISOString(),
+    updated_at: h.updated_at.toISOString(),
+  };
+}
+
+export function serializeCheck(r: HistoryRow) {
+  return {
+    check_time: r.check_time.toISOString(),
+    state: r.monitoring_state,
+    previous_state: r.previous_state,
+    success: r.success,
+    response_time_ms: r.response_time_ms,
+    error_type: r.error_type,
+    error_message: r.error_message,
+    checked_by: r.checked_by,
+    detail: r.detail,
+  };
+}

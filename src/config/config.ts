@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { ConfigError } from '../lib/errors.ts';
+
+/**
+ * Every setting Vigil reads, from the environment. `loadConfig(env)` is pure: tests pass a literal
+ * object. A bad value stops start-up with the variable's name and what is allowed.
+ */
+
+const seconds = (fallback: number) => z.coerce.number().positive().max(7 * 24 * 3600).default(fallback);
+const priority = (fallback: number) => z.coerce.number().int().min(0).max(100).default(fallback);
+const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Env variable -> schema. Keys are the variable names, so errors name exactly what to fix. */
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional()
+    .describe('PostgreSQL connection URL; unset = start an embedded PostgreSQL under VIGIL_DATA_DIR'),
+  VIGIL_DATA_DIR: z.string().min(1).default('.data').describe('Embedded PostgreSQL data and generated files'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('API listen address'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('API listen port'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  DATABASE_POOL_MAX: count(10, 200).describe('Connections per process for Vigil queries'),
+
+  VIGIL_HEALTHY_INTERVAL_SECONDS: seconds(30 * 60),
+  VIGIL_DEGRADED_INTERVAL_SECONDS: seconds(5 * 60),
+  VIGIL_CRITICAL_INTERVAL_SECONDS: seconds(2 * 60),
+  VIGIL_DOWN_INTERVAL_SECONDS: seconds(30 * 60),
+  VIGIL_HEALTHY_PRIORITY: priority(3),
+  VIGIL_DEGRADED_PRIORITY: priority(6),
+  VIGIL_CRITICAL_PRIORITY: priority(9),
+  VIGIL_DOWN_PRIORITY: priority(4),
+  VIGIL_JIT_PRIORITY: priority(9),
+  VIGIL_DEGRADED_AFTER_FAILURES: count(1, 100),
+  VIGIL_CRITICAL_AFTER_FAILURES: count(2, 100),
+  VIGIL_DOWN_AFTER_FAILURES: count(3, 100),
+  VIGIL_HEALTHY_AFTER_SUCCESSES: count(3, 100),
+
+  VIGIL_PRODUCER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  VIGIL_CLAIM_BATCH_SIZE: count(100, 10_000),
+  VIGIL_LEASE_SECONDS: seconds(15 * 60).describe('How long a claimed host stays claimed if its check never reports'),
+  VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
+  VIGIL_WORKER_CONCURRENCY: count(10, 1000),
+  VIGIL_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  VIGIL_WORKER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  VIGIL_JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
+  VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  VIGIL_LISTEN_NOTIFY: bool(true),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export const HOST_STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+export interface StatePolicy {
+  /** Seconds from the end of a check to the next scheduled one. */
+  intervalSeconds: number;
+  /** pg-boss priority of scheduled checks in this state (higher runs first). */
+  priority: number;
+}
+
+export interface MachineConfig {
+  degradedAfterFailures: number;
+  criticalAfterFailures: number;
+  downAfterFailures: number;
+  healthyAfterSuccesses: number;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  databasePoolMax: number;
+  machine: MachineConfig;
+  states: Record<HostState, StatePolicy>;
+  jitPriority: number;
+  producer: { intervalMs: number; batchSize: number; leaseSeconds: number; firstCheckSpreadSeconds: number };
+  worker: { concurrency: number; checkTimeoutMs: number; pollSeconds: number; retryLimit: number };
+  shutdownGraceMs: number;
+  listenNotify: boolean;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
+  const e = parsed.data;
+  const config: Config = {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.VIGIL_DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    machine: {
+      degradedAfterFailures: e.VIGIL_DEGRADED_AFTER_FAILURES,
+      criticalAfterFailures: e.VIGIL_CRITICAL_AFTER_FAILURES,
+      downAfterFailures: e.VIGIL_DOWN_AFTER_FAILURES,
+      healthyAfterSuccesses: e.VIGIL_HEALTHY_AFTER_SUCCESSES,
+    },
+    states: {
+      HEALTHY: { intervalSeconds: e.VIGIL_HEALTHY_INTERVAL_SECONDS, priority: e.VIGIL_HEALTHY_PRIORITY },
+      DEGRADED: { intervalSeconds: e.VIGIL_DEGRADED_INTERVAL_SECONDS, priority: e.VIGIL_DEGRADED_PRIORITY },
+      CRITICAL: { intervalSeconds: e.VIGIL_CRITICAL_INTERVAL_SECONDS, priority: e.VIGIL_CRITICAL_PRIORITY },
+      DOWN: { intervalSeconds: e.VIGIL_DOWN_INTERVAL_SECONDS, priority: e.VIGIL_DOWN_PRIORITY },
+    },
+    jitPriority: e.VIGIL_JIT_PRIORITY,
+    producer: {
+      intervalMs: e.VIGIL_PRODUCER_INTERVAL_MS,
+      batchSize: e.VIGIL_CLAIM_BATCH_SIZE,
+      leaseSeconds: e.VIGIL_LEASE_SECONDS,
+      firstCheckSpreadSeconds: e.VIGIL_FIRST_CHECK_SPREAD_SECONDS,
+    },
+    worker: {
+      concurrency: e.VIGIL_WORKER_CONCURRENCY,
+      checkTimeoutMs: e.VIGIL_CHECK_TIMEOUT_MS,
+      pollSeconds: e.VIGIL_WORKER_POLL_SECONDS,
+      retryLimit: e.VIGIL_JOB_RETRY_LIMIT,
+    },
+    shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
+    listenNotify: e.VIGIL_LISTEN_NOTIFY,
+  };
+  checkThresholdOrder(config.machine);
+  return config;
+}
+
+/** An empty variable (`PORT=`) means "unset", as in most twelve-factor tools. */
+function stripEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined && kv[1] !== ''));
+}
+
+function checkThresholdOrder(m: MachineConfig): void {
+  if (!(m.degradedAfterFailures <= m.criticalAfterFailures && m.criticalAfterFailures <= m.downAfterFailures)) {
+    throw new ConfigError(
+      'VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES must hold ' +
+        `(got ${m.degradedAfterFailures}, ${m.criticalAfterFailures}, ${m.downAfterFailures})`,
+    );
+  }
+}
+
+function formatIssues(error: z.ZodError): string {
+  const lines = error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  return `Invalid configuration:\n${lines.join('\n')}`;
+}
+
+/** Names and descriptions of every variable, for the README and `vigil help`. */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);

@@ -1,0 +1,18 @@
+import pg from 'pg';
+
+/**
+ * Only modules under src/db open transactions (see withTransaction); handlers and roles call
+ * query functions, never SQL of their own.
+ */
+export type Pool = pg.Pool;
+export type Client = pg.PoolClient;
+/** Anything that runs a query: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export function createPool(connectionString: string, max: number, applicationName = 'vigil'): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its connection (database restart) must not crash the process; the pool
+  // drops it and the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}

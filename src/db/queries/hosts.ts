@@ -1,0 +1,142 @@
+import type { HostState } from '../../config/config.ts';
+import { conflict } from '../../lib/errors.ts';
+import type { Pool, Queryable } from '../pool.ts';
+import { SQLSTATE, sqlState } from '../sqlstate.ts';
+
+/** A row of `hosts`, as pg returns it. */
+export interface HostRow {
+  id: string;
+  name: string;
+  address: string;
+  probes: unknown[];
+  enabled: boolean;
+  tags: string[];
+  group: string | null;
+  machine_snapshot: unknown;
+  monitoring_state: HostState;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  next_check_time: Date;
+  check_priority: number;
+  last_state_change: Date | null;
+  last_check: Date | null;
+  last_success: boolean | null;
+  last_response_time_ms: number | null;
+  last_error_type: string | null;
+  last_error_message: string | null;
+  lease_job_id: string | null;
+  jit_job_id: string | null;
+  state_version: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewHost {
+  id: string;
+  name: string;
+  address: string;
+  probes: unknown[];
+  enabled: boolean;
+  tags: string[];
+  group: string | null;
+  machineSnapshot: unknown;
+  state: HostState;
+  priority: number;
+  nextCheckTime: Date;
+}
+
+export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
+  try {
+    const { rows } = await db.query<HostRow>(
+      `INSERT INTO hosts (id, name, address, probes, enabled, tags, "group", machine_snapshot, monitoring_state,
+                          check_priority, next_check_time)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.nextCheckTime],
+    );
+    return rows[0]!;
+  } catch (err) {
+    throw uniqueNameConflict(err, h.name);
+  }
+}
+
+export async function getHost(db: Queryable, id: string): Promise<HostRow | undefined> {
+  const { rows } = await db.query<HostRow>(`SELECT * FROM hosts WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export interface HostFilter {
+  state?: HostState;
+  enabled?: boolean;
+  group?: string;
+  tag?: string;
+  /** Return hosts whose name sorts after this one (keyset pagination). */
+  afterName?: string;
+  limit: number;
+}
+
+export async function listHosts(db: Queryable, f: HostFilter): Promise<HostRow[]> {
+  const { rows } = await db.query<HostRow>(
+    `SELECT * FROM hosts
+      WHERE ($1::text IS NULL OR monitoring_state = $1)
+        AND ($2::boolean IS NULL OR enabled = $2)
+        AND ($3::text IS NULL OR "group" = $3)
+        AND ($4::text IS NULL OR $4 = ANY (tags))
+        AND ($5::text IS NULL OR name > $5)
+      ORDER BY name LIMIT $6`,
+    [f.state ?? null, f.enabled ?? null, f.group ?? null, f.tag ?? null, f.afterName ?? null, f.limit],
+  );
+  return rows;
+}
+
+export interface HostPatch {
+  name?: string;
+  address?: string;
+  probes?: unknown[];
+  enabled?: boolean;
+  tags?: string[];
+  group?: string | null;
+  /** Set when a change should make the host due again soon (re-enabled, probes changed). */
+  nextCheckTime?: Date;
+}
+
+const PATCH_COLUMNS: Record<keyof HostPatch, string> = {
+  name: 'name',
+  address: 'address',
+  probes: 'probes',
+  enabled: 'enabled',
+  tags: 'tags',
+  group: '"group"',
+  nextCheckTime: 'next_check_time',
+};
+
+export async function updateHost(db: Queryable, id: string, patch: HostPatch): Promise<HostRow | undefined> {
+  const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof HostPatch, unknown][];
+  const sets = entries.map(([key], i) => `${PATCH_COLUMNS[key]} = $${i + 2}`);
+  const values = entries.map(([key, v]) => (key === 'probes' ? JSON.stringify(v) : v));
+  try {
+    const { rows } = await db.query<HostRow>(
+      `UPDATE hosts SET ${[...sets, 'updated_at = now()', 'state_version = state_version + 1'].join(', ')}
+        WHERE id = $1 RETURNING *`,
+      [id, ...values],
+    );
+    return rows[0];
+  } catch (err) {
+    throw uniqueNameConflict(err, patch.name);
+  }
+}
+
+export async function deleteHost(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM hosts WHERE id = $1`, [id]);
+  return rowCount === 1;
+}
+
+function uniqueNameConflict(err: unknown, name: string | undefined): unknown {
+  if (sqlState(err) === SQLSTATE.uniqueViolation) return conflict(`a host named ${JSON.stringify(name)} already exists`);
+  return err;
+}
+
+/** Database time: the one clock every Vigil process agrees on. */
+export async function databaseNow(db: Pool): Promise<Date> {
+  const { rows } = await db.query<{ now: Date }>(`SELECT now() AS now`);
+  return rows[0]!.now;
+}

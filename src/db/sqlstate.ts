@@ -1,0 +1,19 @@
+/** SQLSTATE codes Vigil reacts to, by name. */
+export const SQLSTATE = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  invalidTextRepresentation: '22P02',
+} as const;
+
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Errors worth retrying the whole transaction for. */
+export function isRetryable(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === SQLSTATE.serializationFailure || code === SQLSTATE.deadlockDetected;
+}

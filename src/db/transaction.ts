@@ -1,0 +1,37 @@
+import { delay } from '../lib/time.ts';
+import type { Client, Pool } from './pool.ts';
+import { isRetryable } from './sqlstate.ts';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs `work` in one transaction on one client. Serialization failures and deadlocks retry the
+ * whole transaction with jittered backoff; anything else rolls back and rethrows.
+ */
+export async function withTransaction<T>(pool: Pool, work: (client: Client) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnce(pool, work);
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
+      await delay(Math.random() * 20 * 2 ** attempt);
+    }
+  }
+}
+
+async function runOnce<T>(pool: Pool, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => (broken = true));
+    throw err;
+  } finally {
+    // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.
+    client.release(broken);
+  }
+}

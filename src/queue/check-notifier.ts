@@ -1,0 +1,92 @@
+import pg from 'pg';
+import { CHECK_DONE_CHANNEL } from '../db/queries/checks.ts';
+import { historyForJob, type HistoryRow } from '../db/queries/history.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../lib/logger.ts';
+import { delay } from '../lib/time.ts';
+
+/** How often a waiter re-reads the database, in case a notification was missed during a reconnect. */
+const FALLBACK_POLL_MS = 1000;
+
+/**
+ * Lets API requests wait for a check to be recorded, whichever process ran it: workers NOTIFY the
+ * job id when the check's transaction commits; this holds one LISTEN connection for the process
+ * and wakes the waiters. A periodic re-read covers notifications lost while reconnecting.
+ */
+export class CheckNotifier {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly pool: Pool;
+  private readonly databaseUrl: string;
+  private readonly logger: Logger;
+  private client: pg.Client | undefined;
+  private closed = false;
+
+  constructor(pool: Pool, databaseUrl: string, logger: Logger) {
+    this.pool = pool;
+    this.databaseUrl = databaseUrl;
+    this.logger = logger;
+  }
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'vigil-listen' });
+    client.on('notification', (msg) => this.wake(msg.payload ?? ''));
+    client.on('error', (err) => this.reconnect(err));
+    await client.connect();
+    await client.query(`LISTEN ${CHECK_DONE_CHANNEL}`);
+    this.client = client;
+  }
+
+  /** Resolves with the recorded check of `jobId`, or undefined if none is recorded by `timeoutMs`. */
+  async waitFor(jobId: string, timeoutMs: number): Promise<HistoryRow | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await historyForJob(this.pool, jobId);
+      if (row || this.closed) return row;
+      const leftMs = deadline - Date.now();
+      if (leftMs <= 0) return undefined;
+      await this.nextWake(jobId, Math.min(leftMs, FALLBACK_POLL_MS));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    for (const id of this.waiters.keys()) this.wake(id);
+    await this.client?.end().catch(() => {});
+    this.client = undefined;
+  }
+
+  private nextWake(jobId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(jobId) ?? new Set();
+      this.waiters.set(jobId, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(jobId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  private wake(jobId: string): void {
+    for (const done of [...(this.waiters.get(jobId) ?? [])]) done();
+  }
+
+  private async reconnect(err: Error): Promise<void> {
+    this.logger.warn('LISTEN connection lost; reconnecting', { err: err.message });
+    this.client?.end().catch(() => {});
+    this.client = undefined;
+    for (let attempt = 0; !this.closed; attempt++) {
+      await delay(Math.min(10_000, 250 * 2 ** attempt));
+      if (this.closed) return;
+      try {
+        await this.start();
+        return;
+      } catch (e) {
+        this.logger.warn('LISTEN reconnect failed', { err: (e as Error).message });
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { ProbeConfig } from '../probes/index.ts';
+import { runProbe } from '../probes/index.ts';
+import { elapsedMs, failed } from '../probes/errors.ts';
+import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
+
+export interface CheckTarget {
+  address: string;
+  probes: ProbeConfig[];
+}
+
+export interface RunCheckOptions {
+  /** Hard limit for the whole check (all steps together), in milliseconds. */
+  timeoutMs: number;
+  /** Decrypts the credential a probe references. */
+  resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+}
+
+/**
+ * Runs a host's probes in order as one check (seed 004: a chain of nodes counts as one). The first
+ * failing step decides the result; response time is the total; each step is in detail.steps.
+ * Never throws: a probe that breaks its contract becomes an internal_error result.
+ */
+export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Promise<ProbeResult> {
+  const startNs = process.hrtime.bigint();
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const steps: ProbeResult[] = [];
+  for (const probe of target.probes) {
+    const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
+    const step = await runStep(probe, target.address, signal, remainingMs, opts);
+    steps.push(step);
+    if (!step.success) break;
+  }
+  return combine(startNs, target.probes, steps);
+}
+
+async function runStep(
+  probe: ProbeConfig,
+  address: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  opts: RunCheckOptions,
+): Promise<ProbeResult> {
+  const startNs = process.hrtime.bigint();
+  try {
+    const credentialId = 'credential_id' in probe ? (probe.credential_id as string | undefined) : undefined;
+    const credential = credentialId ? await opts.resolveCredential?.(credentialId) : undefined;
+    if (credentialId && !credential) return failed(startNs, 'config_error', `credential ${credentialId} not found`);
+    return await withHardTimeout(runProbe(probe, { address, signal, timeoutMs, credential }), signal, startNs, timeoutMs);
+  } catch (err) {
+    return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+/** A probe must honour the signal; this makes sure a check ends even if one does not. */
+function withHardTimeout(probe: Promise<ProbeResult>, signal: AbortSignal, startNs: bigint, timeoutMs: number): Promise<ProbeResult> {
+  const grace = 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<ProbeResult>((resolve) => {
+    const fire = () => (timer = setTimeout(() => resolve(failed(startNs, 'timeout', `no result within ${timeoutMs} ms`)), grace));
+    if (signal.aborted) fire();
+    else signal.addEventListener('abort', fire, { once: true });
+  });
+  return Promise.race([probe, late]).finally(() => clearTimeout(timer));
+}
+
+function combine(startNs: bigint, probes: ProbeConfig[], steps: ProbeResult[]): ProbeResult {
+  const last = steps[steps.length - 1];
+  if (!last) return failed(startNs, 'config_error', 'host has no probes');
+  const total = elapsedMs(startNs);
+  if (probes.length === 1) return { ...last, responseTimeMs: total };
+  const failedAt = last.success ? null : steps.length - 1;
+  return {
+    ...last,
+    responseTimeMs: total,
+    errorMessage: failedAt === null ? null : `step ${failedAt + 1} (${probes[failedAt]!.type}): ${last.errorMessage}`,
+    detail: {
+      steps: steps.map((s, i) => ({
+        type: probes[i]!.type,
+        success: s.success,
+        response_time_ms: s.responseTimeMs,
+        error_type: s.errorType,
+        error_message: s.errorMessage,
+        detail: s.detail,
+      })),
+      ...(failedAt === null ? {} : { failed_step: failedAt + 1 }),
+    },
+  };
+}

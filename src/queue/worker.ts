@@ -1,0 +1,126 @@
+import type { Job } from 'pg-boss';
+import type { Config } from '../config/config.ts';
+import type { Pool } from '../db/pool.ts';
+import { recordCheck, type CheckOutcome, type RecordResult } from '../db/queries/checks.ts';
+import { getHost, type HostRow } from '../db/queries/hosts.ts';
+import type { Logger } from '../lib/logger.ts';
+import { applyCheckResult, type PersistedHealth } from '../machine/apply-result.ts';
+import type { HealthMachine } from '../machine/health-machine.ts';
+import type { ProbeConfig } from '../probes/index.ts';
+import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
+import type { Boss } from './boss.ts';
+import { QUEUES, type CheckJobData } from './names.ts';
+import { runCheck } from './run-check.ts';
+
+export interface WorkerDeps {
+  pool: Pool;
+  boss: Boss;
+  config: Config;
+  machine: HealthMachine;
+  logger: Logger;
+  resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+}
+
+/** What a check job completes with (its pg-boss output, read by GET /api/monitoring/checks/{id}). */
+export interface CheckJobOutput {
+  host_id: string;
+  recorded: boolean;
+  skipped_reason?: string;
+  success?: boolean;
+  monitoring_state?: string;
+  previous_state?: string;
+  response_time_ms?: number;
+  error_type?: string | null;
+  check_time?: string;
+}
+
+/** Subscribes this process to check jobs. Returns the pg-boss worker id (for offWork). */
+export async function startCheckWorker(deps: WorkerDeps): Promise<string> {
+  const { config } = deps;
+  return deps.boss.work<CheckJobData, CheckJobOutput>(
+    QUEUES.checks,
+    { localConcurrency: config.worker.concurrency, batchSize: 1, pollingIntervalSeconds: config.worker.pollSeconds },
+    async ([job]) => checkOneHost(deps, job!),
+  );
+}
+
+/**
+ * One job: load the host, run its probes, and record the outcome. A target that fails is a
+ * result and the job completes; only infrastructure errors (database gone) throw and get the job
+ * retried by pg-boss.
+ */
+export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Promise<CheckJobOutput> {
+  const { host_id: hostId, checked_by: checkedBy } = job.data;
+  const log = deps.logger.child({ host_id: hostId, job_id: job.id, checked_by: checkedBy });
+  const host = await getHost(deps.pool, hostId);
+  if (!host) {
+    log.info('host deleted before its check ran');
+    return { host_id: hostId, recorded: false, skipped_reason: 'host_deleted' };
+  }
+  const startedAt = new Date();
+  const result = await runCheck(
+    { address: host.address, probes: host.probes as ProbeConfig[] },
+    { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
+  );
+  const lagMs = job.data.due_at ? startedAt.getTime() - Date.parse(job.data.due_at) : undefined;
+  const outcome = await recordCheck(deps.pool, { hostId, jobId: job.id, checkedBy }, (locked) =>
+    decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
+  );
+  return report(log, hostId, outcome, result, startedAt);
+}
+
+function decideOutcome(
+  deps: WorkerDeps,
+  host: HostRow,
+  result: ProbeResult,
+  checkTime: Date,
+  checkedBy: CheckJobData['checked_by'],
+  lagMs: number | undefined,
+): CheckOutcome {
+  const applied = applyCheckResult(deps.machine, host.machine_snapshot as PersistedHealth, result.success);
+  const policy = deps.config.states[applied.state];
+  // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
+  const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
+  const finishedAt = Date.now();
+  return {
+    machineSnapshot: applied.persisted,
+    state: applied.state,
+    previousState: applied.previousState,
+    consecutiveFailures: applied.consecutiveFailures,
+    consecutiveSuccesses: applied.consecutiveSuccesses,
+    changed: applied.changed,
+    priority: policy.priority,
+    nextCheckTime: scheduleNext ? new Date(finishedAt + policy.intervalSeconds * 1000) : null,
+    checkTime,
+    success: result.success,
+    responseTimeMs: result.responseTimeMs,
+    errorType: result.errorType,
+    errorMessage: result.errorMessage,
+    detail: lagMs === undefined ? result.detail : { ...result.detail, schedule_lag_ms: lagMs },
+  };
+}
+
+function report(log: Logger, hostId: string, outcome: RecordResult, result: ProbeResult, checkTime: Date): CheckJobOutput {
+  if (!outcome.recorded) {
+    log.info('check result dropped', { reason: outcome.reason });
+    return { host_id: hostId, recorded: false, skipped_reason: outcome.reason };
+  }
+  const { state, previousState } = outcome.outcome;
+  log.info('check recorded', {
+    success: result.success,
+    error_type: result.errorType,
+    response_time_ms: result.responseTimeMs,
+    monitoring_state: state,
+    previous_state: previousState,
+  });
+  return {
+    host_id: hostId,
+    recorded: true,
+    success: result.success,
+    monitoring_state: state,
+    previous_state: previousState,
+    response_time_ms: result.responseTimeMs,
+    error_type: result.errorType,
+    check_time: checkTime.toISOString(),
+  };
+}

@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import { createApi } from './api/app.ts';
+import type { Config } from './config/config.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool, type Pool } from './db/pool.ts';
+import type { Logger } from './lib/logger.ts';
+import { createHealthMachine } from './machine/health-machine.ts';
+import { startBoss, type Boss } from './queue/boss.ts';
+import { CheckNotifier } from './queue/check-notifier.ts';
+import { QUEUES } from './queue/names.ts';
+import { runProducerLoop } from './queue/producer.ts';
+import { startCheckWorker } from './queue/worker.ts';
+
+export const ROLES = ['api', 'scheduler', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Vigil {
+  /** The API's base URL, when the api role runs. */
+  apiUrl?: string;
+  databaseUrl: string;
+  pool: Pool;
+  boss: Boss;
+  /** Stops taking work, lets in-flight checks finish (up to the grace period), closes everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: database (embedded when no DATABASE_URL), migrations, pg-boss, then the
+ * requested roles. Every role works alone against a shared database.
+ */
+export async function startVigil(config: Config, roles: readonly Role[], logger: Logger): Promise<Vigil> {
+  const stack: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stack.reverse()) await step().catch((err) => logger.error('shutdown step failed', { err: String(err) }));
+  };
+  try {
+    const databaseUrl = await resolveDatabase(config, logger, stack);
+    const pool = createPool(databaseUrl, config.databasePoolMax);
+    stack.push(() => pool.end());
+    const applied = await migrate(pool);
+    if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
+    const boss = await startBoss(databaseUrl, config, logger);
+    stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
+    const machine = createHealthMachine(config.machine);
+    const vigil: Vigil = { databaseUrl, pool, boss, stop };
+    if (roles.includes('worker')) {
+      await startCheckWorker({ pool, boss, config, machine, logger });
+      // offWork waits for in-flight checks; it runs before boss.stop in the reversed stack.
+      stack.push(() => boss.offWork(QUEUES.checks, { wait: true }));
+    }
+    if (roles.includes('scheduler')) startScheduler({ pool, boss, config, logger }, stack);
+    if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl }, stack);
+    logger.info('vigil started', { roles });
+    return vigil;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function resolveDatabase(config: Config, logger: Logger, stack: (() => Promise<void>)[]): Promise<string> {
+  if (config.databaseUrl) return config.databaseUrl;
+  logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL', { data_dir: config.dataDir });
+  const db: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir);
+  stack.push(() => db.stop());
+  return db.url;
+}
+
+function startScheduler(deps: Parameters<typeof runProducerLoop>[0], stack: (() => Promise<void>)[]): void {
+  const controller = new AbortController();
+  const loop = runProducerLoop(deps, controller.signal);
+  stack.push(async () => {
+    controller.abort();
+    await loop;
+  });
+}
+
+async function startApi(
+  deps: Omit<Parameters<typeof createApi>[0], 'notifier'> & { databaseUrl: string },
+  stack: (() => Promise<void>)[],
+): Promise<string> {
+  const notifier = new CheckNotifier(deps.pool, deps.databaseUrl, deps.logger);
+  await notifier.start();
+  stack.push(() => notifier.stop());
+  const app = createApi({ ...deps, notifier });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(deps.config.port, deps.config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  stack.push(() => closeServer(server));
+  const { port } = server.address() as { port: number };
+  const host = deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host;
+  return `http://${host}:${port}`;
+}
+
+/** Stops accepting connections and ends idle keep-alive ones; waits for requests in flight. */
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+}
