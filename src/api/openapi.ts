@@ -34,11 +34,26 @@ function components(): Record<string, unknown> {
     }) as { schemas: Record<string, Record<string, unknown>> };
     for (const [id, schema] of Object.entries(schemas)) {
       delete schema.$schema;
-      delete schema.id;
+      delete schema.$id;
       all[componentName(id, io)] = schema;
     }
   }
-  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  return all;
+}
+
+/** Only the components the paths reach (directly or through other components), sorted by name. */
+function reachable(paths: unknown, all: Record<string, unknown>): Record<string, unknown> {
+  const names = new Set<string>();
+  const visit = (value: unknown) => {
+    for (const [, name] of JSON.stringify(value).matchAll(/"#\/components\/schemas\/(\w+)"/g)) {
+      if (!names.has(name!)) {
+        names.add(name!);
+        visit(all[name!]);
+      }
+    }
+  };
+  visit(paths);
+  return Object.fromEntries([...names].sort().map((n) => [n, all[n]]));
 }
 
 function parameters(route: RouteSpec): unknown[] {
@@ -98,7 +113,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
       { name: 'monitoring', description: 'Health state, just-in-time checks and check tasks' },
     ],
     paths,
-    components: { schemas: components() },
+    components: { schemas: reachable(paths, components()) },
   };
 }
 

@@ -1,0 +1,292 @@
+/**
+ * HTTP(S) probe: one request to a URL (the URL says where to go; the host's address is not
+ * used), optionally following redirects, judged by status, then body. Each check opens its own
+ * connection so the response time includes a real connect (and TLS handshake).
+ */
+import { z } from 'zod';
+import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
+import { sendHttpRequest } from './http-request.ts';
+import type { HttpExchange, PeerCertificateInfo } from './http-request.ts';
+import { describeConnectError } from './tcp.ts';
+import { judgeExchange, parseStatusRange, REDIRECT_STATUSES, STATUS_RANGE, statusMatches } from './http-verdict.ts';
+import type { Verdict } from './http-verdict.ts';
+import type { ProbeContextWithCredential, ProbeResult, ResolvedCredential } from './types.ts';
+
+/** RFC 9110 token: what Node accepts as a header name. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What Node accepts in a header value: no CR, LF or other control characters but tab. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** True unless a well-formed range runs backwards (a malformed one already failed the regex). */
+function isAscendingRange(range: string): boolean {
+  const [low, high] = parseStatusRange(range);
+  return Number.isNaN(low) || low <= high;
+}
+
+const statusExpectationSchema = z.union([
+  z.number().int().min(100).max(599),
+  z
+    .string()
+    .regex(STATUS_RANGE, 'a status range is two codes 100-599 joined by "-", e.g. "200-399"')
+    .refine(isAscendingRange, 'a status range must run low-high, e.g. "200-399"'),
+]);
+
+const regexSourceSchema = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${describeError(err)}` });
+  }
+});
+
+/** Header checks by hand: a record's key schema reports only "Invalid key in record". */
+const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = describeHeaderProblem(name, value);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
+
+function describeHeaderProblem(name: string, value: string): string | undefined {
+  if (!HEADER_NAME.test(name)) return `header name ${JSON.stringify(name)} is not an HTTP token`;
+  if (!HEADER_VALUE.test(value)) return `header ${name} must not contain CR, LF or other control characters`;
+  return undefined;
+}
+
+function describeUrlIssue(input: unknown): string {
+  const scheme = typeof input === 'string' && URL.canParse(input) ? new URL(input).protocol : undefined;
+  if (scheme) return `url must use http:// or https://, not ${scheme}//`;
+  return 'url must be an absolute http:// or https:// URL';
+}
+
+export const httpProbeSchema = z
+  .object({
+    type: z.literal('http').describe('Probe type: an HTTP(S) request to a URL.'),
+    url: z
+      .url({ protocol: /^https?$/, error: (issue) => describeUrlIssue(issue.input) })
+      .describe('Absolute http:// or https:// URL to request. Its host is used as-is; the host address is not.'),
+    method: z.enum(['GET', 'HEAD', 'POST']).default('GET').describe('HTTP method.'),
+    headers: headersSchema
+      .optional()
+      .describe('Extra request headers, name to value. Authorization comes from credential_id instead.'),
+    body: z.string().optional().describe('Request body; only with method POST.'),
+    expect_status: z
+      .array(statusExpectationSchema)
+      .min(1)
+      .default(['200-399'])
+      .describe('Accepted status codes: each an integer (e.g. 204) or an inclusive range string (e.g. "200-399").'),
+    body_contains: z.string().optional().describe('Text the response body (first 1 MiB) must contain.'),
+    body_regex: regexSourceSchema
+      .optional()
+      .describe('JavaScript regular expression the response body (first 1 MiB) must match.'),
+    follow_redirects: z
+      .boolean()
+      .default(false)
+      .describe('Follow 3xx Location headers; when false a 3xx is judged by expect_status as it is.'),
+    max_redirects: z.number().int().min(0).max(10).default(5).describe('Most redirects to follow before failing.'),
+    tls_verify: z
+      .boolean()
+      .default(true)
+      .describe('Verify the server certificate; turn off for self-signed devices (expiry is still reported).'),
+    credential_id: z
+      .uuid()
+      .optional()
+      .describe('Credential of kind http-basic or http-bearer to send as the Authorization header.'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.body !== undefined && config.method !== 'POST') {
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'body is only sent with method POST' });
+    }
+    if (config.method === 'HEAD' && (config.body_contains !== undefined || config.body_regex !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['method'], message: 'a HEAD response has no body to check; use GET' });
+    }
+  })
+  .describe('Succeeds when the response status is expected and the body matches, if asked.');
+
+export type HttpProbeConfig = z.infer<typeof httpProbeSchema>;
+type HttpMethod = HttpProbeConfig['method'];
+
+/** What the probe has learnt so far; the detail of any result, success or failure. */
+interface Trail {
+  url: URL;
+  method: HttpMethod;
+  redirects: { status_code: number; location: string }[];
+  /** From the first HTTPS response: normally the configured URL's own certificate. */
+  cert?: PeerCertificateInfo;
+}
+
+/** Request config.url and judge the answer; never throws, never leaves a socket open. */
+export async function runHttpProbe(config: HttpProbeConfig, ctx: ProbeContextWithCredential): Promise<ProbeResult> {
+  const startNs = process.hrtime.bigint();
+  const url = URL.parse(config.url);
+  if (!url) return failed(startNs, 'config_error', 'url is not a valid URL');
+  const trail: Trail = { url, method: config.method, redirects: [] };
+  const auth = authorizationFor(config, ctx.credential);
+  if ('error' in auth) return failed(startNs, 'config_error', auth.error, trailDetail(trail));
+  const result = await checkUrl(config, ctx, auth.header, trail, startNs);
+  return redactResult(result, auth.secrets);
+}
+
+async function checkUrl(
+  config: HttpProbeConfig,
+  ctx: ProbeContextWithCredential,
+  authorization: string | undefined,
+  trail: Trail,
+  startNs: bigint,
+): Promise<ProbeResult> {
+  try {
+    const { exchange, redirectFailure } = await exchangeFollowingRedirects(config, ctx.signal, authorization, trail);
+    const verdict = redirectFailure ?? judgeExchange(config, exchange);
+    const detail = trailDetail(trail, exchange);
+    return verdict ? failed(startNs, verdict.errorType, verdict.message, detail) : succeeded(startNs, detail);
+  } catch (err) {
+    const verdict = classifyFailure(err, ctx);
+    return failed(startNs, verdict.errorType, verdict.message, trailDetail(trail));
+  }
+}
+
+type Authorization = { header?: string; secrets: string[] } | { error: string };
+
+function authorizationFor(config: HttpProbeConfig, credential: ResolvedCredential | undefined): Authorization {
+  if (!credential) {
+    return config.credential_id ? { error: `credential ${config.credential_id} was not resolved` } : { secrets: [] };
+  }
+  if (credential.kind === 'http-basic') {
+    const token = Buffer.from(`${credential.username}:${credential.password}`).toString('base64');
+    return { header: `Basic ${token}`, secrets: [credential.password, token] };
+  }
+  if (credential.kind === 'http-bearer') return { header: `Bearer ${credential.token}`, secrets: [credential.token] };
+  return { error: `a ${credential.kind} credential cannot be used by an http probe; use http-basic or http-bearer` };
+}
+
+function isFollowedRedirect(config: HttpProbeConfig, statusCode: number, location: string | undefined): boolean {
+  return config.follow_redirects && REDIRECT_STATUSES.has(statusCode) && location !== undefined;
+}
+
+/** The last response, and why its redirect was not followed, if it was one that should have been. */
+interface RedirectOutcome {
+  exchange: HttpExchange;
+  redirectFailure: Verdict | null;
+}
+
+async function exchangeFollowingRedirects(
+  config: HttpProbeConfig,
+  signal: AbortSignal,
+  authorization: string | undefined,
+  trail: Trail,
+): Promise<RedirectOutcome> {
+  const origin = trail.url.origin;
+  for (;;) {
+    const exchange = await sendHttpRequest(
+      {
+        url: trail.url,
+        method: trail.method,
+        headers: hopHeaders(config, authorization, trail.url.origin === origin),
+        body: trail.method === 'POST' ? config.body : undefined,
+        tlsVerify: config.tls_verify,
+        wantsBody: (status, location) => wantsBody(config, status, location),
+      },
+      signal,
+    );
+    trail.cert ??= exchange.cert;
+    if (!isFollowedRedirect(config, exchange.statusCode, exchange.location)) return { exchange, redirectFailure: null };
+    const redirectFailure = takeRedirect(config, trail, exchange.statusCode, exchange.location ?? '');
+    if (redirectFailure) return { exchange, redirectFailure };
+  }
+}
+
+/** Read the body only when it decides the verdict: a body check is set and the status passed. */
+function wantsBody(config: HttpProbeConfig, statusCode: number, location: string | undefined): boolean {
+  if (config.body_contains === undefined && config.body_regex === undefined) return false;
+  return !isFollowedRedirect(config, statusCode, location) && statusMatches(config.expect_status, statusCode);
+}
+
+/** Headers dropped when a redirect leaves the original origin, as browsers and curl do. */
+const SAME_ORIGIN_ONLY = new Set(['authorization', 'proxy-authorization', 'cookie', 'host']);
+
+function hopHeaders(
+  config: HttpProbeConfig,
+  authorization: string | undefined,
+  sameOrigin: boolean,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization' && authorization !== undefined) continue;
+    if (sameOrigin || !SAME_ORIGIN_ONLY.has(lower)) headers[name] = value;
+  }
+  if (authorization !== undefined && sameOrigin) headers.authorization = authorization;
+  return headers;
+}
+
+/** Move the trail to the redirect target, or say why it can't be followed. */
+function takeRedirect(config: HttpProbeConfig, trail: Trail, statusCode: number, location: string): Verdict | null {
+  if (trail.redirects.length >= config.max_redirects) {
+    return { errorType: 'http_error', message: `more than ${config.max_redirects} redirects` };
+  }
+  const next = URL.parse(location, trail.url.href);
+  if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+    return { errorType: 'http_error', message: `redirect to unsupported location ${JSON.stringify(location)}` };
+  }
+  trail.redirects.push({ status_code: statusCode, location: publicUrl(next) });
+  trail.method = methodAfterRedirect(statusCode, trail.method);
+  trail.url = next;
+  return null;
+}
+
+/** 303 always, and 301/302 after POST, continue as GET (what every client does); 307/308 keep the method. */
+function methodAfterRedirect(statusCode: number, method: HttpMethod): HttpMethod {
+  if (statusCode === 303 && method !== 'HEAD') return 'GET';
+  if ((statusCode === 301 || statusCode === 302) && method === 'POST') return 'GET';
+  return method;
+}
+
+function classifyFailure(err: unknown, ctx: ProbeContextWithCredential): Verdict {
+  if (ctx.signal.aborted) return { errorType: 'timeout', message: `no response within ${ctx.timeoutMs} ms` };
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = describeConnectError(err);
+  if (typeof code === 'string' && code.startsWith('HPE_')) {
+    return { errorType: 'http_error', message: `malformed HTTP response: ${message}` };
+  }
+  // A header or URL Node refuses to send: the configuration's fault (or the credential's), not the target's.
+  if (typeof code === 'string' && /^ERR_(HTTP_)?INVALID_/.test(code)) return { errorType: 'config_error', message };
+  const errorType = classifySocketError(err);
+  return { errorType, message: errorType === 'tls_error' ? `TLS handshake failed: ${message}` : message };
+}
+
+/**
+ * Belt and braces: the probe never puts a secret in a result itself, but a target can echo one
+ * (a Location carrying the token, say) and a secret must never reach stored history. Strings
+ * under 4 characters are skipped, or redacting them would mangle every message.
+ */
+function redactResult(result: ProbeResult, secrets: readonly string[]): ProbeResult {
+  const redactable = secrets.filter((secret) => secret.length >= 4);
+  if (redactable.length === 0) return result;
+  const redact = (value: unknown): unknown => {
+    if (typeof value === 'string') return redactable.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), value);
+    if (Array.isArray(value)) return value.map(redact);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redact(inner)]));
+  };
+  return redact(result) as ProbeResult;
+}
+
+/** The URL as safe to store: without userinfo. */
+function publicUrl(url: URL): string {
+  const copy = new URL(url);
+  copy.username = '';
+  copy.password = '';
+  return copy.toString();
+}
+
+function trailDetail(trail: Trail, exchange?: HttpExchange): Record<string, unknown> {
+  return {
+    ...(exchange ? { status_code: exchange.statusCode } : {}),
+    method: trail.method,
+    url: publicUrl(trail.url),
+    ...(trail.redirects.length > 0 ? { redirects: trail.redirects } : {}),
+    ...(trail.cert ? { cert_expires_at: trail.cert.expiresAt, cert_days_remaining: trail.cert.daysRemaining } : {}),
+    ...(exchange?.bodyBytes !== undefined ? { body_bytes: exchange.bodyBytes } : {}),
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { ConfigError } from '../../src/lib/errors.ts';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.states).toEqual({
+      HEALTHY: { intervalSeconds: 1800, priority: 3 },
+      DEGRADED: { intervalSeconds: 300, priority: 6 },
+      CRITICAL: { intervalSeconds: 120, priority: 9 },
+      DOWN: { intervalSeconds: 1800, priority: 4 },
+    });
+    expect(c.jitPriority).toBe(9);
+    expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 100 });
+    expect(c.worker).toMatchObject({ concurrency: 10, checkTimeoutMs: 10_000 });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(8080);
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT/],
+    ['PORT', '70000', /PORT/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL: must be a postgres/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['VIGIL_WORKER_CONCURRENCY', '0', /VIGIL_WORKER_CONCURRENCY/],
+    ['VIGIL_HEALTHY_INTERVAL_SECONDS', '-1', /VIGIL_HEALTHY_INTERVAL_SECONDS/],
+    ['VIGIL_LISTEN_NOTIFY', 'maybe', /VIGIL_LISTEN_NOTIFY/],
+    ['VIGIL_CRITICAL_AFTER_FAILURES', '9', /VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES/],
+  ])('rejects %s=%s naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
