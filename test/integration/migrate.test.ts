@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { migrate, readMigrations } from '../../src/db/migrate.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { admin, withDatabase } from '../helpers/global-setup.ts';
+
+// An empty database (not the template): migrations run here from scratch.
+const name = `vigil_migrate_${process.pid}_${Date.now()}`;
+let pools: Pool[] = [];
+
+beforeAll(async () => {
+  await admin(inject('adminUrl'), (c) => c.query(`CREATE DATABASE ${name}`));
+  pools = Array.from({ length: 4 }, () => createPool(withDatabase(inject('adminUrl'), name), 2));
+});
+afterAll(async () => {
+  for (const p of pools) await p.end();
+  await admin(inject('adminUrl'), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+});
+
+describe('migrations', () => {
+  it('apply exactly once when four processes start at the same time', async () => {
+    const results = await Promise.all(pools.map((p) => migrate(p)));
+    const files = (await readMigrations()).map((m) => m.name);
+    // Every migration was applied by exactly one of them.
+    expect(results.flat().sort()).toEqual(files);
+    const { rows } = await pools[0]!.query('SELECT name FROM vigil_migrations ORDER BY name');
+    expect(rows.map((r) => r.name)).toEqual(files);
+    const tables = await pools[0]!.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+    expect(tables.rows.map((r) => r.tablename)).toEqual(['host_monitoring_history', 'hosts', 'vigil_migrations']);
+  });
+
+  it('are a no-op on an up-to-date database', async () => {
+    expect(await migrate(pools[0]!)).toEqual([]);
+  });
+
+  it('roll back a failing migration whole and name it', async () => {
+    const bad = [{ name: '9999_broken.sql', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' }];
+    await expect(migrate(pools[0]!, bad)).rejects.toThrow(/migration 9999_broken.sql failed/);
+    const left = await pools[0]!.query(`SELECT to_regclass('half_done') AS t, (SELECT count(*)::int FROM vigil_migrations WHERE name = '9999_broken.sql') AS n`);
+    expect(left.rows[0]).toEqual({ t: null, n: 0 });
+  });
+
+  it('creates the indexes the scheduler and history queries rely on', async () => {
+    const { rows } = await pools[0]!.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`);
+    const defs = Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]));
+    expect(defs.hosts_due_idx).toMatch(/\(next_check_time\) WHERE enabled/);
+    expect(defs.history_host_time_idx).toMatch(/\(host_id, check_time DESC\)/);
+    expect(defs.history_state_time_idx).toMatch(/\(monitoring_state, check_time DESC\)/);
+    expect(defs.history_time_idx).toMatch(/\(check_time DESC\)/);
+  });
+});

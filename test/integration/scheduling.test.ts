@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../src/config/config.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { claimDueHosts } from '../../src/db/queries/claims.ts';
+import { insertHost } from '../../src/db/queries/hosts.ts';
+import { createSilentLogger } from '../../src/lib/logger.ts';
+import { initialHealth } from '../../src/machine/apply-result.ts';
+import { createHealthMachine } from '../../src/machine/health-machine.ts';
+import { firstCheckDelayMs } from '../../src/machine/schedule.ts';
+import { startBoss, type Boss } from '../../src/queue/boss.ts';
+import { QUEUES, type CheckJobData } from '../../src/queue/names.ts';
+import { produceDueChecks } from '../../src/queue/producer.ts';
+import { checkOneHost } from '../../src/queue/worker.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+const logger = createSilentLogger();
+const machine = createHealthMachine(loadConfig({}).machine);
+let db: TestDatabase;
+let config: Config;
+// Two producers, each with its own pool and pg-boss, as two scheduler processes would have.
+let producers: { pool: Pool; boss: Boss }[];
+
+async function addDueHosts(count: number, priority: (i: number) => number = () => 3, dueAgoMs = 1000): Promise<string[]> {
+  const ids: string[] = [];
+  const base = Date.now() - dueAgoMs;
+  for (let i = 0; i < count; i++) {
+    const id = randomUUID();
+    ids.push(id);
+    await insertHost(producers[0]!.pool, {
+      id, name: `h-${id}`, address: '127.0.0.1', probes: [{ type: 'tcp', port: 1 }], enabled: true, tags: [], group: null,
+      machineSnapshot: initialHealth(machine), state: 'HEALTHY', priority: priority(i), nextCheckTime: new Date(base - i * 10),
+    });
+  }
+  return ids;
+}
+
+async function queuedJobs(): Promise<{ id: string; data: CheckJobData; priority: number }[]> {
+  const { rows } = await producers[0]!.pool.query(`SELECT id, data, priority FROM pgboss.job WHERE name = $1 AND state = 'created'`, [QUEUES.checks]);
+  return rows;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  config = loadConfig({ DATABASE_URL: db.url, VIGIL_CLAIM_BATCH_SIZE: '25', VIGIL_LEASE_SECONDS: '1', VIGIL_LISTEN_NOTIFY: 'false' });
+  producers = [];
+  for (let i = 0; i < 2; i++) producers.push({ pool: createPool(db.url, 5), boss: await startBoss(db.url, config, logger) });
+});
+afterAll(async () => {
+  for (const p of producers ?? []) {
+    await p.boss.stop({ graceful: false, wait: true });
+    await p.pool.end();
+  }
+  await db?.drop();
+});
+beforeEach(async () => {
+  await producers[0]!.pool.query(`DELETE FROM hosts; DELETE FROM pgboss.job WHERE name = '${QUEUES.checks}'`);
+});
+
+describe('the producer', () => {
+  it('enqueues each due host exactly once when two producers race', async () => {
+    const ids = await addDueHosts(300);
+    const deps = (p: (typeof producers)[number]) => ({ ...p, config, logger });
+    const counts = await Promise.all([
+      produceDueChecks(deps(producers[0]!)), produceDueChecks(deps(producers[1]!)),
+      produceDueChecks(deps(producers[0]!)), produceDueChecks(deps(producers[1]!)),
+    ]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(300);
+    const jobs = await queuedJobs();
+    expect(jobs).toHaveLength(300);
+    expect(new Set(jobs.map((j) => j.data.host_id))).toEqual(new Set(ids));
+    // Each host's lease names exactly the job created for it, in the same transaction.
+    const { rows } = await producers[0]!.pool.query('SELECT id, lease_job_id, next_check_time FROM hosts');
+    const jobByHost = new Map(jobs.map((j) => [j.data.host_id, j.id]));
+    for (const r of rows) expect(r.lease_job_id).toBe(jobByHost.get(r.id));
+    // And nothing is due any more: a third pass finds no work.
+    expect(await produceDueChecks(deps(producers[0]!))).toBe(0);
+  });
+
+  it('claims the highest priority first, then the longest overdue', async () => {
+    // Host i is due (1000 + 10 i) ms ago: a larger i is more overdue. Every third host is priority 9.
+    const ids = await addDueHosts(60, (i) => (i % 3 === 0 ? 9 : 3));
+    const claimed = await claimDueHosts(producers[0]!.pool, { batchSize: 25, leaseSeconds: 60 }, async () => {});
+    const high = ids.filter((_, i) => i % 3 === 0);
+    const mostOverdueLow = ids.filter((_, i) => i % 3 !== 0).slice(-5);
+    expect(new Set(claimed.map((c) => c.host_id))).toEqual(new Set([...high, ...mostOverdueLow]));
+    expect(claimed.filter((c) => c.priority === 9)).toHaveLength(20);
+  });
+
+  it('makes a host due again when its lease expires, and the stale job is then dropped unrecorded', async () => {
+    const [hostId] = await addDueHosts(1);
+    const deps = { ...producers[0]!, config, logger };
+    await produceDueChecks(deps);
+    const [stale] = await queuedJobs();
+    await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
+    expect(await produceDueChecks(deps)).toBe(1);
+    const fresh = (await queuedJobs()).find((j) => j.id !== stale!.id)!;
+    const workerDeps = { ...deps, machine };
+    const staleOut = await checkOneHost(workerDeps, { id: stale!.id, name: QUEUES.checks, data: stale!.data } as never);
+    expect(staleOut).toMatchObject({ recorded: false, skipped_reason: 'stale_lease' });
+    const freshOut = await checkOneHost(workerDeps, { id: fresh.id, name: QUEUES.checks, data: fresh.data } as never);
+    expect(freshOut).toMatchObject({ recorded: true, success: false, monitoring_state: 'DEGRADED' });
+    const { rows } = await producers[0]!.pool.query('SELECT job_id FROM host_monitoring_history WHERE host_id = $1', [hostId]);
+    expect(rows).toEqual([{ job_id: fresh.id }]);
+    const host = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
+    expect(host.rows[0]).toEqual({ lease_job_id: null, later: true });
+  });
+
+  it('spreads first checks of new hosts deterministically over the configured window', () => {
+    const spread = loadConfig({ VIGIL_FIRST_CHECK_SPREAD_SECONDS: '10' });
+    const delays = Array.from({ length: 1000 }, () => firstCheckDelayMs(randomUUID(), spread));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...delays)).toBeLessThan(10_000);
+    // Spread, not bunched: every second of the window gets some hosts.
+    expect(new Set(delays.map((d) => Math.floor(d / 1000))).size).toBe(10);
+    const id = randomUUID();
+    expect(firstCheckDelayMs(id, spread)).toBe(firstCheckDelayMs(id, spread));
+  });
+});
