@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,9 @@ async function clusterPassword(dataDir: string): Promise<string> {
  */
 export async function startEmbeddedPostgres(dataDir: string, onLog: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true });
+  const asRoot = userInfo().uid === 0;
+  // As root the server runs as `postgres`, which must be able to reach its cluster directory.
+  if (asRoot) await chmod(dataDir, 0o755);
   const clusterDir = path.resolve(dataDir, 'pg');
   const password = await clusterPassword(dataDir);
   const port = await freePort();
@@ -67,7 +70,7 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
     user: 'postgres',
     password,
     persistent: true,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
     onLog,
     onError: (e) => onLog(String(e)),

@@ -1,7 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from './pool.ts';
-import { SQLSTATE, sqlState } from './sqlstate.ts';
 import { withTransaction } from './transaction.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
@@ -24,12 +23,11 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  * "someone else applied it" (graphile-worker's approach). Returns the names it applied.
  */
 export async function migrate(pool: Pool, migrations?: Migration[]): Promise<string[]> {
-  await pool.query(
-    // IF NOT EXISTS only for bootstrapping the bookkeeping table itself.
-    `CREATE TABLE IF NOT EXISTS vigil_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-  ).catch((err) => {
-    // Two processes creating it at the very same moment: one loses the race on the catalog.
-    if (sqlState(err) !== SQLSTATE.uniqueViolation) throw err;
+  await withTransaction(pool, async (client) => {
+    // Concurrent CREATE TABLE IF NOT EXISTS can still collide on the catalog; a transaction-level
+    // advisory lock makes the bootstrap one-at-a-time. IF NOT EXISTS only for this bookkeeping table.
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('vigil_migrations'))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS vigil_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
   });
   const applied: string[] = [];
   for (const migration of migrations ?? (await readMigrations())) {

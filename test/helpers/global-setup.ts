@@ -62,7 +62,7 @@ async function prepareTemplate(url: string): Promise<void> {
     await pool.end();
   }
   const boss = await startBoss(url, loadConfig({ DATABASE_URL: url }), createSilentLogger());
-  await boss.stop({ graceful: false, wait: true });
+  await boss.stop({ graceful: false });
 }
 
 export async function admin<T>(adminUrl: string, work: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -1,10 +1,11 @@
+import Transport from 'winston-transport';
 import winston from 'winston';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import type { Logger } from '../../src/lib/logger.ts';
 import { startVigil, type Role, type Vigil } from '../../src/runtime.ts';
 
 /** Collects every log entry a test Vigil writes, for assertions on logs. */
-export class MemoryTransport extends winston.Transport {
+export class MemoryTransport extends Transport {
   readonly entries: Record<string, unknown>[] = [];
   override log(info: Record<string, unknown>, next: () => void): void {
     this.entries.push(info);

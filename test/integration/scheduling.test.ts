@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const p of producers ?? []) {
-    await p.boss.stop({ graceful: false, wait: true });
+    await p.boss.stop({ graceful: false });
     await p.pool.end();
   }
   await db?.drop();
