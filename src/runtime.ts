@@ -6,6 +6,10 @@ import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './lib/logger.ts';
 import { createHealthMachine } from './machine/health-machine.ts';
+import { loadSecretKey, verifySecretKey } from './credentials/secret-key.ts';
+import { resolveCredential } from './credentials/store.ts';
+import { CredentialUnavailableError } from './queue/run-check.ts';
+import type { ResolvedCredential } from './probes/types.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
 import { QUEUES } from './queue/names.ts';
@@ -40,23 +44,37 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     stack.push(() => pool.end());
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
+    const secretKey = await loadSecretKey(config);
+    await verifySecretKey(pool, secretKey);
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     const machine = createHealthMachine(config.machine);
     const vigil: Vigil = { databaseUrl, pool, boss, stop };
     if (roles.includes('worker')) {
-      await startCheckWorker({ pool, boss, config, machine, logger });
+      await startCheckWorker({ pool, boss, config, machine, logger, resolveCredential: credentialResolver(pool, secretKey) });
       // offWork waits for in-flight checks; it runs before boss.stop in the reversed stack.
       stack.push(() => boss.offWork(QUEUES.checks, { wait: true }));
     }
     if (roles.includes('scheduler')) startScheduler({ pool, boss, config, logger }, stack);
-    if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl }, stack);
+    if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey }, stack);
     logger.info('vigil started', { roles });
     return vigil;
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Decrypts credentials for checks; a credential that cannot be opened fails the check with config_error. */
+function credentialResolver(pool: Pool, key: Buffer | undefined) {
+  return async (id: string): Promise<ResolvedCredential | undefined> => {
+    try {
+      return await resolveCredential(pool, key, id);
+    } catch (err) {
+      if (err instanceof Error && /VIGIL_SECRET_KEY|decrypt/.test(err.message)) throw new CredentialUnavailableError(err.message);
+      throw err;
+    }
+  };
 }
 
 async function resolveDatabase(config: Config, logger: Logger, stack: (() => Promise<void>)[]): Promise<string> {

@@ -2,6 +2,7 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import type { z } from 'zod';
 import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
 import type { ApiDeps } from './deps.ts';
+import { credentialRoutes } from './credentials-routes.ts';
 import { hostRoutes } from './hosts-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
@@ -12,7 +13,7 @@ export const BODY_LIMIT = '1mb';
 
 /** Every operation the API serves, in the order openapi.yaml lists them. */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...hostRoutes(deps), ...monitoringRoutes(deps)];
+  return [...hostRoutes(deps), ...credentialRoutes(deps), ...monitoringRoutes(deps)];
 }
 
 export function createApi(deps: ApiDeps): Express {

@@ -13,4 +13,6 @@ export interface ApiDeps {
   machine: HealthMachine;
   notifier: CheckNotifier;
   logger: Logger;
+  /** Encrypts and decrypts credentials; undefined when none is configured. */
+  secretKey: Buffer | undefined;
 }

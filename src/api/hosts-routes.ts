@@ -1,11 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { deleteHost, getHost, insertHost, listHosts, updateHost, type HostPatch } from '../db/queries/hosts.ts';
-import { notFound } from '../lib/errors.ts';
+import { acceptedKinds } from '../credentials/kinds.ts';
+import type { Pool } from '../db/pool.ts';
+import { getCredentials } from '../db/queries/credentials.ts';
+import { recentHistory } from '../db/queries/history.ts';
+import { changeHost, createHost, deleteHost, getHost, listHosts, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
+import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
+import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
+import { observedHostKey } from '../queue/worker.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
 import type { ApiDeps } from './deps.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
-import { hostCreateSchema, hostIdParams, hostListQuery, hostListSchema, hostPatchSchema, hostSchema, problemSchema } from './schemas.ts';
+import {
+  hostCreateSchema,
+  hostIdParams,
+  hostListQuery,
+  hostListSchema,
+  hostPatchSchema,
+  hostSchema,
+  problemSchema,
+  sshHostKeyAcceptSchema,
+} from './schemas.ts';
 import { serializeHost } from './serialize.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
@@ -26,14 +41,15 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 201: { description: 'Created', schema: hostSchema }, 400: problem('Invalid body'), 409: problem('Name taken') },
       handler: async ({ body }) => {
         const id = randomUUID();
-        const row = await insertHost(pool, {
+        const credentialIds = await checkCredentialRefs(pool, body.probes);
+        const row = await createHost(pool, {
           ...body,
           id,
           machineSnapshot: initialHealth(machine),
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
           nextCheckTime: soon(id),
-        });
+        }, credentialIds);
         return { status: 201, body: serializeHost(row), headers: { Location: `/api/hosts/${id}` } };
       },
     }),
@@ -82,11 +98,13 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params, body }) => {
         const patch: HostPatch = { ...body };
         if (body.probes !== undefined || body.address !== undefined || body.enabled === true) patch.nextCheckTime = soon(params.host_id);
-        const row = await updateHost(pool, params.host_id, patch);
+        const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
+        const row = await changeHost(pool, params.host_id, patch, credentialIds);
         if (!row) throw notFound('host');
         return { status: 200, body: serializeHost(row) };
       },
     }),
+    ...sshHostKeyRoutes(deps),
     defineRoute({
       method: 'delete',
       path: '/api/hosts/{host_id}',
@@ -101,4 +119,67 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       },
     }),
   ];
+}
+
+/**
+ * Every credential_id in `probes` must name an existing credential of a kind the probe accepts.
+ * Returns the ids, for the host_credentials rows written with the host.
+ */
+async function checkCredentialRefs(pool: Pool, probes: ProbeConfig[]): Promise<string[]> {
+  const refs = probes.map((p, i) => ({ i, probe: p, id: credentialIdOf(p) })).filter((r) => r.id !== undefined);
+  const found = new Map((await getCredentials(pool, refs.map((r) => r.id!))).map((c) => [c.id, c.kind]));
+  const errors: FieldError[] = [];
+  for (const { i, probe, id } of refs) {
+    const kind = found.get(id!);
+    const accepted = acceptedKinds(probe as { type: string; version?: string });
+    const field = `body.probes.${i}.credential_id`;
+    if (!kind) errors.push({ field, message: `no credential ${id}` });
+    else if (!accepted.includes(kind as never)) errors.push({ field, message: `a ${probe.type} probe needs a credential of kind ${accepted.join(' or ')}, not ${kind}` });
+  }
+  if (errors.length > 0) throw badRequest('probes reference unusable credentials', errors);
+  return [...new Set(refs.map((r) => r.id!))];
+}
+
+function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {
+  const { pool } = deps;
+  const responses = { 200: { description: 'The host', schema: hostSchema }, 400: problem('Invalid id or body'), 404: problem('No such host') };
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/hosts/{host_id}/ssh-host-key/accept',
+      operationId: 'acceptSshHostKey',
+      summary: "Trust a changed SSH host key: the given fingerprint, or the one the latest check saw",
+      tags: TAGS,
+      params: hostIdParams,
+      body: sshHostKeyAcceptSchema,
+      responses: { ...responses, 409: problem('No observed key to accept') },
+      handler: async ({ params, body }) => {
+        const fingerprint = body.host_key_sha256 ?? (await latestObservedKey(pool, params.host_id));
+        if (!fingerprint) throw conflict('no check has seen an SSH host key for this host yet; give host_key_sha256');
+        const row = await setSshHostKey(pool, params.host_id, fingerprint);
+        if (!row) throw notFound('host');
+        return { status: 200, body: serializeHost(row) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/hosts/{host_id}/ssh-host-key',
+      operationId: 'clearSshHostKey',
+      summary: 'Forget the trusted SSH host key; the next successful login records a new one',
+      tags: TAGS,
+      params: hostIdParams,
+      responses,
+      handler: async ({ params }) => {
+        const row = await setSshHostKey(pool, params.host_id, null);
+        if (!row) throw notFound('host');
+        return { status: 200, body: serializeHost(row) };
+      },
+    }),
+  ];
+}
+
+async function latestObservedKey(pool: Pool, hostId: string): Promise<string | null> {
+  const [latest] = await recentHistory(pool, hostId, 1);
+  if (!latest) return null;
+  return observedHostKey({ success: latest.success, detail: latest.detail, responseTimeMs: 0, errorType: null, errorMessage: null });
 }

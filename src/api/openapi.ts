@@ -110,6 +110,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
     servers: [{ url: 'http://127.0.0.1:8080' }],
     tags: [
       { name: 'hosts', description: 'Monitored hosts and their probes' },
+      { name: 'credentials', description: 'Shared credentials; secrets are write-only and encrypted at rest' },
       { name: 'monitoring', description: 'Health state, just-in-time checks and check tasks' },
     ],
     paths,

@@ -25,6 +25,7 @@ const TITLES: Record<number, string> = {
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export const notFoundHandler: RequestHandler = (req, res) => {
@@ -51,7 +52,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 function clientStatus(err: unknown): number | undefined {
-  if (err instanceof AppError) return err.status;
+  if (err instanceof AppError) return err.status;  // includes 503 for missing configuration
   const status = (err as { status?: unknown; expose?: unknown } | null)?.status;
   // body-parser marks client errors (bad JSON, too large, bad charset) as exposable 4xx.
   if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) return status;

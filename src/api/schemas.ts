@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HOST_STATES } from '../config/config.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
 import { probeConfigSchema } from '../probes/index.ts';
+import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
  * Request and response shapes of the HTTP API. The same schemas validate requests and generate
@@ -89,6 +90,7 @@ export const hostSchema = named(
     response_time_ms: z.number().nullable(),
     last_error_type: z.string().nullable(),
     last_error_message: z.string().nullable(),
+    ssh_host_key_sha256: z.string().nullable().describe('SSH host key trusted on first use (or pinned by accept)'),
     created_at: isoTime,
     updated_at: isoTime,
   }),
@@ -197,4 +199,80 @@ export const problemSchema = named(
     detail: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('Per-field validation errors'),
   }),
+);
+
+// ---- credentials ----------------------------------------------------------------------------
+
+const credentialName = z.string().trim().min(1).max(255).describe('Unique credential name');
+
+export const credentialCreateSchema = named(
+  'CredentialCreate',
+  z.discriminatedUnion(
+    'kind',
+    CREDENTIAL_KINDS.map((kind) => {
+      const base = z.object({ name: credentialName, kind: z.literal(kind) }).extend(credentialFieldsByKind[kind].shape).strict();
+      return kind === 'snmp-v3'
+        ? base.superRefine((v, ctx) => snmpV3Problems(v).forEach((p) => ctx.addIssue({ code: 'custom', path: [p.field], message: p.message })))
+        : base;
+    }) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  ),
+);
+
+export const credentialPatchSchema = named(
+  'CredentialPatch',
+  z
+    .object({
+      name: credentialName,
+      ...credentialFieldsByKind['ssh-key'].shape,
+      ...credentialFieldsByKind['snmp-v3'].shape,
+      ...credentialFieldsByKind['http-basic'].shape,
+      ...credentialFieldsByKind['snmp-community'].shape,
+      ...credentialFieldsByKind['http-bearer'].shape,
+    })
+    .partial()
+    .strict()
+    .refine((p) => Object.keys(p).length > 0, 'give at least one field to change')
+    .describe("Fields to change; they must belong to the credential's kind. Secrets given replace the stored ones."),
+);
+
+export const credentialSchema = named(
+  'Credential',
+  z
+    .object({
+      id: z.uuid(),
+      name: z.string(),
+      kind: z.enum(CREDENTIAL_KINDS),
+      username: z.string().optional(),
+      level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']).optional(),
+      auth_protocol: z.string().optional(),
+      priv_protocol: z.string().optional(),
+      ...Object.fromEntries(SECRET_FIELDS.map((f) => [`has_${f}`, z.boolean().optional()])),
+      host_count: z.int().describe('Hosts whose probes use it'),
+      created_at: isoTime,
+      updated_at: isoTime,
+    })
+    .describe('A credential: public fields and has_<secret> flags; secrets are never returned'),
+);
+
+export const credentialIdParams = z.object({ credential_id: z.uuid().describe('Credential id') }).strict();
+export const credentialListQuery = z
+  .object({
+    kind: z.enum(CREDENTIAL_KINDS).optional(),
+    after: z.string().min(1).max(255).optional().describe('Cursor: next_cursor of the previous page'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+export const credentialListSchema = named('CredentialList', z.object({ credentials: z.array(credentialSchema), next_cursor: z.string().nullable() }));
+
+export const sshHostKeyAcceptSchema = named(
+  'SshHostKeyAccept',
+  z
+    .object({
+      host_key_sha256: z
+        .string()
+        .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256:<43 base64 characters>, as ssh-keygen -lf prints')
+        .optional()
+        .describe('Fingerprint to trust; omitted = the one the latest check saw'),
+    })
+    .strict(),
 );

@@ -1,6 +1,9 @@
 import type { HostState } from '../config/config.ts';
 import type { HistoryRow } from '../db/queries/history.ts';
 import type { HostRow } from '../db/queries/hosts.ts';
+import type { CredentialRow } from '../db/queries/credentials.ts';
+import { describeSecrets, type CredentialKind } from '../credentials/kinds.ts';
+import { publicFields, secretsSet } from '../credentials/store.ts';
 
 const STATUS: Record<HostState, 'online' | 'degraded' | 'critical' | 'offline'> = {
   HEALTHY: 'online',
@@ -45,6 +48,7 @@ export function serializeHost(h: HostRow) {
     response_time_ms: h.last_response_time_ms,
     last_error_type: h.last_error_type,
     last_error_message: h.last_error_message,
+    ssh_host_key_sha256: h.ssh_host_key_sha256,
     created_at: h.created_at.toISOString(),
     updated_at: h.updated_at.toISOString(),
   };
@@ -61,5 +65,18 @@ export function serializeCheck(r: HistoryRow) {
     error_message: r.error_message,
     checked_by: r.checked_by,
     detail: r.detail,
+  };
+}
+
+export function serializeCredential(row: CredentialRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    ...publicFields(row),
+    ...describeSecrets(row.kind as CredentialKind, secretsSet(row)),
+    host_count: row.host_count,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
   };
 }

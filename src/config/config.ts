@@ -52,6 +52,18 @@ const envSchema = z.object({
   VIGIL_JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   VIGIL_LISTEN_NOTIFY: bool(true),
+  VIGIL_SECRET_KEY: z
+    .string()
+    .transform((v, ctx) => {
+      const key = Buffer.from(v, 'base64');
+      if (key.length !== 32 || key.toString('base64') !== v.replace(/\s/g, '')) {
+        ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)' });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional()
+    .describe('Key that encrypts stored credentials; with the embedded database a generated key file is used when unset'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -87,6 +99,8 @@ export interface Config {
   worker: { concurrency: number; checkTimeoutMs: number; pollSeconds: number; retryLimit: number };
   shutdownGraceMs: number;
   listenNotify: boolean;
+  /** Credentials encryption key (32 bytes), when given by VIGIL_SECRET_KEY. */
+  secretKey: Buffer | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -127,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
     listenNotify: e.VIGIL_LISTEN_NOTIFY,
+    secretKey: e.VIGIL_SECRET_KEY,
   };
   checkThresholdOrder(config.machine);
   return config;

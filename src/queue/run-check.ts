@@ -1,12 +1,14 @@
-import type { ProbeConfig } from '../probes/index.ts';
-import { runProbe } from '../probes/index.ts';
+import { credentialIdOf, runProbe, type HostFacts, type ProbeConfig } from '../probes/index.ts';
 import { elapsedMs, failed } from '../probes/errors.ts';
 import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
 
-export interface CheckTarget {
+export interface CheckTarget extends HostFacts {
   address: string;
   probes: ProbeConfig[];
 }
+
+/** Thrown by a credential resolver when a credential exists but cannot be used (no key). */
+export class CredentialUnavailableError extends Error {}
 
 export interface RunCheckOptions {
   /** Hard limit for the whole check (all steps together), in milliseconds. */
@@ -26,7 +28,7 @@ export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Prom
   const steps: ProbeResult[] = [];
   for (const probe of target.probes) {
     const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
-    const step = await runStep(probe, target.address, signal, remainingMs, opts);
+    const step = await runStep(probe, target, signal, remainingMs, opts);
     steps.push(step);
     if (!step.success) break;
   }
@@ -35,18 +37,20 @@ export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Prom
 
 async function runStep(
   probe: ProbeConfig,
-  address: string,
+  target: CheckTarget,
   signal: AbortSignal,
   timeoutMs: number,
   opts: RunCheckOptions,
 ): Promise<ProbeResult> {
   const startNs = process.hrtime.bigint();
   try {
-    const credentialId = 'credential_id' in probe ? (probe.credential_id as string | undefined) : undefined;
+    const credentialId = credentialIdOf(probe);
     const credential = credentialId ? await opts.resolveCredential?.(credentialId) : undefined;
     if (credentialId && !credential) return failed(startNs, 'config_error', `credential ${credentialId} not found`);
-    return await withHardTimeout(runProbe(probe, { address, signal, timeoutMs, credential }), signal, startNs, timeoutMs);
+    const ctx = { address: target.address, signal, timeoutMs, credential };
+    return await withHardTimeout(runProbe(probe, ctx, target), signal, startNs, timeoutMs);
   } catch (err) {
+    if (err instanceof CredentialUnavailableError) return failed(startNs, 'config_error', err.message);
     return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${(err as Error)?.message ?? String(err)}`);
   }
 }

@@ -59,7 +59,7 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
   }
   const startedAt = new Date();
   const result = await runCheck(
-    { address: host.address, probes: host.probes as ProbeConfig[] },
+    { address: host.address, probes: host.probes as ProbeConfig[], sshHostKeySha256: host.ssh_host_key_sha256 },
     { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
   );
   const lagMs = job.data.due_at ? startedAt.getTime() - Date.parse(job.data.due_at) : undefined;
@@ -97,7 +97,18 @@ function decideOutcome(
     errorType: result.errorType,
     errorMessage: result.errorMessage,
     detail: lagMs === undefined ? result.detail : { ...result.detail, schedule_lag_ms: lagMs },
+    // Trust on first use: the first successful SSH login records the host key it saw.
+    sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
   };
+}
+
+/** The SSH host key fingerprint a check saw, at the top of its detail or in a composite step. */
+export function observedHostKey(result: ProbeResult): string | null {
+  const top = result.detail.host_key_sha256;
+  if (typeof top === 'string') return top;
+  const steps = (result.detail.steps as { detail?: Record<string, unknown> }[] | undefined) ?? [];
+  const found = steps.map((s) => s.detail?.host_key_sha256).find((k) => typeof k === 'string');
+  return (found as string | undefined) ?? null;
 }
 
 function report(log: Logger, hostId: string, outcome: RecordResult, result: ProbeResult, checkTime: Date): CheckJobOutput {

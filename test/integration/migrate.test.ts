@@ -26,7 +26,7 @@ describe('migrations', () => {
     const { rows } = await pools[0]!.query('SELECT name FROM vigil_migrations ORDER BY name');
     expect(rows.map((r) => r.name)).toEqual(files);
     const tables = await pools[0]!.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
-    expect(tables.rows.map((r) => r.tablename)).toEqual(['host_monitoring_history', 'hosts', 'vigil_migrations']);
+    expect(tables.rows.map((r) => r.tablename)).toEqual(['credentials', 'host_credentials', 'host_monitoring_history', 'hosts', 'secret_key_check', 'vigil_migrations']);
   });
 
   it('are a no-op on an up-to-date database', async () => {

@@ -25,6 +25,8 @@ export interface CheckOutcome {
   errorType: string | null;
   errorMessage: string | null;
   detail: Record<string, unknown>;
+  /** SSH host key to record when none is recorded yet (trust on first use); null for none. */
+  sshHostKeySha256: string | null;
 }
 
 export type RecordResult =
@@ -56,10 +58,11 @@ export async function recordCheck(
           last_check = $9, last_success = $10, last_response_time_ms = $11, last_error_type = $12, last_error_message = $13,
           lease_job_id = CASE WHEN lease_job_id = $14 THEN NULL ELSE lease_job_id END,
           jit_job_id = CASE WHEN jit_job_id = $14 THEN NULL ELSE jit_job_id END,
+          ssh_host_key_sha256 = COALESCE(ssh_host_key_sha256, $15),
           state_version = state_version + 1, updated_at = now()
         WHERE id = $1`,
       [host.id, o.machineSnapshot, o.state, o.consecutiveFailures, o.consecutiveSuccesses, o.priority, o.nextCheckTime,
-        o.changed, o.checkTime, o.success, o.responseTimeMs, o.errorType, o.errorMessage, job.jobId],
+        o.changed, o.checkTime, o.success, o.responseTimeMs, o.errorType, o.errorMessage, job.jobId, o.sshHostKeySha256],
     );
     const history = await client.query<{ id: string }>(
       `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, response_time_ms,

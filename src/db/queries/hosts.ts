@@ -2,6 +2,8 @@ import type { HostState } from '../../config/config.ts';
 import { conflict } from '../../lib/errors.ts';
 import type { Pool, Queryable } from '../pool.ts';
 import { SQLSTATE, sqlState } from '../sqlstate.ts';
+import { withTransaction } from '../transaction.ts';
+import { setHostCredentials } from './credentials.ts';
 
 /** A row of `hosts`, as pg returns it. */
 export interface HostRow {
@@ -26,6 +28,7 @@ export interface HostRow {
   last_error_message: string | null;
   lease_job_id: string | null;
   jit_job_id: string | null;
+  ssh_host_key_sha256: string | null;
   state_version: string;
   created_at: Date;
   updated_at: Date;
@@ -57,6 +60,33 @@ export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
   } catch (err) {
     throw uniqueNameConflict(err, h.name);
   }
+}
+
+/** Inserts a host and the credentials it references, in one transaction. */
+export async function createHost(pool: Pool, h: NewHost, credentialIds: string[]): Promise<HostRow> {
+  return withTransaction(pool, async (client) => {
+    const row = await insertHost(client, h);
+    await setHostCredentials(client, row.id, credentialIds);
+    return row;
+  });
+}
+
+/** Updates a host and, when its probes changed, the credentials it references, in one transaction. */
+export async function changeHost(pool: Pool, id: string, patch: HostPatch, credentialIds?: string[]): Promise<HostRow | undefined> {
+  return withTransaction(pool, async (client) => {
+    const row = await updateHost(client, id, patch);
+    if (row && credentialIds) await setHostCredentials(client, id, credentialIds);
+    return row;
+  });
+}
+
+/** Sets (or with null clears) the SSH host key fingerprint trusted for a host. */
+export async function setSshHostKey(db: Queryable, id: string, fingerprint: string | null): Promise<HostRow | undefined> {
+  const { rows } = await db.query<HostRow>(
+    `UPDATE hosts SET ssh_host_key_sha256 = $2, updated_at = now(), state_version = state_version + 1 WHERE id = $1 RETURNING *`,
+    [id, fingerprint],
+  );
+  return rows[0];
 }
 
 export async function getHost(db: Queryable, id: string): Promise<HostRow | undefined> {
