@@ -3,8 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/config.ts';
 
-// No Docker engine here: check the file's structure and that each service's env is valid config.
-const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
+// No Docker engine here: check the file's structure and that each service's env is valid config,
+// after the `${VAR:-default}` interpolation compose does (here with VIGIL_SECRET_KEY set).
+const HOST_ENV: Record<string, string> = { VIGIL_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+const composeText = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+const interpolate = (text: string, env: Record<string, string>) =>
+  text.replace(/\$\{(\w+):-([^}]*)\}/g, (_m, name: string, fallback: string) => env[name] ?? fallback);
+const compose = parse(interpolate(composeText, HOST_ENV), { merge: true });
 const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
 
 describe('docker-compose.yml', () => {
@@ -34,6 +39,12 @@ describe('docker-compose.yml', () => {
     const api = loadConfig(compose.services.vigil.environment);
     expect(api.host).toBe('0.0.0.0');
     expect(compose.services.vigil.ports).toContain(`${api.port}:${api.port}`);
+  });
+
+  it('passes the same credentials key to every Vigil process, and runs without one when unset', () => {
+    for (const s of ['vigil', 'worker']) expect(loadConfig(compose.services[s].environment).secretKey?.toString('base64')).toBe(HOST_ENV.VIGIL_SECRET_KEY);
+    const unset = parse(interpolate(composeText, {}), { merge: true });
+    expect(loadConfig(unset.services.worker.environment).secretKey).toBeUndefined();
   });
 
   it('builds an image that runs src/main.ts on Node 22 with the migrations included', () => {
