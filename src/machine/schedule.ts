@@ -1,3 +1,4 @@
+import { Duration } from 'luxon';
 import type { Config, HostState } from '../config/config.ts';
 import { unitHash } from '../lib/time.ts';
 
@@ -10,9 +11,10 @@ const DESCRIPTIONS: Record<HostState, string> = {
 
 /** What the state endpoint shows as check_interval_info, e.g. "Stable - 30 min checks". */
 export function describeInterval(state: HostState, config: Config): { minutes: number; description: string } {
-  const minutes = Math.round((config.states[state].intervalSeconds / 60) * 1000) / 1000;
-  const unit = minutes >= 1 ? `${minutes} min` : `${Math.round(minutes * 60 * 1000) / 1000} s`;
-  return { minutes, description: `${DESCRIPTIONS[state]} - ${unit} checks` };
+  const seconds = config.states[state].intervalSeconds;
+  const minutes = Math.round((seconds / 60) * 1000) / 1000;
+  const human = Duration.fromObject({ seconds }).rescale().toHuman({ unitDisplay: 'short', listStyle: 'narrow' });
+  return { minutes, description: `${DESCRIPTIONS[state]} - ${human} checks` };
 }
 
 /**

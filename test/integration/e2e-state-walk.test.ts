@@ -98,7 +98,7 @@ describe('end to end: a host walks through every state and back', () => {
     expectConforms(state);
     expect(state.body.current_state).toBe(host.monitoring_state);
     expect(state.body.recent_history.length).toBe(Math.min(10, (await history(id)).length));
-    expect(state.body.check_interval_info).toEqual({ minutes: 0.005, description: expect.stringMatching(/0\.3 s checks/) });
+    expect(state.body.check_interval_info).toEqual({ minutes: 0.005, description: expect.stringMatching(/300 ms checks/) });
   });
 
   it('logs every check as a JSON line with host_id and job id', () => {
