@@ -2,6 +2,8 @@
 export const SQLSTATE = {
   uniqueViolation: '23505',
   foreignKeyViolation: '23503',
+  /** PostgreSQL 18 reports ON DELETE RESTRICT with this instead of 23503. */
+  restrictViolation: '23001',
   serializationFailure: '40001',
   deadlockDetected: '40P01',
   invalidTextRepresentation: '22P02',
@@ -16,4 +18,10 @@ export function sqlState(err: unknown): string | undefined {
 export function isRetryable(err: unknown): boolean {
   const code = sqlState(err);
   return code === SQLSTATE.serializationFailure || code === SQLSTATE.deadlockDetected;
+}
+
+/** A write refused because other rows still reference (or no longer offer) what it touches. */
+export function isReferenceViolation(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === SQLSTATE.foreignKeyViolation || code === SQLSTATE.restrictViolation;
 }

@@ -1,6 +1,6 @@
 import { conflict } from '../../lib/errors.ts';
 import type { Pool, Queryable } from '../pool.ts';
-import { SQLSTATE, sqlState } from '../sqlstate.ts';
+import { isReferenceViolation, SQLSTATE, sqlState } from '../sqlstate.ts';
 import { withTransaction } from '../transaction.ts';
 
 export interface CredentialRow {
@@ -75,7 +75,7 @@ export async function deleteCredential(pool: Pool, id: string): Promise<boolean>
     const { rowCount } = await pool.query(`DELETE FROM credentials WHERE id = $1`, [id]);
     return rowCount === 1;
   } catch (err) {
-    if (sqlState(err) !== SQLSTATE.foreignKeyViolation) throw err;
+    if (!isReferenceViolation(err)) throw err;
     const users = await hostsUsingCredential(pool, id);
     throw conflict(`credential is used by ${users.length} host(s): ${users.slice(0, 20).join(', ')}${users.length > 20 ? ', …' : ''}; change those hosts first`);
   }
@@ -98,7 +98,7 @@ export async function setHostCredentials(db: Queryable, hostId: string, credenti
       [hostId, credentialIds],
     );
   } catch (err) {
-    if (sqlState(err) === SQLSTATE.foreignKeyViolation) throw conflict('a credential the host references was deleted meanwhile');
+    if (isReferenceViolation(err)) throw conflict('a credential the host references was deleted meanwhile');
     throw err;
   }
 }
