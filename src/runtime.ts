@@ -12,7 +12,10 @@ import { CredentialUnavailableError } from './queue/run-check.ts';
 import type { ResolvedCredential } from './probes/types.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
-import { QUEUES } from './queue/names.ts';
+import { CHECK_QUEUES } from './queue/names.ts';
+import { SchedulerLeadership } from './queue/leader.ts';
+import { WorkerActivity } from './queue/worker-activity.ts';
+import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
 import { runProducerLoop } from './queue/producer.ts';
 import { startCheckWorker } from './queue/worker.ts';
 
@@ -51,11 +54,18 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const machine = createHealthMachine(config.machine);
     const vigil: Vigil = { databaseUrl, pool, boss, stop };
     if (roles.includes('worker')) {
-      await startCheckWorker({ pool, boss, config, machine, logger, resolveCredential: credentialResolver(pool, secretKey) });
+      const activity = new WorkerActivity();
+      await startCheckWorker({ pool, boss, config, machine, logger, activity, resolveCredential: credentialResolver(pool, secretKey) });
+      runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // offWork waits for in-flight checks; it runs before boss.stop in the reversed stack.
-      stack.push(() => boss.offWork(QUEUES.checks, { wait: true }));
+      stack.push(async () => {
+        for (const queue of CHECK_QUEUES) await boss.offWork(queue, { wait: true });
+      });
     }
-    if (roles.includes('scheduler')) startScheduler({ pool, boss, config, logger }, stack);
+    if (roles.includes('scheduler')) {
+      const leadership = new SchedulerLeadership(databaseUrl, logger);
+      runInBackground(stack, (signal) => runProducerLoop({ pool, boss, config, logger }, leadership, signal));
+    }
     if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey }, stack);
     logger.info('vigil started', { roles });
     return vigil;
@@ -85,12 +95,13 @@ async function resolveDatabase(config: Config, logger: Logger, stack: (() => Pro
   return db.url;
 }
 
-function startScheduler(deps: Parameters<typeof runProducerLoop>[0], stack: (() => Promise<void>)[]): void {
+/** Starts a loop that runs until shutdown; shutdown aborts it and waits for it to finish. */
+function runInBackground(stack: (() => Promise<void>)[], loop: (signal: AbortSignal) => Promise<void>): void {
   const controller = new AbortController();
-  const loop = runProducerLoop(deps, controller.signal);
+  const running = loop(controller.signal);
   stack.push(async () => {
     controller.abort();
-    await loop;
+    await running;
   });
 }
 

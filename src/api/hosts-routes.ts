@@ -181,5 +181,5 @@ function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {
 async function latestObservedKey(pool: Pool, hostId: string): Promise<string | null> {
   const [latest] = await recentHistory(pool, hostId, 1);
   if (!latest) return null;
-  return observedHostKey({ success: latest.success, detail: latest.detail, responseTimeMs: 0, errorType: null, errorMessage: null });
+  return observedHostKey(latest);
 }

@@ -52,6 +52,14 @@ const envSchema = z.object({
   VIGIL_JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   VIGIL_LISTEN_NOTIFY: bool(true),
+  VIGIL_DISPATCH_RATE_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(0).describe('Scheduled checks dispatched per second at most; 0 = unlimited'),
+  VIGIL_FAILING_SHARE: z.coerce.number().min(0).max(0.9).default(0.3).describe('Share of worker slots reserved for CRITICAL/DOWN hosts; 0 = one shared lane'),
+  VIGIL_GROUP_DEFAULT_CONCURRENCY: count(1, 1000).describe('Concurrent checks per group unless the group says otherwise'),
+  VIGIL_INTERVAL_JITTER: z.coerce.number().min(0).max(0.5).default(0.1).describe('Intervals vary by up to ± this fraction (at most 60 s), per host'),
+  VIGIL_DELAY_THRESHOLD_SECONDS: seconds(10).describe('A check starting later than this after its due time is delayed'),
+  VIGIL_JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(10).describe("A dead worker's check is retried after this long without heartbeats"),
+  VIGIL_WORKER_HEARTBEAT_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
+  VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
   VIGIL_SECRET_KEY: z
     .string()
     .transform((v, ctx) => {
@@ -95,8 +103,27 @@ export interface Config {
   machine: MachineConfig;
   states: Record<HostState, StatePolicy>;
   jitPriority: number;
-  producer: { intervalMs: number; batchSize: number; leaseSeconds: number; firstCheckSpreadSeconds: number };
-  worker: { concurrency: number; checkTimeoutMs: number; pollSeconds: number; retryLimit: number };
+  producer: {
+    intervalMs: number;
+    batchSize: number;
+    leaseSeconds: number;
+    firstCheckSpreadSeconds: number;
+    /** Scheduled checks per second at most; 0 = unlimited. */
+    ratePerSecond: number;
+    intervalJitter: number;
+    standbyPollMs: number;
+  };
+  worker: {
+    concurrency: number;
+    checkTimeoutMs: number;
+    pollSeconds: number;
+    retryLimit: number;
+    failingShare: number;
+    jobHeartbeatSeconds: number;
+    heartbeatSeconds: number;
+  };
+  groupDefaultConcurrency: number;
+  delayThresholdSeconds: number;
   shutdownGraceMs: number;
   listenNotify: boolean;
   /** Credentials encryption key (32 bytes), when given by VIGIL_SECRET_KEY. */
@@ -132,13 +159,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       batchSize: e.VIGIL_CLAIM_BATCH_SIZE,
       leaseSeconds: e.VIGIL_LEASE_SECONDS,
       firstCheckSpreadSeconds: e.VIGIL_FIRST_CHECK_SPREAD_SECONDS,
+      ratePerSecond: e.VIGIL_DISPATCH_RATE_PER_SECOND,
+      intervalJitter: e.VIGIL_INTERVAL_JITTER,
+      standbyPollMs: e.VIGIL_SCHEDULER_STANDBY_POLL_MS,
     },
     worker: {
       concurrency: e.VIGIL_WORKER_CONCURRENCY,
       checkTimeoutMs: e.VIGIL_CHECK_TIMEOUT_MS,
       pollSeconds: e.VIGIL_WORKER_POLL_SECONDS,
       retryLimit: e.VIGIL_JOB_RETRY_LIMIT,
+      failingShare: e.VIGIL_FAILING_SHARE,
+      jobHeartbeatSeconds: e.VIGIL_JOB_HEARTBEAT_SECONDS,
+      heartbeatSeconds: e.VIGIL_WORKER_HEARTBEAT_SECONDS,
     },
+    groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
+    delayThresholdSeconds: e.VIGIL_DELAY_THRESHOLD_SECONDS,
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
     listenNotify: e.VIGIL_LISTEN_NOTIFY,
     secretKey: e.VIGIL_SECRET_KEY,

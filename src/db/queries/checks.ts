@@ -27,6 +27,15 @@ export interface CheckOutcome {
   detail: Record<string, unknown>;
   /** SSH host key to record when none is recorded yet (trust on first use); null for none. */
   sshHostKeySha256: string | null;
+  scheduleLagMs: number | null;
+  /** The host's probe types joined with '+', e.g. 'tcp+ssh'. */
+  probeType: string;
+  inMaintenance: boolean;
+}
+
+/** The host row as the check transaction locks it, with its group's maintenance flag. */
+export interface LockedHost extends HostRow {
+  group_maintenance: boolean;
 }
 
 export type RecordResult =
@@ -42,10 +51,15 @@ export type RecordResult =
 export async function recordCheck(
   pool: Pool,
   job: { hostId: string; jobId: string; checkedBy: CheckedBy },
-  decide: (host: HostRow) => CheckOutcome,
+  decide: (host: LockedHost) => CheckOutcome,
 ): Promise<RecordResult> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<HostRow>(`SELECT * FROM hosts WHERE id = $1 FOR UPDATE`, [job.hostId]);
+    const { rows } = await client.query<LockedHost>(
+      `SELECT h.*, COALESCE(g.maintenance, false) AS group_maintenance
+         FROM hosts h LEFT JOIN host_groups g ON g.name = h."group"
+        WHERE h.id = $1 FOR UPDATE OF h`,
+      [job.hostId],
+    );
     const host = rows[0];
     if (!host) return { recorded: false, reason: 'host_deleted' } as const;
     if (job.checkedBy === 'scheduler' && host.lease_job_id !== job.jobId) return { recorded: false, reason: 'stale_lease' } as const;
@@ -66,10 +80,11 @@ export async function recordCheck(
     );
     const history = await client.query<{ id: string }>(
       `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, response_time_ms,
-                                            success, error_message, error_type, checked_by, job_id, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+                                            success, error_message, error_type, checked_by, job_id, detail,
+                                            schedule_lag_ms, probe_type, in_maintenance)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
       [host.id, o.checkTime, o.state, o.previousState, o.responseTimeMs, o.success, o.errorMessage, o.errorType,
-        job.checkedBy, job.jobId, o.detail],
+        job.checkedBy, job.jobId, o.detail, o.scheduleLagMs, o.probeType, o.inMaintenance],
     );
     await client.query(`SELECT pg_notify($1, $2)`, [CHECK_DONE_CHANNEL, job.jobId]);
     return { recorded: true, historyId: history.rows[0]!.id, outcome: o } as const;

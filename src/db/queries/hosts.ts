@@ -29,6 +29,7 @@ export interface HostRow {
   lease_job_id: string | null;
   jit_job_id: string | null;
   ssh_host_key_sha256: string | null;
+  maintenance: boolean;
   state_version: string;
   created_at: Date;
   updated_at: Date;
