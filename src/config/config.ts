@@ -48,7 +48,7 @@ const envSchema = z.object({
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   VIGIL_WORKER_CONCURRENCY: count(10, 1000),
   VIGIL_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
-  VIGIL_WORKER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  VIGIL_WORKER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(0.5).describe('Pause of a worker slot between fetches (pg-boss polling)'),
   VIGIL_JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   VIGIL_LISTEN_NOTIFY: bool(true),

@@ -3,7 +3,8 @@ import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
 import { claimJitCheck, type JitClaim } from '../db/queries/jit.ts';
 import { transactionDb, type Boss } from './boss.ts';
-import { QUEUES, type CheckJobData } from './names.ts';
+import { groupLimit } from '../db/queries/groups.ts';
+import { jobGroup, QUEUES, type CheckJobData } from './names.ts';
 
 const PENDING_STATES = new Set(['created', 'retry', 'active']);
 
@@ -23,7 +24,10 @@ export async function requestJitCheck(deps: { pool: Pool; boss: Boss; config: Co
     async (client, host) => {
       const id = randomUUID();
       const data: CheckJobData = { host_id: host.id, checked_by: 'jit' };
-      await boss.insert(QUEUES.checks, [{ id, priority: config.jitPriority, data }], { db: transactionDb(client) });
+      // A JIT check respects its group's limit too: the device behind it is just as fragile.
+      const limit = host.group === null ? 0 : await groupLimit(client, host.group, config.groupDefaultConcurrency);
+      const job = { id, priority: config.jitPriority, data, ...jobGroup(host.group, limit) };
+      await boss.insert(QUEUES.checks, [job], { db: transactionDb(client) });
       return id;
     },
   );

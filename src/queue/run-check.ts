@@ -1,10 +1,11 @@
-import { credentialIdOf, runProbe, type HostFacts, type ProbeConfig } from '../probes/index.ts';
+import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from '../probes/index.ts';
 import { elapsedMs, failed } from '../probes/errors.ts';
 import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
 
 export interface CheckTarget extends HostFacts {
   address: string;
-  probes: ProbeConfig[];
+  /** Probe configs as stored: parsed again here, so rows written before a field got its default still run. */
+  probes: unknown[];
 }
 
 /** Thrown by a credential resolver when a credential exists but cannot be used (no key). */
@@ -26,13 +27,25 @@ export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Prom
   const startNs = process.hrtime.bigint();
   const signal = AbortSignal.timeout(opts.timeoutMs);
   const steps: ProbeResult[] = [];
-  for (const probe of target.probes) {
+  const parsed = parseProbes(target.probes);
+  if (!Array.isArray(parsed)) return failed(startNs, 'config_error', parsed.error);
+  for (const probe of parsed) {
     const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
     const step = await runStep(probe, target, signal, remainingMs, opts);
     steps.push(step);
     if (!step.success) break;
   }
-  return combine(startNs, target.probes, steps);
+  return combine(startNs, parsed, steps);
+}
+
+function parseProbes(stored: unknown[]): ProbeConfig[] | { error: string } {
+  const probes: ProbeConfig[] = [];
+  for (const [i, raw] of stored.entries()) {
+    const result = probeConfigSchema.safeParse(raw);
+    if (!result.success) return { error: `stored probe ${i + 1} is invalid: ${result.error.issues.map((e) => `${e.path.join('.') || 'probe'}: ${e.message}`).join('; ')}` };
+    probes.push(result.data);
+  }
+  return probes;
 }
 
 async function runStep(

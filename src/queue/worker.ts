@@ -2,7 +2,10 @@ import type { Job } from 'pg-boss';
 import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
 import { recordCheck, type CheckOutcome, type LockedHost, type RecordResult } from '../db/queries/checks.ts';
+import { releaseGroupSlot, tryAcquireGroupSlot } from '../db/queries/group-slots.ts';
+import { groupLimit } from '../db/queries/groups.ts';
 import { getHost } from '../db/queries/hosts.ts';
+import { delay } from '../lib/time.ts';
 import type { Logger } from '../lib/logger.ts';
 import { applyCheckResult, type PersistedHealth } from '../machine/apply-result.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
@@ -52,7 +55,10 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<void> {
   const options = (localConcurrency: number) => ({
     localConcurrency,
     batchSize: 1,
+    // After a job pg-boss waits this long before fetching again, NOTIFY or not (a notification
+    // only wakes a sleeping worker), so it bounds each slot's pace: keep it short.
     pollingIntervalSeconds: config.worker.pollSeconds,
+    notifyPollingIntervalSeconds: config.worker.pollSeconds,
     groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS },
   });
   const handler = async ([job]: Job<CheckJobData>[]) => checkOneHost(deps, job!);
@@ -73,22 +79,38 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
     log.info('host deleted before its check ran');
     return { host_id: hostId, recorded: false, skipped_reason: 'host_deleted' };
   }
+  const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
   const startedAt = new Date();
   const done = deps.activity?.started();
   let result: ProbeResult;
   try {
     result = await runCheck(
-      { address: host.address, probes: host.probes as ProbeConfig[], sshHostKeySha256: host.ssh_host_key_sha256 },
+      { address: host.address, probes: host.probes, sshHostKeySha256: host.ssh_host_key_sha256 },
       { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
     );
   } finally {
     done?.();
+    await slot?.release();
   }
   const lagMs = job.data.due_at ? Math.max(0, startedAt.getTime() - Date.parse(job.data.due_at)) : null;
   const outcome = await recordCheck(deps.pool, { hostId, jobId: job.id, checkedBy }, (locked) =>
     decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
   );
   return report(log, hostId, outcome, result, startedAt);
+}
+
+const SLOT_WAIT_MS = 50;
+
+/**
+ * Waits for one of the group's check slots (the hard concurrency limit across all workers). pg-boss
+ * already avoids fetching a full group's jobs, so a wait here is short and rare: it only covers
+ * fetches that raced each other.
+ */
+async function holdGroupSlot(deps: WorkerDeps, group: string, jobId: string): Promise<{ release: () => Promise<void> }> {
+  const limit = await groupLimit(deps.pool, group, deps.config.groupDefaultConcurrency);
+  const leaseSeconds = deps.config.worker.checkTimeoutMs / 1000 + 30;
+  while ((await tryAcquireGroupSlot(deps.pool, group, limit, jobId, leaseSeconds)) === null) await delay(SLOT_WAIT_MS);
+  return { release: () => releaseGroupSlot(deps.pool, group, jobId).catch(() => {}) };
 }
 
 function decideOutcome(

@@ -1,0 +1,79 @@
+import { getGroup, listGroups, makeGroupDueSoon, resetGroup, setGroupEnabled, upsertGroup } from '../db/queries/groups.ts';
+import { notFound } from '../lib/errors.ts';
+import { initialHealth } from '../machine/apply-result.ts';
+import type { ApiDeps } from './deps.ts';
+import { defineRoute, type RouteSpec } from './route.ts';
+import { bulkResultSchema, groupListSchema, groupParams, groupSchema, groupUpdateSchema, problemSchema } from './schemas.ts';
+
+const problem = (description: string) => ({ description, schema: problemSchema });
+const TAGS = ['groups'];
+
+/**
+ * Groups: the device (OLT, jump host) a set of hosts sits behind. Settings: how many of their
+ * checks may run at once across all workers, and maintenance. Bulk operations act on all members.
+ */
+export function groupRoutes(deps: ApiDeps): RouteSpec[] {
+  const { pool, config } = deps;
+  const defaultLimit = config.groupDefaultConcurrency;
+  const spread = config.producer.firstCheckSpreadSeconds;
+  const bulk = (action: 'reset' | 'enable' | 'disable', summary: string, run: (group: string) => Promise<number>) =>
+    defineRoute({
+      method: 'post',
+      path: `/api/groups/{group}/${action}`,
+      operationId: `${action}Group`,
+      summary,
+      tags: TAGS,
+      params: groupParams,
+      responses: { 200: { description: 'Done', schema: bulkResultSchema }, 400: problem('Invalid group name'), 404: problem('No such group') },
+      handler: async ({ params }) => {
+        if (!(await getGroup(pool, params.group, defaultLimit))) throw notFound('group');
+        return { status: 200, body: { group: params.group, affected: await run(params.group) } };
+      },
+    });
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/groups',
+      operationId: 'listGroups',
+      summary: 'Groups with their settings and hosts per state',
+      tags: TAGS,
+      responses: { 200: { description: 'All groups', schema: groupListSchema }, 400: problem('Unexpected query') },
+      handler: async () => ({ status: 200, body: { groups: await listGroups(pool, defaultLimit) } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/groups/{group}',
+      operationId: 'getGroup',
+      summary: 'One group',
+      tags: TAGS,
+      params: groupParams,
+      responses: { 200: { description: 'The group', schema: groupSchema }, 400: problem('Invalid group name'), 404: problem('No such group') },
+      handler: async ({ params }) => {
+        const group = await getGroup(pool, params.group, defaultLimit);
+        if (!group) throw notFound('group');
+        return { status: 200, body: group };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/groups/{group}',
+      operationId: 'updateGroup',
+      summary: "Set a group's concurrency limit or maintenance (creates its settings if needed)",
+      tags: TAGS,
+      params: groupParams,
+      body: groupUpdateSchema,
+      responses: { 200: { description: 'The group', schema: groupSchema }, 400: problem('Invalid body') },
+      handler: async ({ params, body }) => {
+        await upsertGroup(pool, params.group, { maxConcurrentChecks: body.max_concurrent_checks, maintenance: body.maintenance }, defaultLimit);
+        if (body.maintenance === false) await makeGroupDueSoon(pool, params.group, spread);
+        return { status: 200, body: (await getGroup(pool, params.group, defaultLimit))! };
+      },
+    }),
+    bulk('reset', 'Put every host of the group back to HEALTHY with cleared counters (recorded in history)', (group) =>
+      resetGroup(pool, group, { machineSnapshot: initialHealth(deps.machine), priority: config.states.HEALTHY.priority, spreadSeconds: spread }),
+    ),
+    bulk('enable', 'Enable every host of the group', (group) => setGroupEnabled(pool, group, true, spread)),
+    bulk('disable', 'Disable every host of the group', (group) => setGroupEnabled(pool, group, false, spread)),
+  ];
+}

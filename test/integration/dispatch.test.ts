@@ -1,0 +1,157 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { createSilentLogger } from '../../src/lib/logger.ts';
+import { startBoss, type Boss } from '../../src/queue/boss.ts';
+import { produceDueChecks } from '../../src/queue/producer.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedHosts } from '../helpers/hosts.ts';
+import { expectConforms } from '../helpers/openapi.ts';
+import { startSilentTarget, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+
+// Scheduled checks only; intervals long, so each host is checked once per test.
+const ENV = { VIGIL_HEALTHY_INTERVAL_SECONDS: '3600', VIGIL_DEGRADED_INTERVAL_SECONDS: '3600', VIGIL_CRITICAL_INTERVAL_SECONDS: '3600', VIGIL_DOWN_INTERVAL_SECONDS: '3600', VIGIL_WORKER_POLL_SECONDS: '0.5', VIGIL_PRODUCER_INTERVAL_MS: '50' };
+
+let db: TestDatabase;
+let pool: Pool;
+let tcp: LoopbackTarget;
+const running: TestVigil[] = [];
+const start = async (roles: ('api' | 'scheduler' | 'worker')[], env: Record<string, string> = {}) => {
+  const v = await startTestVigil(db.url, roles, { ...ENV, ...env });
+  running.push(v);
+  return v;
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPool(db.url, 4);
+  tcp = await startTcpTarget();
+});
+afterEach(async () => {
+  for (const v of running.splice(0)) await v.stop();
+  await pool.query(`DELETE FROM hosts; DELETE FROM host_groups; DELETE FROM pgboss.job WHERE name LIKE 'vigil-%'`);
+});
+afterAll(async () => {
+  await pool?.end();
+  await tcp?.close();
+  await db?.drop();
+});
+
+const historyOrder = async () =>
+  (await pool.query<{ name: string; monitoring_state: string; previous_state: string; check_time: Date; response_time_ms: number; schedule_lag_ms: number | null }>(
+    `SELECT h.name, m.previous_state, m.monitoring_state, m.check_time, m.response_time_ms, m.schedule_lag_ms
+       FROM host_monitoring_history m JOIN hosts h ON h.id = m.host_id ORDER BY m.check_time, m.id`,
+  )).rows;
+
+describe('dispatch under backlog', () => {
+  it('checks CRITICAL hosts before HEALTHY ones when one worker cannot keep up', async () => {
+    const probes = [{ type: 'tcp', port: tcp.port }];
+    await seedHosts(pool, { count: 10, namePrefix: 'healthy', probes, state: 'HEALTHY', priority: 3, dueAgoMs: 60_000 });
+    await seedHosts(pool, { count: 10, namePrefix: 'critical', probes, state: 'CRITICAL', priority: 9, dueAgoMs: 1000 });
+    // Enqueue the whole backlog first, then let one single-slot worker drain it. One shared lane,
+    // so only priority decides the order.
+    const env = { VIGIL_FAILING_SHARE: '0', VIGIL_WORKER_CONCURRENCY: '1' };
+    const config = loadConfig({ DATABASE_URL: db.url, ...ENV, ...env });
+    const boss = await startBoss(db.url, config, createSilentLogger());
+    expect(await produceDueChecks({ pool, boss, config, logger: createSilentLogger() })).toBe(20);
+    await boss.stop({ graceful: false });
+    await start(['worker'], env);
+    const rows = await waitFor('20 checks', async () => ((await historyOrder()).length === 20 ? historyOrder() : undefined), 30_000);
+    expect(rows.slice(0, 10).every((r) => r.previous_state === 'CRITICAL')).toBe(true);
+    expect(rows.slice(10).every((r) => r.previous_state === 'HEALTHY')).toBe(true);
+  });
+
+  it('keeps healthy hosts on schedule while 200 failing hosts hang until their timeout', async () => {
+    const silent = await startSilentTarget();
+    try {
+      await seedHosts(pool, { count: 200, namePrefix: 'hanging', probes: [{ type: 'tcp', port: silent.port }], state: 'DOWN', priority: 9 });
+      // TCP to the silent target connects, so make those hang on HTTP instead.
+      await pool.query(`UPDATE hosts SET probes = $1 WHERE name LIKE 'hanging-%'`, [JSON.stringify([{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }])]);
+      await seedHosts(pool, { count: 200, namePrefix: 'fine', probes: [{ type: 'tcp', port: tcp.port }], state: 'HEALTHY', priority: 3, dueAgoMs: 0 });
+      const v = await start(['scheduler', 'worker', 'api'], { VIGIL_WORKER_CONCURRENCY: '20', VIGIL_CHECK_TIMEOUT_MS: '3000' });
+      const fine = await waitFor('every healthy host checked', async () => {
+        const rows = (await historyOrder()).filter((r) => r.name.startsWith('fine-'));
+        return rows.length === 200 ? rows : undefined;
+      }, 30_000);
+      // Each healthy check started within a few seconds of being due, though the failing lane is
+      // still full of hanging checks.
+      expect(Math.max(...fine.map((r) => r.schedule_lag_ms!))).toBeLessThan(v.config.delayThresholdSeconds * 1000);
+      const queue = await request(v.apiUrl!).get('/api/monitoring/queue');
+      expectConforms(queue);
+      expect(queue.body.waiting_by_priority.filter((w: { lane: string }) => w.lane === 'failing').reduce((s: number, w: { waiting: number }) => s + w.waiting, 0)).toBeGreaterThan(100);
+      const hanging = (await historyOrder()).filter((r) => r.name.startsWith('hanging-'));
+      expect(hanging.length).toBeLessThan(100);
+    } finally {
+      await silent.close();
+    }
+  }, 60_000);
+
+  it('enqueues no more than the rate limit allows in one pass', async () => {
+    await seedHosts(pool, { count: 50, namePrefix: 'rated', probes: [{ type: 'tcp', port: tcp.port }] });
+    const config = loadConfig({ DATABASE_URL: db.url, ...ENV, VIGIL_CLAIM_BATCH_SIZE: '7' });
+    const boss = await startBoss(db.url, config, createSilentLogger());
+    try {
+      expect(await produceDueChecks({ pool, boss, config, logger: createSilentLogger() }, 12)).toBe(12);
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'created'`);
+      expect(rows[0].n).toBe(12);
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+  });
+});
+
+/** An HTTP target that answers after `delayMs` and records the most requests it held at once, per path prefix. */
+async function startSlowTarget(delayMs: number) {
+  let active = 0;
+  let maxActive = 0;
+  const server = http.createServer((_req, res) => {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    setTimeout(() => {
+      active--;
+      res.end('ok');
+    }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    maxActive: () => maxActive,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+describe('concurrency groups', () => {
+  it('never runs two checks of a group of limit 1 at once, across three workers', async () => {
+    const target = await startSlowTarget(150);
+    try {
+      await seedHosts(pool, { count: 10, namePrefix: 'olt-node', probes: [{ type: 'http', url: target.url }], group: 'olt-1' });
+      for (let i = 0; i < 3; i++) await start(['worker'], { VIGIL_WORKER_CONCURRENCY: '5', VIGIL_FAILING_SHARE: '0' });
+      await start(['scheduler']);
+      const rows = await waitFor('10 checks', async () => ((await historyOrder()).length >= 10 ? historyOrder() : undefined), 30_000);
+      expect(target.maxActive()).toBe(1);
+      // From the history: each check ends before the next one starts.
+      const spans = rows.map((r) => [r.check_time.getTime(), r.check_time.getTime() + r.response_time_ms] as const).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 1);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('lets a group run as many at once as its limit allows', async () => {
+    const target = await startSlowTarget(300);
+    try {
+      await pool.query(`INSERT INTO host_groups (name, max_concurrent_checks) VALUES ('olt-3', 3)`);
+      await seedHosts(pool, { count: 12, namePrefix: 'olt3-node', probes: [{ type: 'http', url: target.url }], group: 'olt-3' });
+      await start(['worker', 'scheduler'], { VIGIL_WORKER_CONCURRENCY: '10', VIGIL_FAILING_SHARE: '0' });
+      await waitFor('12 checks', async () => (await historyOrder()).length >= 12, 30_000);
+      expect(target.maxActive()).toBeLessThanOrEqual(3);
+      expect(target.maxActive()).toBeGreaterThan(1);
+    } finally {
+      await target.close();
+    }
+  });
+});
