@@ -36,9 +36,9 @@ export async function getGroup(db: Queryable, name: string, defaultLimit: number
 /** Creates or changes a group's settings; fields left undefined keep their value (or default). */
 export async function upsertGroup(db: Queryable, name: string, s: { maxConcurrentChecks?: number; maintenance?: boolean }, defaultLimit: number): Promise<void> {
   await db.query(
-    `INSERT INTO host_groups (name, max_concurrent_checks, maintenance) VALUES ($1, COALESCE($2, $4), COALESCE($3, false))
-     ON CONFLICT (name) DO UPDATE SET max_concurrent_checks = COALESCE($2, host_groups.max_concurrent_checks),
-                                      maintenance = COALESCE($3, host_groups.maintenance), updated_at = now()`,
+    `INSERT INTO host_groups (name, max_concurrent_checks, maintenance) VALUES ($1, COALESCE($2::int, $4::int), COALESCE($3::boolean, false))
+     ON CONFLICT (name) DO UPDATE SET max_concurrent_checks = COALESCE($2::int, host_groups.max_concurrent_checks),
+                                      maintenance = COALESCE($3::boolean, host_groups.maintenance), updated_at = now()`,
     [name, s.maxConcurrentChecks ?? null, s.maintenance ?? null, defaultLimit],
   );
 }
@@ -46,7 +46,7 @@ export async function upsertGroup(db: Queryable, name: string, s: { maxConcurren
 /** After maintenance ends, hosts are due soon (spread over `spreadSeconds`), not at once. */
 export async function makeGroupDueSoon(db: Queryable, name: string, spreadSeconds: number): Promise<void> {
   await db.query(
-    `UPDATE hosts SET next_check_time = now() + make_interval(secs => random() * $2), state_version = state_version + 1, updated_at = now()
+    `UPDATE hosts SET next_check_time = now() + make_interval(secs => random() * $2::float8), state_version = state_version + 1, updated_at = now()
       WHERE "group" = $1 AND lease_job_id IS NULL`,
     [name, spreadSeconds],
   );
@@ -56,7 +56,7 @@ export async function makeGroupDueSoon(db: Queryable, name: string, spreadSecond
 export async function setGroupEnabled(db: Queryable, name: string, enabled: boolean, spreadSeconds: number): Promise<number> {
   const { rowCount } = await db.query(
     `UPDATE hosts SET enabled = $2, state_version = state_version + 1, updated_at = now(),
-            next_check_time = CASE WHEN $2 THEN now() + make_interval(secs => random() * $3) ELSE next_check_time END
+            next_check_time = CASE WHEN $2 THEN now() + make_interval(secs => random() * $3::float8) ELSE next_check_time END
       WHERE "group" = $1 AND enabled <> $2`,
     [name, enabled, spreadSeconds],
   );
@@ -77,7 +77,7 @@ export async function resetGroup(
       `WITH locked AS (SELECT id, monitoring_state FROM hosts WHERE "group" = $1 ORDER BY id FOR UPDATE)
        UPDATE hosts h SET machine_snapshot = $2, monitoring_state = 'HEALTHY', consecutive_failures = 0, consecutive_successes = 0,
               check_priority = $3, last_state_change = CASE WHEN locked.monitoring_state <> 'HEALTHY' THEN now() ELSE h.last_state_change END,
-              next_check_time = CASE WHEN h.lease_job_id IS NULL THEN now() + make_interval(secs => random() * $4) ELSE h.next_check_time END,
+              next_check_time = CASE WHEN h.lease_job_id IS NULL THEN now() + make_interval(secs => random() * $4::float8) ELSE h.next_check_time END,
               state_version = state_version + 1, updated_at = now()
          FROM locked WHERE h.id = locked.id
        RETURNING h.id, locked.monitoring_state AS previous`,

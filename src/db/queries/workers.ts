@@ -30,9 +30,9 @@ export async function deleteWorker(db: Queryable, id: string): Promise<void> {
 
 /** Workers heard from within `aliveSeconds`; older rows (dead processes) are removed on the way. */
 export async function liveWorkers(db: Queryable, aliveSeconds: number): Promise<WorkerRow[]> {
-  await db.query(`DELETE FROM vigil_workers WHERE last_heartbeat < now() - make_interval(secs => $1 * 10)`, [aliveSeconds]);
+  await db.query(`DELETE FROM vigil_workers WHERE last_heartbeat < now() - make_interval(secs => $1::float8 * 10)`, [aliveSeconds]);
   const { rows } = await db.query<WorkerRow>(
-    `SELECT * FROM vigil_workers WHERE last_heartbeat >= now() - make_interval(secs => $1) ORDER BY hostname, pid`,
+    `SELECT * FROM vigil_workers WHERE last_heartbeat >= now() - make_interval(secs => $1::float8) ORDER BY hostname, pid`,
     [aliveSeconds],
   );
   return rows;
