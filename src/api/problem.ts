@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/sqlstate.ts';
 import { AppError, coerceError, type FieldError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -22,6 +23,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
@@ -38,12 +40,26 @@ export const notFoundHandler: RequestHandler = (req, res) => {
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (res.headersSent) {
+      // A streamed body failed midway: the status is gone, so cut the connection; the client sees
+      // a truncated transfer rather than a complete-looking file.
+      logger.error('error while streaming a response', { method: req.method, path: req.path, err: coerceError(err).stack });
+      res.destroy();
+      return;
+    }
+    // A stream that failed before its first write set attachment headers a problem must not keep.
+    res.removeHeader('Content-Disposition');
     const status = clientStatus(err);
     if (status) {
       const e = err as AppError & { type?: string };
       const errors = err instanceof AppError ? err.fieldErrors : undefined;
       const detail = err instanceof AppError ? err.message : bodyParserDetail(e);
       res.status(status).type(PROBLEM_TYPE).json(problemBody(status, TITLES[status] ?? 'Error', detail, errors));
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      logger.warn('database unavailable during request', { method: req.method, path: req.path, err: coerceError(err).message });
+      res.status(503).set('Retry-After', '5').type(PROBLEM_TYPE).json(problemBody(503, TITLES[503]!, 'the database is unreachable; retry shortly'));
       return;
     }
     logger.error('unhandled error in request', { method: req.method, path: req.path, err: coerceError(err).stack });

