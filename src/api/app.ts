@@ -3,7 +3,13 @@ import type { z } from 'zod';
 import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
 import type { ApiDeps } from './deps.ts';
 import { credentialRoutes } from './credentials-routes.ts';
+import { serveDocs } from './docs.ts';
+import { groupRoutes } from './groups-routes.ts';
 import { hostRoutes } from './hosts-routes.ts';
+import { hostBulkRoutes } from './hosts-bulk-routes.ts';
+import { historyRoutes } from './history-routes.ts';
+import { inventoryViewRoutes } from './inventory-view-routes.ts';
+import { operationsRoutes } from './operations-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
@@ -13,17 +19,23 @@ export const BODY_LIMIT = '1mb';
 
 /** Every operation the API serves, in the order openapi.yaml lists them. */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...hostRoutes(deps), ...credentialRoutes(deps), ...monitoringRoutes(deps)];
+  return [
+    ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
+    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps),
+  ];
 }
 
 export function createApi(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
   const routes = apiRoutes(deps);
+  // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
+  for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
   const spec = openApiYaml(buildOpenApiDocument(routes));
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').send(spec));
+  serveDocs(app);
   for (const route of routes) app[route.method](expressPath(route.path), serve(route));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
@@ -35,7 +47,8 @@ function serve(route: RouteSpec): RequestHandler {
     const input = parseInput(route, req);
     const reply = await route.handler(input, { req, res });
     res.status(reply.status).set(reply.headers ?? {});
-    if (reply.body === undefined) res.end();
+    if (reply.stream) await reply.stream(res);
+    else if (reply.body === undefined) res.end();
     else res.json(reply.body);
   };
 }

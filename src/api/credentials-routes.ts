@@ -46,6 +46,7 @@ export function credentialRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'listCredentials',
       summary: 'List credentials by name',
       tags: TAGS,
+      scope: 'admin', // credentials describe access to the fleet, even without their secrets
       query: credentialListQuery,
       responses: { 200: { description: 'A page of credentials', schema: credentialListSchema }, 400: problem('Invalid query') },
       handler: async ({ query }) => {
@@ -60,6 +61,7 @@ export function credentialRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'getCredential',
       summary: 'Get one credential (without its secrets)',
       tags: TAGS,
+      scope: 'admin',
       ...byId,
       responses: { 200: { description: 'The credential', schema: credentialSchema }, 400: problem('Malformed id'), 404: problem('No such credential') },
       handler: async ({ params }) => {

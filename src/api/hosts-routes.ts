@@ -3,13 +3,16 @@ import { acceptedKinds } from '../credentials/kinds.ts';
 import type { Pool } from '../db/pool.ts';
 import { getCredentials } from '../db/queries/credentials.ts';
 import { recentHistory } from '../db/queries/history.ts';
-import { changeHost, createHost, deleteHost, getHost, listHosts, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
+import { listHostPage } from '../db/queries/host-list.ts';
+import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
 import { observedHostKey } from '../queue/worker.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
+import { encodeCursor } from './cursor.ts';
 import type { ApiDeps } from './deps.ts';
+import { ETAG_HEADER, etagHeaders, etagOf, matchesIfNoneMatch, NOT_MODIFIED, notModified } from './etag.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import {
   hostCreateSchema,
@@ -57,14 +60,26 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       method: 'get',
       path: '/api/hosts',
       operationId: 'listHosts',
-      summary: 'List hosts, by name, with filters',
+      summary: 'List hosts with filters (state, group, tag, probe type, name search), sorted, a page at a time',
       tags: TAGS,
       query: hostListQuery,
-      responses: { 200: { description: 'A page of hosts', schema: hostListSchema }, 400: problem('Invalid query') },
-      handler: async ({ query }) => {
-        const rows = await listHosts(pool, { ...query, afterName: query.after });
-        const next = rows.length === query.limit ? rows[rows.length - 1]!.name : null;
-        return { status: 200, body: { hosts: rows.map(serializeHost), next_cursor: next } };
+      responses: {
+        200: { description: 'A page of hosts', schema: hostListSchema, headers: ETAG_HEADER },
+        304: NOT_MODIFIED,
+        400: problem('Invalid query'),
+      },
+      handler: async ({ query }, { req }) => {
+        const filter = { state: query.state, enabled: query.enabled, group: query.group, tag: query.tag, probe: query.probe, q: query.q };
+        const after = query.after && { key: query.after[1], name: query.after[2] };
+        // One row more than asked says whether there is a next page.
+        const rows = await listHostPage(pool, filter, { sort: query.sort, after, limit: query.limit + 1 });
+        const page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        const next = rows.length > query.limit && last ? encodeCursor([query.sort, last.sort_key, last.name]) : null;
+        // The answer is made of exactly these row versions, for this query.
+        const etag = etagOf([JSON.stringify(query), ...rows.map((r) => `${r.id}:${r.change_xid}`)]);
+        if (matchesIfNoneMatch(req, etag)) return notModified(etag);
+        return { status: 200, headers: etagHeaders(etag), body: { hosts: page.map(serializeHost), next_cursor: next } };
       },
     }),
     defineRoute({
@@ -97,7 +112,8 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       },
       handler: async ({ params, body }) => {
         const patch: HostPatch = { ...body };
-        if (body.probes !== undefined || body.address !== undefined || body.enabled === true) patch.nextCheckTime = soon(params.host_id);
+        const resumes = body.enabled === true || body.maintenance === false;
+        if (body.probes !== undefined || body.address !== undefined || resumes) patch.nextCheckTime = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
         const row = await changeHost(pool, params.host_id, patch, credentialIds);
         if (!row) throw notFound('host');
@@ -123,16 +139,21 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
 
 /**
  * Every credential_id in `probes` must name an existing credential of a kind the probe accepts.
- * Returns the ids, for the host_credentials rows written with the host.
+ * Returns the ids, for the host_credentials rows written with the host. `fieldOf` names the
+ * field of probe i in errors (bulk writes check all their hosts' probes in one query).
  */
-async function checkCredentialRefs(pool: Pool, probes: ProbeConfig[]): Promise<string[]> {
+export async function checkCredentialRefs(
+  pool: Pool,
+  probes: ProbeConfig[],
+  fieldOf: (i: number) => string = (i) => `body.probes.${i}.credential_id`,
+): Promise<string[]> {
   const refs = probes.map((p, i) => ({ i, probe: p, id: credentialIdOf(p) })).filter((r) => r.id !== undefined);
   const found = new Map((await getCredentials(pool, refs.map((r) => r.id!))).map((c) => [c.id, c.kind]));
   const errors: FieldError[] = [];
   for (const { i, probe, id } of refs) {
     const kind = found.get(id!);
     const accepted = acceptedKinds(probe as { type: string; version?: string });
-    const field = `body.probes.${i}.credential_id`;
+    const field = fieldOf(i);
     if (!kind) errors.push({ field, message: `no credential ${id}` });
     else if (!accepted.includes(kind as never)) errors.push({ field, message: `a ${probe.type} probe needs a credential of kind ${accepted.join(' or ')}, not ${kind}` });
   }

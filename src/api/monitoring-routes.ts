@@ -1,3 +1,4 @@
+import { groupInMaintenance } from '../db/queries/groups.ts';
 import { getHost, type HostRow } from '../db/queries/hosts.ts';
 import { historyForJob, recentHistory, type HistoryRow } from '../db/queries/history.ts';
 import { conflict, notFound } from '../lib/errors.ts';
@@ -5,6 +6,8 @@ import { describeInterval } from '../machine/schedule.ts';
 import { requestJitCheck } from '../queue/jit.ts';
 import { QUEUES, type CheckJobData } from '../queue/names.ts';
 import type { ApiDeps } from './deps.ts';
+import { ETAG_HEADER, etagHeaders, etagOf, matchesIfNoneMatch, NOT_MODIFIED, notModified } from './etag.ts';
+import { JIT_EXAMPLES } from './examples.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import {
   checkTaskSchema,
@@ -55,6 +58,8 @@ function jitRoute(deps: ApiDeps): RouteSpec {
       'With wait=true answers 200 with the fresh result, or 202 if it is not done within `timeout`. ' +
       'With max_age, a result at most that old is returned at once without a new check.',
     tags: TAGS,
+    scope: 'check',
+    examples: { responses: { 200: [JIT_EXAMPLES.fresh, JIT_EXAMPLES.cached], 202: [JIT_EXAMPLES.queued] } },
     params: hostIdParams,
     query: jitQuery,
     responses: {
@@ -96,14 +101,26 @@ function stateRoute(deps: ApiDeps): RouteSpec {
     operationId: 'getHostState',
     summary: "A host's health state machine: state, counters, schedule and recent checks",
     tags: TAGS,
+    scope: 'check',
     params: hostIdParams,
-    responses: { 200: { description: 'Current state', schema: stateResponseSchema }, 400: problem('Malformed id'), 404: problem('No such host') },
-    handler: async ({ params }) => {
+    responses: {
+      200: { description: 'Current state', schema: stateResponseSchema, headers: ETAG_HEADER },
+      304: NOT_MODIFIED,
+      400: problem('Malformed id'),
+      404: problem('No such host'),
+    },
+    handler: async ({ params }, { req }) => {
       const host = await getHost(deps.pool, params.host_id);
       if (!host) throw notFound('host');
+      const groupMaintenance = await groupInMaintenance(deps.pool, host.group);
+      // History rows are written in the same transaction as the host row, so the row's version
+      // (change_xid) and the group's flag name the whole answer: a 304 skips the history read.
+      const etag = etagOf([host.id, host.change_xid, String(groupMaintenance)]);
+      if (matchesIfNoneMatch(req, etag)) return notModified(etag);
       const history = await recentHistory(deps.pool, host.id, RECENT_CHECKS);
       return {
         status: 200,
+        headers: etagHeaders(etag),
         body: {
           host_id: host.id,
           hostname: host.name,
@@ -118,6 +135,7 @@ function stateRoute(deps: ApiDeps): RouteSpec {
           response_time_ms: host.last_response_time_ms,
           last_check: host.last_check?.toISOString() ?? null,
           check_interval_info: describeInterval(host.monitoring_state, deps.config),
+          maintenance: host.maintenance || groupMaintenance,
           last_result: history[0] ? serializeCheck(history[0]) : null,
           recent_history: history.map(serializeCheck),
         },
@@ -133,13 +151,16 @@ function taskRoute(deps: ApiDeps): RouteSpec {
     operationId: 'getCheckTask',
     summary: 'State of a check task and, when done, its result',
     tags: TAGS,
+    scope: 'check',
     params: taskIdParams,
     responses: { 200: { description: 'The task', schema: checkTaskSchema }, 400: problem('Malformed id'), 404: problem('No such task') },
     handler: async ({ params }) => {
-      const [job, result] = await Promise.all([
+      const [normal, failing, result] = await Promise.all([
         deps.boss.getJobById<CheckJobData>(QUEUES.checks, params.task_id),
+        deps.boss.getJobById<CheckJobData>(QUEUES.failingChecks, params.task_id),
         historyForJob(deps.pool, params.task_id),
       ]);
+      const job = normal ?? failing;
       if (!job && !result) throw notFound('check task');
       const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
       return {

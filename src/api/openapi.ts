@@ -1,10 +1,43 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import type { RouteSpec } from './route.ts';
-import { apiRegistry } from './schemas.ts';
+import { BAD_REQUEST_EXAMPLES, PROBLEM_EXAMPLES, SCHEMA_EXAMPLES } from './examples.ts';
+import { requiredScope, type ApiExample, type RouteSpec } from './route.ts';
+import { apiRegistry, problemSchema } from './schemas.ts';
 
-const COMPONENT_REF = (id: string) => `#/components/schemas/${id}`;
+const SCHEMA_REF = (id: string) => `#/components/schemas/${id}`;
+const EXAMPLE_REF = (name: string) => `#/components/examples/${name}`;
+const RESPONSE_REF = (name: string) => `#/components/responses/${name}`;
+const PROBLEM_TYPE = 'application/problem+json';
 type Io = 'input' | 'output';
+
+/** Descriptions of the routes' tags; tags are listed in the order routes first use them. */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  hosts: 'Monitored hosts and their probes',
+  credentials: 'Shared credentials; secrets are write-only and encrypted at rest',
+  groups: 'Groups of hosts behind one device: concurrency limits, maintenance and bulk actions',
+  monitoring: 'Health state, just-in-time checks and check tasks',
+  operations: 'Is the worker pool keeping up: queue depth and lag, live workers, check statistics',
+};
+
+/** Answers every operation can give before its handler runs, once authentication is enforced. */
+const SECURITY_RESPONSES = {
+  401: { name: 'Unauthorized', description: 'No valid bearer token' },
+  403: { name: 'Forbidden', description: "The token lacks the operation's scope (x-required-scope)" },
+} as const;
+
+const BEARER_AUTH = {
+  type: 'http',
+  scheme: 'bearer',
+  description: [
+    'An API token, sent as `Authorization: Bearer <token>`. Tokens carry scopes; each operation names the one made for it in `x-required-scope`:',
+    '',
+    '- `read`: the read-only operations (hosts, host state, check tasks), except credentials;',
+    '- `check`: just-in-time checks, host state and check tasks;',
+    '- `admin`: everything, including host and credential writes and credential reads.',
+    '',
+    'A token with `admin` passes every operation. Without a valid token the answer is 401; with a token lacking the scope, 403.',
+  ].join('\n'),
+};
 
 /**
  * Named schemas (registered in apiRegistry) are referenced as components; others are inlined.
@@ -12,7 +45,7 @@ type Io = 'input' | 'output';
  */
 function toSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
   const id = apiRegistry.get(schema)?.id;
-  if (id) return { $ref: COMPONENT_REF(componentName(id, io)) };
+  if (id) return { $ref: SCHEMA_REF(componentName(id, io)) };
   const json = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
@@ -30,7 +63,7 @@ function components(): Record<string, unknown> {
       io,
       target: 'draft-2020-12',
       unrepresentable: 'any',
-      uri: (id) => COMPONENT_REF(componentName(id, io)),
+      uri: (id) => SCHEMA_REF(componentName(id, io)),
     }) as { schemas: Record<string, Record<string, unknown>> };
     for (const [id, schema] of Object.entries(schemas)) {
       delete schema.$schema;
@@ -41,8 +74,8 @@ function components(): Record<string, unknown> {
   return all;
 }
 
-/** Only the components the paths reach (directly or through other components), sorted by name. */
-function reachable(paths: unknown, all: Record<string, unknown>): Record<string, unknown> {
+/** Only the components the document reaches (directly or through other components), sorted by name. */
+function reachable(from: unknown, all: Record<string, unknown>): Record<string, unknown> {
   const names = new Set<string>();
   const visit = (value: unknown) => {
     for (const [, name] of JSON.stringify(value).matchAll(/"#\/components\/schemas\/(\w+)"/g)) {
@@ -52,8 +85,29 @@ function reachable(paths: unknown, all: Record<string, unknown>): Record<string,
       }
     }
   };
-  visit(paths);
+  visit(from);
   return Object.fromEntries([...names].sort().map((n) => [n, all[n]]));
+}
+
+/** Collects the examples the operations use, for components/examples; names must be unique. */
+class ExampleComponents {
+  readonly #used = new Map<string, ApiExample>();
+
+  /** A media type's `examples`, as references to the components. */
+  refs(list: ApiExample[] | undefined): Record<string, unknown> {
+    if (!list || list.length === 0) return {};
+    for (const example of list) {
+      const known = this.#used.get(example.name);
+      if (known && known !== example) throw new Error(`two different examples are named ${example.name}`);
+      this.#used.set(example.name, example);
+    }
+    return { examples: Object.fromEntries(list.map((e) => [e.name, { $ref: EXAMPLE_REF(e.name) }])) };
+  }
+
+  components(): Record<string, unknown> {
+    const sorted = [...this.#used.values()].sort((a, b) => (a.name < b.name ? -1 : 1)); // code-unit order: the same everywhere
+    return Object.fromEntries(sorted.map((e) => [e.name, { summary: e.summary, value: e.value }]));
+  }
 }
 
 function parameters(route: RouteSpec): unknown[] {
@@ -71,50 +125,95 @@ function parameters(route: RouteSpec): unknown[] {
   return [...list('path', route.params), ...list('query', route.query)];
 }
 
-function operation(route: RouteSpec) {
+function requestBody(route: RouteSpec, examples: ExampleComponents) {
+  if (!route.body) return {};
+  const media = { schema: toSchema(route.body, 'input'), ...examples.refs(route.examples?.request ?? SCHEMA_EXAMPLES.get(route.body)) };
+  return { requestBody: { required: true, content: { 'application/json': media } } };
+}
+
+function response(route: RouteSpec, status: number, examples: ExampleComponents) {
+  const { description, schema, content, headers } = route.responses[status]!;
+  const head = headers ? { headers: Object.fromEntries(Object.entries(headers).map(([name, d]) => [name, { description: d, schema: { type: 'string' } }])) } : {};
+  // Other media types (streamed files): a schema where there is one, else a string.
+  // Examples: the route's, else its schemas' (which may include the schema-less media types' too).
+  if (content) {
+    const candidates = route.examples?.responses?.[status] ?? [...new Set(Object.values(content).flatMap((s) => (s && SCHEMA_EXAMPLES.get(s)) ?? []))];
+    const media = (type: string, s: z.ZodType | undefined) => ({
+      schema: s ? toSchema(s, 'output') : { type: 'string' },
+      ...examples.refs(candidates.filter((e) => (e.mediaType ?? 'application/json') === type)),
+    });
+    return { description, ...head, content: Object.fromEntries(Object.entries(content).map(([type, s]) => [type, media(type, s)])) };
+  }
+  if (!schema) return { description, ...head };
+  const problem = status >= 400;
+  const chosen = route.examples?.responses?.[status] ?? (problem ? problemExamples(route, status) : SCHEMA_EXAMPLES.get(schema));
+  const media = { schema: toSchema(schema, 'output'), ...examples.refs(chosen) };
+  return { description, ...head, content: { [problem ? PROBLEM_TYPE : 'application/json']: media } };
+}
+
+function problemExamples(route: RouteSpec, status: number): ApiExample[] | undefined {
+  const example =
+    status !== 400 ? PROBLEM_EXAMPLES[status]
+    : route.body ? BAD_REQUEST_EXAMPLES.body
+    : route.query ? BAD_REQUEST_EXAMPLES.query
+    : route.params ? BAD_REQUEST_EXAMPLES.path
+    : BAD_REQUEST_EXAMPLES.unknownQuery;
+  return example && [example];
+}
+
+function operation(route: RouteSpec, examples: ExampleComponents) {
   const params = parameters(route);
+  const responses: Record<string, unknown> = {};
+  for (const status of Object.keys(route.responses).map(Number)) responses[status] = response(route, status, examples);
+  for (const [status, { name }] of Object.entries(SECURITY_RESPONSES)) responses[status] ??= { $ref: RESPONSE_REF(name) };
   return {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags,
+    'x-required-scope': requiredScope(route),
     ...(params.length > 0 ? { parameters: params } : {}),
-    ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } } }
-      : {}),
-    responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, r]) => [
-        status,
-        {
-          description: r.description,
-          ...(r.schema
-            ? { content: { [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: { schema: toSchema(r.schema, 'output') } } }
-            : {}),
-        },
-      ]),
-    ),
+    ...requestBody(route, examples),
+    responses,
   };
+}
+
+/** components/responses: the 401 and 403 every operation shares. */
+function securityResponses(examples: ExampleComponents): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(SECURITY_RESPONSES).map(([status, { name, description }]) => {
+      const example = PROBLEM_EXAMPLES[Number(status)];
+      const media = { schema: toSchema(problemSchema, 'output'), ...examples.refs(example && [example]) };
+      return [name, { description, content: { [PROBLEM_TYPE]: media } }];
+    }),
+  );
 }
 
 /** The OpenAPI 3.1 document for a list of routes. */
 export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknown> {
+  const examples = new ExampleComponents();
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
+  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route, examples);
+  const responses = securityResponses(examples);
   return {
     openapi: '3.1.0',
     info: {
       title: 'Vigil API',
       version: '0.1.0',
-      description: 'Adaptive host health checks: hosts, per-host health state machines, just-in-time checks.',
+      description:
+        'Adaptive host health checks: hosts, per-host health state machines, just-in-time checks. ' +
+        'Errors are application/problem+json. Browsable documentation: /docs.',
     },
-    servers: [{ url: 'http://127.0.0.1:8080' }],
-    tags: [
-      { name: 'hosts', description: 'Monitored hosts and their probes' },
-      { name: 'credentials', description: 'Shared credentials; secrets are write-only and encrypted at rest' },
-      { name: 'monitoring', description: 'Health state, just-in-time checks and check tasks' },
-    ],
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'Vigil started with `npm start`' }],
+    security: [{ bearerAuth: [] }],
+    tags: [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
     paths,
-    components: { schemas: reachable(paths, components()) },
+    components: {
+      schemas: reachable({ paths, responses }, components()),
+      responses,
+      examples: examples.components(),
+      securitySchemes: { bearerAuth: BEARER_AUTH },
+    },
   };
 }
 

@@ -17,14 +17,54 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   body?: B;
   /** Status -> response description and body schema (none for 204/304). */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, ResponseSpec>;
+  /** Request body size limit when larger than the API's default (bulk writes), e.g. `16mb`. */
+  bodyLimit?: string;
+  /** Token scope the operation needs (`x-required-scope`); see {@link requiredScope} for the default. */
+  scope?: Scope;
+  /** Examples for openapi.yaml; without them the body's and responses' schemas' own (src/api/examples.ts) are used. */
+  examples?: { request?: ApiExample[]; responses?: Partial<Record<number, ApiExample[]>> };
   handler: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }, http: { req: Request; res: Response }) => Promise<Reply>;
+}
+
+/** Token scopes: read = read-only operations, check = JIT checks, host state and check tasks, admin = everything. */
+export const SCOPES = ['read', 'check', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** The scope an operation needs: its own, else read for GET and admin for writes. */
+export function requiredScope(route: Pick<RouteSpec, 'method' | 'scope'>): Scope {
+  return route.scope ?? (route.method === 'get' ? 'read' : 'admin');
+}
+
+/** A named example for openapi.yaml (components/examples); tests validate it against its schema. */
+export interface ApiExample {
+  /** Component name, e.g. `HostCreateHttp`. */
+  name: string;
+  summary: string;
+  value: unknown;
+  /** The media type it shows, for responses documented with several (`content`); default application/json. */
+  mediaType?: string;
+}
+
+/** One documented response. `schema` is a JSON body; `content` documents other media types instead (streamed files). */
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Media type -> body schema; a media type without one is documented as a string (text/csv). */
+  content?: Record<string, z.ZodType | undefined>;
+  /** Response headers worth documenting (ETag, Content-Disposition): name -> description. */
+  headers?: Record<string, string>;
 }
 
 export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * Takes over the response after status and headers are set, instead of `body`: for bodies too
+   * large to build in memory. It writes and ends `res` itself; headers are sent with its first write.
+   */
+  stream?: (res: Response) => Promise<void>;
 }
 
 /** Keeps the handler's input types tied to the route's schemas. */

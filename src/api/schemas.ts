@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { HOST_STATES } from '../config/config.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
-import { probeConfigSchema } from '../probes/index.ts';
+import { probeConfigSchema, type ProbeType } from '../probes/index.ts';
+import { HOST_SORTS } from '../db/queries/host-list.ts';
+import { cursorParam } from './cursor.ts';
 import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
@@ -31,6 +33,8 @@ const addressSchema = z
   .regex(/^[A-Za-z0-9._:%\-[\]]+$/, 'must be a host name or an IP address')
   .describe('Host name or IP address the probes connect to');
 
+const PROBE_TYPES = probeConfigSchema.options.map((o) => o.shape.type.value) as [ProbeType, ...ProbeType[]];
+
 export const hostIdParams = z.object({ host_id: z.uuid().describe('Host id') }).strict();
 export const taskIdParams = z.object({ task_id: z.uuid().describe('Task (job) id returned by a JIT check') }).strict();
 
@@ -47,6 +51,7 @@ export const hostCreateSchema = named(
       address: addressSchema,
       probes: probesSchema,
       enabled: z.boolean().default(true).describe('Disabled hosts are not checked'),
+      maintenance: z.boolean().default(false).describe('In maintenance: no scheduled checks; JIT checks run but do not change the state'),
       tags: z.array(z.string().trim().min(1).max(64)).max(32).default([]).describe('Free-form labels'),
       group: z.string().trim().min(1).max(255).nullable().default(null).describe('Group (site, OLT, jump host) the host sits behind'),
     })
@@ -61,6 +66,7 @@ export const hostPatchSchema = named(
       address: addressSchema,
       probes: probesSchema,
       enabled: z.boolean(),
+      maintenance: z.boolean(),
       tags: z.array(z.string().trim().min(1).max(64)).max(32),
       group: z.string().trim().min(1).max(255).nullable(),
     })
@@ -77,6 +83,7 @@ export const hostSchema = named(
     address: z.string(),
     probes: z.array(z.record(z.string(), z.unknown())).describe('Probe configs; secret-looking header values are masked'),
     enabled: z.boolean(),
+    maintenance: z.boolean().describe("The host's own maintenance flag (its group may also be in maintenance)"),
     tags: z.array(z.string()),
     group: z.string().nullable(),
     monitoring_state: hostStateSchema,
@@ -102,10 +109,16 @@ export const hostListQuery = z
     enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     group: z.string().min(1).max(255).optional(),
     tag: z.string().min(1).max(64).optional(),
-    after: z.string().min(1).max(255).optional().describe('Cursor: the next_cursor of the previous page'),
+    probe: z.enum(PROBE_TYPES).optional().describe('Only hosts with a probe of this type'),
+    q: z.string().trim().min(1).max(255).optional().describe('Only hosts whose name contains this (case-insensitive; % and _ are literal)'),
+    sort: z.enum(HOST_SORTS).default('name').describe('name; state: worst first; last_check: least recently checked first; a leading - reverses'),
+    after: cursorParam(z.tuple([z.enum(HOST_SORTS), z.string(), z.string()]), 'Cursor: the next_cursor of the previous page (same sort)').optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
-  .strict();
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.after && q.after[0] !== q.sort) ctx.addIssue({ code: 'custom', path: ['after'], message: `this cursor belongs to sort=${q.after[0]}` });
+  });
 
 export const hostListSchema = named(
   'HostList',
@@ -170,6 +183,7 @@ export const stateResponseSchema = named(
     response_time_ms: z.number().nullable(),
     last_check: isoTime.nullable(),
     check_interval_info: z.object({ minutes: z.number(), description: z.string() }),
+    maintenance: z.boolean().describe('In maintenance (its own flag or its group\'s): no scheduled checks'),
     last_result: checkResultSchema.nullable(),
     recent_history: z.array(checkResultSchema).describe('The last 10 checks, newest first'),
   }),
@@ -276,3 +290,92 @@ export const sshHostKeyAcceptSchema = named(
     })
     .strict(),
 );
+
+// ---- groups -----------------------------------------------------------------------------------
+
+export const groupParams = z.object({ group: z.string().min(1).max(255).describe('Group name') }).strict();
+
+export const groupSchema = named(
+  'Group',
+  z.object({
+    name: z.string(),
+    max_concurrent_checks: z.int().describe('Checks of this group that may run at once, across all workers'),
+    maintenance: z.boolean().describe('Whole group in maintenance'),
+    configured: z.boolean().describe('false when only named on hosts (default settings)'),
+    host_count: z.int(),
+    by_state: z.record(z.string(), z.int()).describe('Hosts per state'),
+  }),
+);
+export const groupListSchema = named('GroupList', z.object({ groups: z.array(groupSchema) }));
+
+export const groupUpdateSchema = named(
+  'GroupUpdate',
+  z
+    .object({
+      max_concurrent_checks: z.int().min(1).max(1000).describe('Limits above 64 are rounded down to one of a few steps'),
+      maintenance: z.boolean(),
+    })
+    .partial()
+    .strict()
+    .refine((p) => Object.keys(p).length > 0, 'give at least one field to change'),
+);
+
+export const bulkResultSchema = named(
+  'GroupBulkResult',
+  z.object({ group: z.string(), affected: z.int().describe('Hosts changed') }),
+);
+
+// ---- operations: queue, workers, stats ----------------------------------------------------------
+
+export const queueStatusSchema = named(
+  'QueueStatus',
+  z.object({
+    waiting_by_priority: z.array(z.object({ lane: z.enum(['normal', 'failing']), priority: z.int(), waiting: z.int() })),
+    waiting_total: z.int(),
+    oldest_lag_seconds: z.number().describe('How late the most overdue scheduled check is (unclaimed due host or queued job)'),
+    delay_threshold_seconds: z.number(),
+    overloaded: z.boolean().describe('oldest_lag_seconds is above the delay threshold'),
+    next_due: z.array(z.object({ host_id: z.uuid(), name: z.string(), next_check_time: isoTime, monitoring_state: hostStateSchema, check_priority: z.int() })),
+  }),
+);
+
+export const workerListSchema = named(
+  'WorkerList',
+  z.object({
+    workers: z.array(
+      z.object({
+        id: z.uuid(),
+        hostname: z.string(),
+        pid: z.int(),
+        concurrency: z.int().describe('Check slots (both lanes)'),
+        running: z.int().describe('Checks running now'),
+        busy_percent: z.number().describe('Slot time busy over the last minute'),
+        checks_done: z.int(),
+        started_at: isoTime,
+        last_heartbeat: isoTime,
+        saturated: z.boolean().describe('busy_percent above 75'),
+      }),
+    ),
+  }),
+);
+
+const checkStats = z.object({
+  checks: z.int(),
+  checks_per_minute: z.number().describe('Over the last 5 minutes'),
+  success_rate: z.number().nullable().describe('0–1; null without checks'),
+  avg_duration_ms: z.number().nullable(),
+  p95_duration_ms: z.number().nullable(),
+  delayed: z.int().describe('Checks that started later than the delay threshold'),
+});
+
+export const statsSchema = named(
+  'MonitoringStats',
+  z.object({
+    window_seconds: z.int(),
+    hosts_by_state: z.record(z.string(), z.int()),
+    checks: checkStats,
+    by_probe_type: z.record(z.string(), checkStats),
+  }),
+);
+
+export const statsQuery = z.object({ window: z.coerce.number().int().min(60).max(7 * 86_400).default(3600).describe('Seconds of history to summarise') }).strict();

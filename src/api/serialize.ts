@@ -35,6 +35,7 @@ export function serializeHost(h: HostRow) {
     address: h.address,
     probes: (h.probes as Record<string, unknown>[]).map(maskProbe),
     enabled: h.enabled,
+    maintenance: h.maintenance,
     tags: h.tags,
     group: h.group,
     monitoring_state: h.monitoring_state,

@@ -28,7 +28,7 @@ async function addDueHosts(count: number, priority: (i: number) => number = () =
     const id = randomUUID();
     ids.push(id);
     await insertHost(producers[0]!.pool, {
-      id, name: `h-${id}`, address: '127.0.0.1', probes: [{ type: 'tcp', port: 1 }], enabled: true, tags: [], group: null,
+      id, name: `h-${id}`, address: '127.0.0.1', probes: [{ type: 'tcp', port: 1 }], enabled: true, maintenance: false, tags: [], group: null,
       machineSnapshot: initialHealth(machine), state: 'HEALTHY', priority: priority(i), nextCheckTime: new Date(base - i * 10),
     });
   }

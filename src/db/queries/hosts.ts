@@ -31,6 +31,8 @@ export interface HostRow {
   ssh_host_key_sha256: string | null;
   maintenance: boolean;
   state_version: string;
+  /** Id of the transaction that last wrote the row (xid8, set by a trigger): names this version exactly. */
+  change_xid: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -41,6 +43,7 @@ export interface NewHost {
   address: string;
   probes: unknown[];
   enabled: boolean;
+  maintenance: boolean;
   tags: string[];
   group: string | null;
   machineSnapshot: unknown;
@@ -53,9 +56,9 @@ export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
   try {
     const { rows } = await db.query<HostRow>(
       `INSERT INTO hosts (id, name, address, probes, enabled, tags, "group", machine_snapshot, monitoring_state,
-                          check_priority, next_check_time)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
-      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.nextCheckTime],
+                          check_priority, next_check_time, maintenance)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.nextCheckTime, h.maintenance],
     );
     return rows[0]!;
   } catch (err) {
@@ -95,35 +98,12 @@ export async function getHost(db: Queryable, id: string): Promise<HostRow | unde
   return rows[0];
 }
 
-export interface HostFilter {
-  state?: HostState;
-  enabled?: boolean;
-  group?: string;
-  tag?: string;
-  /** Return hosts whose name sorts after this one (keyset pagination). */
-  afterName?: string;
-  limit: number;
-}
-
-export async function listHosts(db: Queryable, f: HostFilter): Promise<HostRow[]> {
-  const { rows } = await db.query<HostRow>(
-    `SELECT * FROM hosts
-      WHERE ($1::text IS NULL OR monitoring_state = $1)
-        AND ($2::boolean IS NULL OR enabled = $2)
-        AND ($3::text IS NULL OR "group" = $3)
-        AND ($4::text IS NULL OR $4 = ANY (tags))
-        AND ($5::text IS NULL OR name > $5)
-      ORDER BY name LIMIT $6`,
-    [f.state ?? null, f.enabled ?? null, f.group ?? null, f.tag ?? null, f.afterName ?? null, f.limit],
-  );
-  return rows;
-}
-
 export interface HostPatch {
   name?: string;
   address?: string;
   probes?: unknown[];
   enabled?: boolean;
+  maintenance?: boolean;
   tags?: string[];
   group?: string | null;
   /** Set when a change should make the host due again soon (re-enabled, probes changed). */
@@ -135,6 +115,7 @@ const PATCH_COLUMNS: Record<keyof HostPatch, string> = {
   address: 'address',
   probes: 'probes',
   enabled: 'enabled',
+  maintenance: 'maintenance',
   tags: 'tags',
   group: '"group"',
   nextCheckTime: 'next_check_time',

@@ -1,0 +1,393 @@
+import type { z } from 'zod';
+import type { ApiExample } from './route.ts';
+import {
+  bulkResultSchema,
+  checkTaskSchema,
+  credentialCreateSchema,
+  credentialListSchema,
+  credentialPatchSchema,
+  credentialSchema,
+  groupListSchema,
+  groupSchema,
+  groupUpdateSchema,
+  hostCreateSchema,
+  hostListSchema,
+  hostPatchSchema,
+  hostSchema,
+  jitResponseSchema,
+  problemSchema,
+  queueStatusSchema,
+  sshHostKeyAcceptSchema,
+  stateResponseSchema,
+  statsSchema,
+  workerListSchema,
+} from './schemas.ts';
+
+/**
+ * Examples in openapi.yaml. Each is typed by the schema it illustrates (request examples as the
+ * client sends them, response examples as the API answers), so a renamed field fails tsc; the
+ * openapi unit test also validates every example in the document against its schema.
+ * An operation gets the examples of its body's and responses' schemas unless its route names its own.
+ */
+
+/** An example of what a client sends for `schema`. */
+function requestExample<S extends z.ZodType>(_schema: S, name: string, summary: string, value: z.input<S>): ApiExample {
+  return { name, summary, value };
+}
+
+/** An example of what the API answers with `schema`. */
+function responseExample<S extends z.ZodType>(_schema: S, name: string, summary: string, value: z.output<S>): ApiExample {
+  return { name, summary, value };
+}
+
+const HOST_ID = '06909604-8df5-4680-bb1c-e7dc7f17dcbf';
+const TASK_ID = '20cedcf6-7bad-4630-aaa1-beb9ff9656d4';
+const CREDENTIAL_ID = '7bd85e07-dfc8-4565-ba69-84d5e4805af7';
+const CHECKED_AT = '2026-05-04T10:00:00.412Z';
+const HOST_KEY = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
+
+// ---- hosts ----------------------------------------------------------------------------------
+
+const hostValue: z.output<typeof hostSchema> = {
+  id: HOST_ID,
+  name: 'web-1',
+  address: '10.0.0.5',
+  probes: [
+    { type: 'tcp', port: 443 },
+    { type: 'http', url: 'https://10.0.0.5/health', method: 'GET', expect_status: ['200-399'], follow_redirects: false, max_redirects: 5, tls_verify: true },
+  ],
+  enabled: true,
+  maintenance: false,
+  tags: ['web', 'prod'],
+  group: 'dc1',
+  monitoring_state: 'HEALTHY',
+  current_status: 'online',
+  consecutive_failures: 0,
+  consecutive_successes: 3,
+  check_priority: 3,
+  next_check_time: '2026-05-04T10:30:00.412Z',
+  last_state_change: null,
+  last_check: CHECKED_AT,
+  response_time_ms: 12.4,
+  last_error_type: null,
+  last_error_message: null,
+  ssh_host_key_sha256: null,
+  created_at: '2026-05-01T08:12:40.031Z',
+  updated_at: '2026-05-01T08:12:40.031Z',
+};
+const host = responseExample(hostSchema, 'Host', 'A host with a TCP and an HTTPS probe, healthy', hostValue);
+
+const hostCreateExamples = [
+  requestExample(hostCreateSchema, 'HostCreateHttp', 'A web server checked by its health URL', {
+    name: 'web-1',
+    address: '10.0.0.5',
+    probes: [{ type: 'tcp', port: 443 }, { type: 'http', url: 'https://10.0.0.5/health' }],
+    tags: ['web', 'prod'],
+    group: 'dc1',
+  }),
+  requestExample(hostCreateSchema, 'HostCreateChain', 'An OLT: TCP 22, then SSH login, then SNMPv3, as one check', {
+    name: 'olt-1',
+    address: '10.0.1.1',
+    probes: [
+      { type: 'tcp', port: 22 },
+      { type: 'ssh', credential_id: CREDENTIAL_ID, command: 'uptime' },
+      { type: 'snmp', version: '3', credential_id: 'a1c3e2f4-5b6d-4e7f-8a9b-0c1d2e3f4a5b' },
+    ],
+    group: 'olt-site-a',
+  }),
+];
+
+const hostPatchExamples = [
+  requestExample(hostPatchSchema, 'HostPatchDisable', 'Stop checking a host', { enabled: false }),
+  requestExample(hostPatchSchema, 'HostPatchProbes', 'Replace the probes (the host becomes due soon)', {
+    probes: [{ type: 'http', url: 'https://10.0.0.5/ready', expect_status: [200, 204] }],
+  }),
+];
+
+const sshHostKeyAcceptExamples = [
+  requestExample(sshHostKeyAcceptSchema, 'SshHostKeyAcceptGiven', 'Trust this fingerprint', { host_key_sha256: HOST_KEY }),
+  requestExample(sshHostKeyAcceptSchema, 'SshHostKeyAcceptObserved', 'Trust the key the latest check saw', {}),
+];
+
+const hostList = responseExample(hostListSchema, 'HostList', 'One page of hosts; pass next_cursor as `after` for the next', {
+  hosts: [hostValue],
+  next_cursor: 'web-1',
+});
+
+// ---- credentials ----------------------------------------------------------------------------
+
+// The schema builds its has_<secret> flags from a list, so its type does not name them.
+const credentialValue: z.output<typeof credentialSchema> & Record<`has_${string}`, boolean> = {
+  id: CREDENTIAL_ID,
+  name: 'ops-ssh',
+  kind: 'ssh-password',
+  username: 'ops',
+  has_password: true,
+  host_count: 2,
+  created_at: '2026-05-01T08:10:02.557Z',
+  updated_at: '2026-05-01T08:10:02.557Z',
+};
+const credential = responseExample(credentialSchema, 'Credential', 'An SSH password credential: the secret itself is never returned', credentialValue);
+
+const credentialCreateExamples = [
+  requestExample(credentialCreateSchema, 'CredentialCreateSshPassword', 'SSH login with a password', {
+    name: 'ops-ssh',
+    kind: 'ssh-password',
+    username: 'ops',
+    password: 's3cret-pass',
+  }),
+  requestExample(credentialCreateSchema, 'CredentialCreateSnmpV3', 'SNMPv3 with authentication and privacy', {
+    name: 'noc-v3',
+    kind: 'snmp-v3',
+    username: 'noc',
+    level: 'authPriv',
+    auth_protocol: 'sha',
+    auth_key: 'authpass1',
+    priv_protocol: 'aes',
+    priv_key: 'privpass1',
+  }),
+];
+
+const credentialPatch = requestExample(credentialPatchSchema, 'CredentialPatchPassword', 'Rotate a password', { password: 'n3w-s3cret-pass' });
+
+const credentialList = responseExample(credentialListSchema, 'CredentialList', 'The last page of credentials', {
+  credentials: [credentialValue],
+  next_cursor: null,
+});
+
+// ---- monitoring -----------------------------------------------------------------------------
+
+const passedCheck = {
+  check_time: CHECKED_AT,
+  state: 'HEALTHY',
+  previous_state: 'HEALTHY',
+  success: true,
+  response_time_ms: 12.4,
+  error_type: null,
+  error_message: null,
+  checked_by: 'jit',
+  detail: {
+    steps: [
+      { type: 'tcp', success: true, error_type: null, error_message: null, response_time_ms: 0.9, detail: { port: 443, remote_address: '10.0.0.5' } },
+      { type: 'http', success: true, error_type: null, error_message: null, response_time_ms: 11.5, detail: { url: 'https://10.0.0.5/health', method: 'GET', status_code: 200 } },
+    ],
+  },
+} as const;
+
+const failedCheck = {
+  check_time: '2026-05-04T09:30:00.108Z',
+  state: 'DEGRADED',
+  previous_state: 'HEALTHY',
+  success: false,
+  response_time_ms: 1.1,
+  error_type: 'connection_refused',
+  error_message: 'step 1 (tcp): connect ECONNREFUSED 10.0.0.5:443',
+  checked_by: 'scheduler',
+  detail: { steps: [{ type: 'tcp', success: false, error_type: 'connection_refused', error_message: 'connect ECONNREFUSED 10.0.0.5:443', response_time_ms: 1.1, detail: { port: 443 } }] },
+} as const;
+
+const jitHost = { host_id: HOST_ID, hostname: 'web-1', ip_address: '10.0.0.5', current_state: 'HEALTHY', current_status: 'online' } as const;
+
+/** The JIT route's examples: its 200 and 202 answers look different. */
+export const JIT_EXAMPLES = {
+  fresh: responseExample(jitResponseSchema, 'JitCheckFresh', 'wait=true: the fresh result', {
+    ...jitHost,
+    last_check: CHECKED_AT,
+    result_age_seconds: 0.02,
+    response_time_ms: 12.4,
+    check_queued: true,
+    task_id: TASK_ID,
+    priority: 9,
+    message: 'Fresh check completed',
+    result: passedCheck,
+  }),
+  cached: responseExample(jitResponseSchema, 'JitCheckCached', 'max_age=60: a recent enough result, no new check', {
+    ...jitHost,
+    last_check: CHECKED_AT,
+    result_age_seconds: 41.7,
+    response_time_ms: 12.4,
+    check_queued: false,
+    task_id: null,
+    priority: null,
+    message: 'Result measured 42 s ago is within max_age',
+    result: passedCheck,
+  }),
+  queued: responseExample(jitResponseSchema, 'JitCheckQueued', 'Queued (or joined); poll the task', {
+    ...jitHost,
+    last_check: '2026-05-04T09:30:00.108Z',
+    result_age_seconds: 1799.9,
+    response_time_ms: 12.4,
+    check_queued: true,
+    task_id: TASK_ID,
+    priority: 9,
+    message: 'Fresh connectivity check queued with high priority',
+    result: null,
+  }),
+};
+
+const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'Healthy again after a refused connection', {
+  ...jitHost,
+  consecutive_failures: 0,
+  consecutive_successes: 3,
+  next_check_time: '2026-05-04T10:30:00.412Z',
+  last_state_change: '2026-05-04T09:50:00.233Z',
+  check_priority: 3,
+  response_time_ms: 12.4,
+  last_check: CHECKED_AT,
+  check_interval_info: { minutes: 30, description: 'Stable - 30 min checks' },
+  maintenance: false,
+  last_result: passedCheck,
+  recent_history: [passedCheck, failedCheck],
+});
+
+const checkTask = responseExample(checkTaskSchema, 'CheckTask', 'A completed JIT check', {
+  task_id: TASK_ID,
+  host_id: HOST_ID,
+  checked_by: 'jit',
+  state: 'completed',
+  priority: 9,
+  created_on: '2026-05-04T10:00:00.390Z',
+  started_on: '2026-05-04T10:00:00.398Z',
+  completed_on: '2026-05-04T10:00:00.431Z',
+  result: passedCheck,
+});
+
+// ---- groups ---------------------------------------------------------------------------------
+
+const groupValue: z.output<typeof groupSchema> = {
+  name: 'olt-site-a',
+  max_concurrent_checks: 4,
+  maintenance: false,
+  configured: true,
+  host_count: 48,
+  by_state: { HEALTHY: 45, DEGRADED: 2, DOWN: 1 },
+};
+const group = responseExample(groupSchema, 'Group', 'A group behind one OLT, four checks at a time', groupValue);
+const groupList = responseExample(groupListSchema, 'GroupList', 'Every group', { groups: [groupValue] });
+const groupUpdateExamples = [
+  requestExample(groupUpdateSchema, 'GroupUpdateLimit', 'At most four checks of the group at once', { max_concurrent_checks: 4 }),
+  requestExample(groupUpdateSchema, 'GroupUpdateMaintenance', 'Put the whole group in maintenance', { maintenance: true }),
+];
+const groupBulkResult = responseExample(bulkResultSchema, 'GroupBulkResult', 'Hosts of the group changed', { group: 'olt-site-a', affected: 48 });
+
+// ---- operations -----------------------------------------------------------------------------
+
+const queueStatus = responseExample(queueStatusSchema, 'QueueStatus', 'Keeping up: a few checks waiting, none late', {
+  waiting_by_priority: [
+    { lane: 'failing', priority: 9, waiting: 2 },
+    { lane: 'normal', priority: 3, waiting: 14 },
+  ],
+  waiting_total: 16,
+  oldest_lag_seconds: 0.8,
+  delay_threshold_seconds: 60,
+  overloaded: false,
+  next_due: [{ host_id: HOST_ID, name: 'web-1', next_check_time: '2026-05-04T10:30:00.412Z', monitoring_state: 'HEALTHY', check_priority: 3 }],
+});
+
+const workerList = responseExample(workerListSchema, 'WorkerList', 'One worker process, lightly loaded', {
+  workers: [
+    {
+      id: '5d2f8a61-3c4b-4e9a-9f7d-2b1c0e8a6f43',
+      hostname: 'vigil-worker-1',
+      pid: 4107,
+      concurrency: 10,
+      running: 2,
+      busy_percent: 23.5,
+      checks_done: 18_240,
+      started_at: '2026-05-01T08:00:04.118Z',
+      last_heartbeat: '2026-05-04T09:59:58.002Z',
+      saturated: false,
+    },
+  ],
+});
+
+const monitoringStats = responseExample(statsSchema, 'MonitoringStats', 'The last hour', {
+  window_seconds: 3600,
+  hosts_by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2 },
+  checks: { checks: 1860, checks_per_minute: 31, success_rate: 0.982, avg_duration_ms: 41.7, p95_duration_ms: 180.2, delayed: 0 },
+  by_probe_type: {
+    tcp: { checks: 1200, checks_per_minute: 20, success_rate: 0.997, avg_duration_ms: 3.1, p95_duration_ms: 9.8, delayed: 0 },
+    http: { checks: 660, checks_per_minute: 11, success_rate: 0.955, avg_duration_ms: 110.4, p95_duration_ms: 290.5, delayed: 0 },
+  },
+});
+
+/**
+ * Examples by schema: every operation whose body or response uses the schema shows them. An
+ * example with a mediaType is shown for that type of a response documented in several (the
+ * export's CSV and NDJSON beside its JSON).
+ */
+export const SCHEMA_EXAMPLES = new Map<z.ZodType, ApiExample[]>([
+  [hostCreateSchema, hostCreateExamples],
+  [hostPatchSchema, hostPatchExamples],
+  [sshHostKeyAcceptSchema, sshHostKeyAcceptExamples],
+  [hostSchema, [host]],
+  [hostListSchema, [hostList]],
+  [credentialCreateSchema, credentialCreateExamples],
+  [credentialPatchSchema, [credentialPatch]],
+  [credentialSchema, [credential]],
+  [credentialListSchema, [credentialList]],
+  [stateResponseSchema, [hostState]],
+  [checkTaskSchema, [checkTask]],
+  [groupSchema, [group]],
+  [groupListSchema, [groupList]],
+  [groupUpdateSchema, groupUpdateExamples],
+  [bulkResultSchema, [groupBulkResult]],
+  [queueStatusSchema, [queueStatus]],
+  [workerListSchema, [workerList]],
+  [statsSchema, [monitoringStats]],
+]);
+
+// ---- problems -------------------------------------------------------------------------------
+
+const problem = (name: string, summary: string, value: z.output<typeof problemSchema>) => responseExample(problemSchema, name, summary, value);
+
+/** A 400 names every bad field: in the body, the query or the path, as the operation has them. */
+export const BAD_REQUEST_EXAMPLES = {
+  body: problem('BodyValidationProblem', 'Every bad field of the body named', {
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'invalid request: body.address, body.probes.0.port',
+    errors: [
+      { field: 'body.address', message: 'must be a host name or an IP address' },
+      { field: 'body.probes.0.port', message: 'Too small: expected number to be >=1' },
+    ],
+  }),
+  query: problem('QueryValidationProblem', 'A query parameter out of range', {
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'invalid request: query.limit',
+    errors: [{ field: 'query.limit', message: 'Too big: expected number to be <=1000' }],
+  }),
+  path: problem('PathValidationProblem', 'A malformed id in the path', {
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'invalid request: path.host_id',
+    errors: [{ field: 'path.host_id', message: 'Invalid UUID' }],
+  }),
+  unknownQuery: problem('UnknownQueryProblem', 'A query parameter the operation does not take', {
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'invalid request: query.verbose',
+    errors: [{ field: 'query.verbose', message: 'unknown query parameter' }],
+  }),
+};
+
+/** Problem examples by status, for every problem+json response with that status but 400. */
+export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
+  401: problem('UnauthorizedProblem', 'No bearer token', {
+    type: 'about:blank',
+    title: 'Unauthorized',
+    status: 401,
+    detail: 'send an API token as Authorization: Bearer <token>',
+  }),
+  403: problem('ForbiddenProblem', 'A token without the scope the operation needs', {
+    type: 'about:blank',
+    title: 'Forbidden',
+    status: 403,
+    detail: 'this operation needs a token with scope admin',
+  }),
+};
