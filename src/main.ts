@@ -3,13 +3,16 @@ import { loadConfig } from './config/config.ts';
 import { ConfigError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { ROLES, startVigil, type Role } from './runtime.ts';
+import { runTokenCommand } from './cli/token-command.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
+       vigil token create --name NAME --scope read|check|admin [--expires-in-days N]
 
   start       all roles in one process (the default)
   api         the HTTP API
   scheduler   the producer that enqueues due checks
   worker      runs checks
+  token       create an API token (printed once)
 Roles can be combined: vigil api scheduler. Configuration comes from the environment (see README).`;
 
 function parseRoles(args: string[]): Role[] {
@@ -25,11 +28,15 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (args[0] === 'token') {
+    console.log(await runTokenCommand(args.slice(1), loadConfig(process.env)));
+    return;
+  }
   const roles = parseRoles(args);
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { service: 'vigil', pid: process.pid });
   const vigil = await startVigil(config, roles, logger);
-  if (vigil.apiUrl) printWelcome(vigil.apiUrl);
+  if (vigil.apiUrl) printWelcome(vigil.apiUrl, vigil.bootstrapToken);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -47,10 +54,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-function printWelcome(url: string): void {
+function printWelcome(url: string, bootstrapToken: string | undefined): void {
   const body = JSON.stringify({ name: 'example', address: 'example.com', probes: [{ type: 'http', url: 'https://example.com/' }] });
-  console.log(`\nVigil API listening on ${url}  (OpenAPI: ${url}/openapi.yaml)`);
-  console.log(`Add a host:\n  curl -s -X POST ${url}/api/hosts -H 'content-type: application/json' -d '${body}'\n`);
+  console.log(`\nVigil API listening on ${url}  (docs: ${url}/docs)`);
+  if (bootstrapToken) {
+    console.log(`\nAn admin API token was created for this data directory. It is shown only now; keep it:\n  ${bootstrapToken}`);
+  }
+  const auth = `-H "Authorization: Bearer ${bootstrapToken ?? '$VIGIL_TOKEN'}"`;
+  console.log(`Add a host:\n  curl -s -X POST ${url}/api/hosts ${auth} -H 'content-type: application/json' -d '${body}'\n`);
 }
 
 main().catch((err) => {

@@ -6,6 +6,7 @@ import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './lib/logger.ts';
 import { createHealthMachine } from './machine/health-machine.ts';
+import { bootstrapAdminToken } from './auth/token-service.ts';
 import { loadSecretKey, verifySecretKey } from './credentials/secret-key.ts';
 import { resolveCredential } from './credentials/store.ts';
 import { CredentialUnavailableError } from './queue/run-check.ts';
@@ -25,6 +26,8 @@ export type Role = (typeof ROLES)[number];
 export interface Vigil {
   /** The API's base URL, when the api role runs. */
   apiUrl?: string;
+  /** An admin token created on the first start of an embedded database: print it once. */
+  bootstrapToken?: string;
   databaseUrl: string;
   pool: Pool;
   boss: Boss;
@@ -53,6 +56,8 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     const machine = createHealthMachine(config.machine);
     const vigil: Vigil = { databaseUrl, pool, boss, stop };
+    // The quick start works in three commands: the first embedded start mints an admin token.
+    if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
       await startCheckWorker({ pool, boss, config, machine, logger, activity, resolveCredential: credentialResolver(pool, secretKey) });

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
 import type { ApiDeps } from './deps.ts';
 import { credentialRoutes } from './credentials-routes.ts';
+import { authenticateApi, authorize, principalOf } from './auth.ts';
 import { serveDocs } from './docs.ts';
 import { groupRoutes } from './groups-routes.ts';
 import { hostRoutes } from './hosts-routes.ts';
@@ -10,6 +11,7 @@ import { hostBulkRoutes } from './hosts-bulk-routes.ts';
 import { historyRoutes } from './history-routes.ts';
 import { inventoryViewRoutes } from './inventory-view-routes.ts';
 import { operationsRoutes } from './operations-routes.ts';
+import { tokenRoutes } from './tokens-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
@@ -21,7 +23,7 @@ export const BODY_LIMIT = '1mb';
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
-    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps),
+    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...tokenRoutes(deps),
   ];
 }
 
@@ -30,6 +32,7 @@ export function createApi(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const routes = apiRoutes(deps);
+  app.use('/api', authenticateApi(deps.pool, deps.config));
   // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
   for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
@@ -44,6 +47,7 @@ export function createApi(deps: ApiDeps): Express {
 
 function serve(route: RouteSpec): RequestHandler {
   return async (req, res) => {
+    authorize(route, principalOf(res));
     const input = parseInput(route, req);
     const reply = await route.handler(input, { req, res });
     res.status(reply.status).set(reply.headers ?? {});

@@ -21,6 +21,10 @@ import {
   stateResponseSchema,
   statsSchema,
   workerListSchema,
+  tokenCreateSchema,
+  tokenCreatedSchema,
+  tokenListSchema,
+  tokenSchema,
 } from './schemas.ts';
 
 /**
@@ -316,6 +320,29 @@ const monitoringStats = responseExample(statsSchema, 'MonitoringStats', 'The las
  * example with a mediaType is shown for that type of a response documented in several (the
  * export's CSV and NDJSON beside its JSON).
  */
+// ---- tokens ---------------------------------------------------------------------------------
+
+const tokenValue: z.output<typeof tokenSchema> = {
+  id: '5b0f3c5e-2d0a-4c55-9a43-36b1f7a0d9e2',
+  name: 'scanner',
+  scopes: ['check'],
+  prefix: 'vgl_Xq3kP0aZ',
+  created_at: '2026-05-01T08:00:00.000Z',
+  expires_at: '2026-07-30T08:00:00.000Z',
+  revoked_at: null,
+  last_used_at: CHECKED_AT,
+};
+const tokenCreateExamples = [
+  requestExample(tokenCreateSchema, 'TokenCreateScanner', 'A token for a compliance scanner: JIT checks and state, for 90 days', { name: 'scanner', scopes: ['check'], expires_in_days: 90 }),
+];
+const tokenCreated = responseExample(tokenCreatedSchema, 'TokenCreated', 'The token is shown in this response only', {
+  ...tokenValue,
+  last_used_at: null,
+  token: 'vgl_Xq3kP0aZ7rS2d9Lm4Qw8Ey1Tn6Vb3Hc5Jf0Kp2Gx7Ua',
+});
+const tokenRevoked = responseExample(tokenSchema, 'TokenRevoked', 'A revoked token', { ...tokenValue, revoked_at: '2026-05-05T09:00:00.000Z' });
+const tokenList = responseExample(tokenListSchema, 'TokenList', 'Tokens by creation; never the tokens themselves', { tokens: [tokenValue] });
+
 export const SCHEMA_EXAMPLES = new Map<z.ZodType, ApiExample[]>([
   [hostCreateSchema, hostCreateExamples],
   [hostPatchSchema, hostPatchExamples],
@@ -335,6 +362,10 @@ export const SCHEMA_EXAMPLES = new Map<z.ZodType, ApiExample[]>([
   [queueStatusSchema, [queueStatus]],
   [workerListSchema, [workerList]],
   [statsSchema, [monitoringStats]],
+  [tokenCreateSchema, tokenCreateExamples],
+  [tokenCreatedSchema, [tokenCreated]],
+  [tokenSchema, [tokenRevoked]],
+  [tokenListSchema, [tokenList]],
 ]);
 
 // ---- problems -------------------------------------------------------------------------------
@@ -389,5 +420,17 @@ export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
     title: 'Forbidden',
     status: 403,
     detail: 'this operation needs a token with scope admin',
+  }),
+  429: problem('RateLimitedProblem', 'Too many JIT checks for one token', {
+    type: 'about:blank',
+    title: 'Too Many Requests',
+    status: 429,
+    detail: 'this token may request 120 JIT checks a minute; retry in 1 s',
+  }),
+  503: problem('UnavailableProblem', 'The database is unreachable', {
+    type: 'about:blank',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'the database is unreachable; retry shortly',
   }),
 };

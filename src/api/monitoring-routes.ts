@@ -5,6 +5,7 @@ import { conflict, notFound } from '../lib/errors.ts';
 import { describeInterval } from '../machine/schedule.ts';
 import { requestJitCheck } from '../queue/jit.ts';
 import { QUEUES, type CheckJobData } from '../queue/names.ts';
+import { JitRateLimiter, principalOf } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ETAG_HEADER, etagHeaders, etagOf, matchesIfNoneMatch, NOT_MODIFIED, notModified } from './etag.ts';
 import { JIT_EXAMPLES } from './examples.ts';
@@ -48,6 +49,7 @@ function jitBody(host: HostRow, fields: { result: HistoryRow | undefined; queued
 }
 
 function jitRoute(deps: ApiDeps): RouteSpec {
+  const limiter = new JitRateLimiter(deps.config.jitRatePerMinute);
   return defineRoute({
     method: 'post',
     path: '/api/monitoring/hosts/{host_id}/check-connectivity',
@@ -68,8 +70,9 @@ function jitRoute(deps: ApiDeps): RouteSpec {
       400: problem('Invalid id or query'),
       404: problem('No such host'),
       409: problem('Host is disabled'),
+      429: problem('Too many JIT checks for this token (see Retry-After)'),
     },
-    handler: async ({ params, query }) => {
+    handler: async ({ params, query }, http) => {
       const host = await getHost(deps.pool, params.host_id);
       if (!host) throw notFound('host');
       if (!host.enabled) throw conflict('host is disabled; enable it to check it');
@@ -78,6 +81,8 @@ function jitRoute(deps: ApiDeps): RouteSpec {
         const message = `Result measured ${Math.round((Date.now() - host.last_check.getTime()) / 1000)} s ago is within max_age`;
         return { status: 200, body: jitBody(host, { result: latest, queued: false, taskId: null, priority: null, message }) };
       }
+      // Only requests that would queue a check count: answers from max_age cost nothing.
+      limiter.take(principalOf(http.res));
       const claim = await requestJitCheck(deps, host.id);
       if (!claim) throw notFound('host');
       const priority = deps.config.jitPriority;

@@ -17,12 +17,14 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   groups: 'Groups of hosts behind one device: concurrency limits, maintenance and bulk actions',
   monitoring: 'Health state, just-in-time checks and check tasks',
   operations: 'Is the worker pool keeping up: queue depth and lag, live workers, check statistics',
+  tokens: 'API tokens and their scopes (admin only)',
 };
 
-/** Answers every operation can give before its handler runs, once authentication is enforced. */
+/** Answers every operation can give outside its handler: authentication, and the database being away. */
 const SECURITY_RESPONSES = {
   401: { name: 'Unauthorized', description: 'No valid bearer token' },
   403: { name: 'Forbidden', description: "The token lacks the operation's scope (x-required-scope)" },
+  503: { name: 'Unavailable', description: 'The database is unreachable; retry after the Retry-After seconds' },
 } as const;
 
 const BEARER_AUTH = {
@@ -31,9 +33,9 @@ const BEARER_AUTH = {
   description: [
     'An API token, sent as `Authorization: Bearer <token>`. Tokens carry scopes; each operation names the one made for it in `x-required-scope`:',
     '',
-    '- `read`: the read-only operations (hosts, host state, check tasks), except credentials;',
-    '- `check`: just-in-time checks, host state and check tasks;',
-    '- `admin`: everything, including host and credential writes and credential reads.',
+    '- `read`: the read-only operations (hosts, host state, history, export, stats, check tasks), except credentials and tokens;',
+    '- `check`: just-in-time checks, host state and check tasks (what a scanner needs);',
+    '- `admin`: everything, including writes, credentials and tokens.',
     '',
     'A token with `admin` passes every operation. Without a valid token the answer is 401; with a token lacking the scope, 403.',
   ].join('\n'),
@@ -178,7 +180,7 @@ function operation(route: RouteSpec, examples: ExampleComponents) {
   };
 }
 
-/** components/responses: the 401 and 403 every operation shares. */
+/** components/responses: the 401, 403 and 503 every operation shares. */
 function securityResponses(examples: ExampleComponents): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(SECURITY_RESPONSES).map(([status, { name, description }]) => {

@@ -20,12 +20,15 @@ function problemBody(status: number, title: string, detail: string, errors?: Fie
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -54,6 +57,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const e = err as AppError & { type?: string };
       const errors = err instanceof AppError ? err.fieldErrors : undefined;
       const detail = err instanceof AppError ? err.message : bodyParserDetail(e);
+      if (err instanceof AppError) res.set(err.headers);
       res.status(status).type(PROBLEM_TYPE).json(problemBody(status, TITLES[status] ?? 'Error', detail, errors));
       return;
     }

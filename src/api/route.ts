@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import type { Scope } from '../auth/tokens.ts';
 
 /**
  * One API operation: its contract (validated input, documented responses) and its handler. The
@@ -27,13 +28,21 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   handler: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }, http: { req: Request; res: Response }) => Promise<Reply>;
 }
 
-/** Token scopes: read = read-only operations, check = JIT checks, host state and check tasks, admin = everything. */
-export const SCOPES = ['read', 'check', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope } from '../auth/tokens.ts';
 
 /** The scope an operation needs: its own, else read for GET and admin for writes. */
 export function requiredScope(route: Pick<RouteSpec, 'method' | 'scope'>): Scope {
   return route.scope ?? (route.method === 'get' ? 'read' : 'admin');
+}
+
+/**
+ * Scopes whose tokens may call the operation. admin passes everything; a read token may also GET
+ * what a check token may (host state, check tasks): reading state is what read is for.
+ */
+export function acceptedScopes(route: Pick<RouteSpec, 'method' | 'scope'>): Scope[] {
+  const scope = requiredScope(route);
+  if (scope === 'check' && route.method === 'get') return ['check', 'read', 'admin'];
+  return scope === 'admin' ? ['admin'] : [scope, 'admin'];
 }
 
 /** A named example for openapi.yaml (components/examples); tests validate it against its schema. */

@@ -4,6 +4,7 @@ import { ERROR_TYPES } from '../probes/types.ts';
 import { probeConfigSchema, type ProbeType } from '../probes/index.ts';
 import { HOST_SORTS } from '../db/queries/host-list.ts';
 import { cursorParam } from './cursor.ts';
+import { SCOPES } from '../auth/tokens.ts';
 import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
@@ -379,3 +380,43 @@ export const statsSchema = named(
 );
 
 export const statsQuery = z.object({ window: z.coerce.number().int().min(60).max(7 * 86_400).default(3600).describe('Seconds of history to summarise') }).strict();
+
+// ---- tokens -----------------------------------------------------------------------------------
+
+export const tokenCreateSchema = named(
+  'TokenCreate',
+  z
+    .object({
+      name: z.string().trim().min(1).max(255).describe('What the token is for, e.g. scanner'),
+      scopes: z
+        .array(z.enum(SCOPES))
+        .min(1)
+        .max(3)
+        .refine((s) => new Set(s).size === s.length, 'scopes must not repeat')
+        .describe('read: read-only routes; check: JIT checks, host state, check tasks; admin: everything'),
+      expires_in_days: z.int().min(1).max(3650).optional().describe('Expiry; without it the token lives until revoked'),
+    })
+    .strict(),
+);
+
+export const tokenSchema = named(
+  'Token',
+  z.object({
+    id: z.uuid(),
+    name: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    prefix: z.string().describe('The first characters of the token, to recognise it'),
+    created_at: isoTime,
+    expires_at: isoTime.nullable(),
+    revoked_at: isoTime.nullable(),
+    last_used_at: isoTime.nullable(),
+  }),
+);
+
+export const tokenCreatedSchema = named(
+  'TokenCreated',
+  tokenSchema.extend({ token: z.string().describe('The token itself: shown only in this response, stored only as a hash') }),
+);
+
+export const tokenListSchema = named('TokenList', z.object({ tokens: z.array(tokenSchema) }));
+export const tokenIdParams = z.object({ token_id: z.uuid().describe('Token id') }).strict();

@@ -60,6 +60,14 @@ const envSchema = z.object({
   VIGIL_JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(10).describe("A dead worker's check is retried after this long without heartbeats"),
   VIGIL_WORKER_HEARTBEAT_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
+  VIGIL_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+    .max(512)
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional()
+    .describe('A token accepted with the admin scope, for automation'),
+  VIGIL_JIT_RATE_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(120).describe('JIT checks per token per minute (per API process); 0 = unlimited'),
   VIGIL_SECRET_KEY: z
     .string()
     .transform((v, ctx) => {
@@ -128,6 +136,9 @@ export interface Config {
   listenNotify: boolean;
   /** Credentials encryption key (32 bytes), when given by VIGIL_SECRET_KEY. */
   secretKey: Buffer | undefined;
+  /** A token accepted as admin (VIGIL_ADMIN_TOKEN). */
+  adminToken: string | undefined;
+  jitRatePerMinute: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -177,6 +188,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
     listenNotify: e.VIGIL_LISTEN_NOTIFY,
     secretKey: e.VIGIL_SECRET_KEY,
+    adminToken: e.VIGIL_ADMIN_TOKEN,
+    jitRatePerMinute: e.VIGIL_JIT_RATE_PER_MINUTE,
   };
   checkThresholdOrder(config.machine);
   return config;

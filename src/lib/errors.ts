@@ -12,13 +12,16 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly fieldErrors: FieldError[];
+  /** Response headers the error calls for (WWW-Authenticate, Retry-After). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: string, status: number, message: string, fieldErrors: FieldError[] = []) {
+  constructor(code: string, status: number, message: string, fieldErrors: FieldError[] = [], headers: Record<string, string> = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.status = status;
     this.fieldErrors = fieldErrors;
+    this.headers = headers;
   }
 }
 

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import Transport from 'winston-transport';
 import winston from 'winston';
 import { loadConfig, type Config } from '../../src/config/config.ts';
@@ -36,17 +37,24 @@ export const FAST_ENV: Record<string, string> = {
   VIGIL_SHUTDOWN_GRACE_MS: '5000',
 };
 
+/** The admin token every test Vigil accepts (VIGIL_ADMIN_TOKEN). */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+export const authHeader = (token = TEST_ADMIN_TOKEN) => ({ authorization: `Bearer ${token}` });
+
 export interface TestVigil extends Vigil {
   config: Config;
   transport: MemoryTransport;
+  /** A supertest agent on the API that sends the admin token (or `token`) with every request. */
+  http(token?: string): ReturnType<typeof request.agent>;
 }
 
 /** Starts Vigil in-process on a test database, API on a free loopback port. */
 export async function startTestVigil(databaseUrl: string, roles: readonly Role[], env: Record<string, string> = {}): Promise<TestVigil> {
-  const config = loadConfig({ DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', ...env });
+  const config = loadConfig({ DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...env });
   const { logger, transport } = memoryLogger();
   const vigil = await startVigil(config, roles, logger);
-  return { ...vigil, config, transport };
+  const http = (token = TEST_ADMIN_TOKEN) => request.agent(vigil.apiUrl!).set(authHeader(token));
+  return { ...vigil, config, transport, http };
 }
 
 /** Polls `probe` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */

@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_COLUMNS } from '../../src/api/history-schemas.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectAnswerConforms, expectConforms, expectMatchesComponent } from '../helpers/openapi.ts';
-import { startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { startTestVigil, waitFor, type TestVigil, authHeader } from '../helpers/vigil.ts';
 
 let db: TestDatabase;
 let vigil: TestVigil;
 const EXPORT = '/api/monitoring/history/export';
 
 async function createHost(name: string): Promise<string> {
-  const res = await request(vigil.apiUrl!).post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }] });
+  const res = await vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }] });
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -76,7 +76,7 @@ describe('history export, small', () => {
   });
 
   it('writes CSV with a header row, one row per check, detail as JSON text and formulas defused', async () => {
-    const res = await request(vigil.apiUrl!).get(`${EXPORT}?format=csv&host_id=${hostId}`);
+    const res = await vigil.http().get(`${EXPORT}?format=csv&host_id=${hostId}`);
     expectConforms(res);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
@@ -92,19 +92,19 @@ describe('history export, small', () => {
   });
 
   it('writes a JSON array, oldest first, honouring the filters', async () => {
-    const res = await request(vigil.apiUrl!).get(`${EXPORT}?format=json&host_id=${hostId}&success=false`);
+    const res = await vigil.http().get(`${EXPORT}?format=json&host_id=${hostId}&success=false`);
     expectConforms(res);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/\.json"$/);
     expect(res.body.map((r: { check_time: string }) => r.check_time)).toEqual(['2026-01-01T00:00:07.000Z', '2026-01-01T00:00:14.000Z']);
     expect(res.body[0]).toMatchObject({ host_id: hostId, host_name: 'csv, "quoted" host', success: false, error_type: 'connection_refused', detail: { seq: 7 } });
-    const empty = await request(vigil.apiUrl!).get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`);
+    const empty = await vigil.http().get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`);
     expectConforms(empty);
     expect(empty.body).toEqual([]);
   });
 
   it('writes NDJSON, one record per line, for all hosts when no host is given', async () => {
-    const res = await fetch(`${vigil.apiUrl}${EXPORT}?format=ndjson`);
+    const res = await fetch(`${vigil.apiUrl}${EXPORT}?format=ndjson`, { headers: authHeader() });
     const text = await res.text();
     expectAnswerConforms(answer(res, EXPORT, text));
     expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
@@ -116,12 +116,12 @@ describe('history export, small', () => {
   });
 
   it('answers a bad query or an unknown host with problem+json before streaming anything', async () => {
-    const bad = await request(vigil.apiUrl!).get(`${EXPORT}?format=xml&success=maybe`);
+    const bad = await vigil.http().get(`${EXPORT}?format=xml&success=maybe`);
     expectConforms(bad);
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['query.format', 'query.success']);
     expect(bad.headers['content-disposition']).toBeUndefined();
-    const unknown = await request(vigil.apiUrl!).get(`${EXPORT}?host_id=00000000-0000-4000-8000-000000000000`);
+    const unknown = await vigil.http().get(`${EXPORT}?host_id=00000000-0000-4000-8000-000000000000`);
     expectConforms(unknown);
     expect(unknown.status).toBe(404);
     expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -156,7 +156,7 @@ describe('history export, 200,000 checks', () => {
     let chunks = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, memory())), 20);
     try {
-      const res = await fetch(`${vigil.apiUrl}${path}`);
+      const res = await fetch(`${vigil.apiUrl}${path}`, { headers: authHeader() });
       expect(res.status).toBe(200);
       const read = await consume(res.body!, () => {
         if (++chunks % 50 !== 0) return;
@@ -201,7 +201,7 @@ describe('history export, 200,000 checks', () => {
     const busy = () => vigil.pool.totalCount - vigil.pool.idleCount;
     const baseline = busy();
     const controller = new AbortController();
-    const res = await fetch(`${vigil.apiUrl}${EXPORT}?format=ndjson&host_id=${hostId}`, { signal: controller.signal });
+    const res = await fetch(`${vigil.apiUrl}${EXPORT}?format=ndjson&host_id=${hostId}`, { signal: controller.signal, headers: authHeader() });
     const reader = res.body!.getReader();
     expect((await reader.read()).done).toBe(false);
     // The export holds one connection for its cursor while it streams.
@@ -214,6 +214,6 @@ describe('history export, 200,000 checks', () => {
     expect(rows[0]!.n).toBe(0);
     expect(vigil.transport.entries.filter((e) => e.level === 'error')).toEqual([]);
     // And the API goes on serving.
-    expect((await request(vigil.apiUrl!).get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`)).status).toBe(200);
+    expect((await vigil.http().get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`)).status).toBe(200);
   }, 60_000);
 });

@@ -8,13 +8,13 @@ let db: TestDatabase;
 let vigil: TestVigil;
 
 async function get(path: string) {
-  const res = await request(vigil.apiUrl!).get(path);
+  const res = await vigil.http().get(path);
   expectConforms(res);
   return res;
 }
 
 async function createHost(name: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await request(vigil.apiUrl!).post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra });
+  const res = await vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra });
   expect(res.status).toBe(201);
   return res.body.id;
 }

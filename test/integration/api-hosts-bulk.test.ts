@@ -9,7 +9,7 @@ let db: TestDatabase;
 let vigil: TestVigil;
 
 async function call(method: 'get' | 'post' | 'patch', path: string, body?: object) {
-  const req = request(vigil.apiUrl!)[method](path);
+  const req = vigil.http()[method](path);
   const res = body === undefined ? await req : await req.send(body);
   expectConforms(res);
   return res;

@@ -6,7 +6,7 @@ import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
 
 let db: TestDatabase;
 let vigil: TestVigil;
-const api = () => request(vigil.apiUrl!);
+const api = () => vigil.http();
 
 /** Sends a request and checks the answer against openapi.yaml before the test looks at it. */
 async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) {

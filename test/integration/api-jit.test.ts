@@ -14,13 +14,13 @@ let worker: TestVigil | undefined;
 let target: HttpTarget;
 
 async function call(method: 'get' | 'post', path: string) {
-  const res = await request(api.apiUrl!)[method](path);
+  const res = await api.http()[method](path);
   expectConforms(res);
   return res;
 }
 
 async function addHost(name: string, enabled = true): Promise<string> {
-  const res = await request(api.apiUrl!)
+  const res = await api.http()
     .post('/api/hosts')
     .send({ name, address: '127.0.0.1', enabled, probes: [{ type: 'http', url: `${target.url}/health` }] });
   expect(res.status).toBe(201);
@@ -101,7 +101,7 @@ describe('JIT checks', () => {
   });
 
   it('reports a failing target as a completed check with its error, not as a failed job', async () => {
-    const res = await request(api.apiUrl!)
+    const res = await api.http()
       .post('/api/hosts')
       .send({ name: 'refused', address: '127.0.0.1', probes: [{ type: 'tcp', port: 1 }] });
     const checked = await call('post', `/api/monitoring/hosts/${res.body.id}/check-connectivity?wait=true`);

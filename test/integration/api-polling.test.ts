@@ -10,7 +10,7 @@ let db: TestDatabase;
 let vigil: TestVigil;
 
 async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, opts: { body?: object; ifNoneMatch?: string } = {}) {
-  let req = request(vigil.apiUrl!)[method](path);
+  let req = vigil.http()[method](path);
   if (opts.ifNoneMatch) req = req.set('If-None-Match', opts.ifNoneMatch);
   const res = opts.body ? await req.send(opts.body) : await req;
   expectConforms(res);

@@ -27,7 +27,7 @@ const responses: string[] = [];
 const creds: Record<string, string> = {};
 
 async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) {
-  const req = request(vigil.apiUrl!)[method](path);
+  const req = vigil.http()[method](path);
   const res = body === undefined ? await req : await req.send(body as object);
   expectConforms(res);
   responses.push(res.text);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { FAST_ENV, waitFor } from '../helpers/vigil.ts';
+import { authHeader, FAST_ENV, TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
 
 const MAIN = path.resolve('src/main.ts');
 
@@ -52,9 +52,13 @@ describe('vigil command line', () => {
       running.push(run);
       await waitFor('the API to listen', async () => run.output().includes(`listening on http://127.0.0.1:${port}`), 90_000, 100);
       expect(run.output()).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/api\/hosts/);
+      // The first embedded start prints an admin token once; the quick start uses it.
+      const token = /\n\s+(vgl_[A-Za-z0-9_-]{43})\n/.exec(run.output())?.[1];
+      expect(token).toBeDefined();
+      expect((await fetch(`http://127.0.0.1:${port}/api/hosts`)).status).toBe(401);
       const res = await fetch(`http://127.0.0.1:${port}/api/hosts`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ name: 'self', address: '127.0.0.1', probes: [{ type: 'tcp', port }] }),
       });
       expect(res.status).toBe(201);
@@ -83,7 +87,7 @@ describe('roles as separate processes on one database', () => {
 
   it('api, scheduler and worker each run alone and together check a host; SIGTERM stops each with exit 0', async () => {
     const port = await freePort();
-    const env = { ...FAST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'info' };
+    const env = { ...FAST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'info', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
     const api = vigil(['api'], { ...env, PORT: String(port) });
     const scheduler = vigil(['scheduler'], env);
     const worker = vigil(['worker'], env);
@@ -91,12 +95,12 @@ describe('roles as separate processes on one database', () => {
     await waitFor('the API to listen', async () => api.output().includes('listening on'), 30_000, 100);
     const res = await fetch(`http://127.0.0.1:${port}/api/hosts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeader() },
       body: JSON.stringify({ name: 'multi', address: '127.0.0.1', probes: [{ type: 'tcp', port: target.port }] }),
     });
     const host = (await res.json()) as { id: string };
     await waitFor('a check by the worker process', async () => {
-      const state = (await (await fetch(`http://127.0.0.1:${port}/api/monitoring/hosts/${host.id}/state`)).json()) as { recent_history: { success: boolean }[] };
+      const state = (await (await fetch(`http://127.0.0.1:${port}/api/monitoring/hosts/${host.id}/state`, { headers: authHeader() })).json()) as { recent_history: { success: boolean }[] };
       return state.recent_history.length >= 2 && state.recent_history.every((h: { success: boolean }) => h.success);
     }, 30_000, 100);
     expect(worker.output()).toContain('check recorded');

@@ -25,7 +25,7 @@ let vigil: TestVigil;
 const seen: string[] = [];
 
 async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) {
-  const req = request(vigil.apiUrl!)[method](path);
+  const req = vigil.http()[method](path);
   const res = body === undefined ? await req : await req.send(body as object);
   expectConforms(res);
   seen.push(res.text);
@@ -139,7 +139,7 @@ describe('the secret key at start-up', () => {
     const fresh = await createTestDatabase();
     const keyless = await startTestVigil(fresh.url, ['api']);
     try {
-      const res = await request(keyless.apiUrl!).post('/api/credentials').send({ name: 'x', kind: 'http-bearer', token: 'abc' });
+      const res = await keyless.http().post('/api/credentials').send({ name: 'x', kind: 'http-bearer', token: 'abc' });
       expectConforms(res);
       expect(res.status).toBe(503);
       expect(res.body.detail).toMatch(/VIGIL_SECRET_KEY/);

@@ -30,7 +30,7 @@ const checks = async () => (await vigil.pool.query('SELECT count(*)::int AS n FR
 
 describe('database outage', () => {
   it('keeps every role running while PostgreSQL is down and resumes checking when it returns', async () => {
-    const created = await request(vigil.apiUrl!).post('/api/hosts').send({ name: 'steady', address: '127.0.0.1', probes: [{ type: 'tcp', port: tcp.port }] });
+    const created = await vigil.http().post('/api/hosts').send({ name: 'steady', address: '127.0.0.1', probes: [{ type: 'tcp', port: tcp.port }] });
     expect(created.status).toBe(201);
     await waitFor('checks before the outage', async () => (await checks()) >= 3);
 
@@ -39,14 +39,14 @@ describe('database outage', () => {
     server = undefined;
     // While it is down the roles notice and say so, without crashing.
     await waitFor('the scheduler to report the outage', async () => vigil.transport.entries.some((e) => e.message === 'producer pass failed; retrying'), 20_000);
-    const during = await request(vigil.apiUrl!).get(`/api/hosts/${created.body.id}`);
+    const during = await vigil.http().get(`/api/hosts/${created.body.id}`);
     expect(during.status).toBe(503);
     expect(during.headers['retry-after']).toBe('5');
 
     server = await startEmbeddedPostgres(dataDir, () => {}, port);
     const before = await waitFor('the database back', async () => checks().catch(() => undefined), 30_000, 200);
     await waitFor('checks after the outage', async () => (await checks()) >= before + 3, 60_000, 200);
-    const after = await request(vigil.apiUrl!).get(`/api/monitoring/hosts/${created.body.id}/state`);
+    const after = await vigil.http().get(`/api/monitoring/hosts/${created.body.id}/state`);
     expect(after.status).toBe(200);
     // Nothing was half-written: every history row's state matches the host's walk (all successes here).
     const { rows } = await vigil.pool.query('SELECT bool_and(success) AS ok, count(DISTINCT job_id) = count(*) AS unique_jobs FROM host_monitoring_history');

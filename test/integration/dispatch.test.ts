@@ -80,7 +80,7 @@ describe('dispatch under backlog', () => {
       // Each healthy check started within a few seconds of being due, though the failing lane is
       // still full of hanging checks.
       expect(Math.max(...fine.map((r) => r.schedule_lag_ms!))).toBeLessThan(v.config.delayThresholdSeconds * 1000);
-      const queue = await request(v.apiUrl!).get('/api/monitoring/queue');
+      const queue = await v.http().get('/api/monitoring/queue');
       expectConforms(queue);
       expect(queue.body.waiting_by_priority.filter((w: { lane: string }) => w.lane === 'failing').reduce((s: number, w: { waiting: number }) => s + w.waiting, 0)).toBeGreaterThan(100);
       const hanging = (await historyOrder()).filter((r) => r.name.startsWith('hanging-'));

@@ -56,7 +56,7 @@ const stateOf = async (hostId: string) =>
 
 describe('end to end: a host walks through every state and back', () => {
   it('goes HEALTHY -> DEGRADED -> CRITICAL -> DOWN when its server stops, and HEALTHY only after 3 successes', async () => {
-    const created = await request(vigil.apiUrl!)
+    const created = await vigil.http()
       .post('/api/hosts')
       .send({ name: 'walker', address: '127.0.0.1', probes: [{ type: 'http', url: `http://127.0.0.1:${target.port}/health` }] });
     expect(created.status).toBe(201);
@@ -94,7 +94,7 @@ describe('end to end: a host walks through every state and back', () => {
     const host = await stateOf(id);
     expect(host.monitoring_state).toBe(last.monitoring_state);
 
-    const state = await request(vigil.apiUrl!).get(`/api/monitoring/hosts/${id}/state`);
+    const state = await vigil.http().get(`/api/monitoring/hosts/${id}/state`);
     expectConforms(state);
     expect(state.body.current_state).toBe(host.monitoring_state);
     expect(state.body.recent_history.length).toBe(Math.min(10, (await history(id)).length));

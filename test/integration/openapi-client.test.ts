@@ -9,7 +9,7 @@ import { addAndCheckHost, createVigilClient, describeHistory, exportHostHistory,
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectAnswerConforms } from '../helpers/openapi.ts';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
 
 // The client in test/client is generated from openapi.yaml (schema.d.ts, checked for drift by
 // test/unit/openapi.test.ts) and written with openapi-fetch. Here it must type-check, must stop
@@ -83,7 +83,7 @@ describe('the generated client against a live Vigil', () => {
     target = await startHttpTarget({ '/health': (_req, res) => res.end('ok') });
     // No scheduler: the only checks are the ones the client asks for.
     vigil = await startTestVigil(db.url, ['api', 'worker'], { VIGIL_WORKER_POLL_SECONDS: '0.5' });
-    client = createVigilClient(vigil.apiUrl!);
+    client = createVigilClient(vigil.apiUrl!, TEST_ADMIN_TOKEN);
     // Every answer the client gets must also be what openapi.yaml documents.
     client.use({
       async onResponse({ request, response }) {

@@ -19,7 +19,7 @@ const start = async (roles: ('api' | 'scheduler' | 'worker')[], env: Record<stri
   return v;
 };
 async function call(v: TestVigil, method: 'get' | 'post' | 'patch', path: string, body?: unknown) {
-  const req = request(v.apiUrl!)[method](path);
+  const req = v.http()[method](path);
   const res = body === undefined ? await req : await req.send(body as object);
   expectConforms(res);
   return res;
