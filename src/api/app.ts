@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.ts';
 import { credentialRoutes } from './credentials-routes.ts';
 import { authenticateApi, authorize, principalOf } from './auth.ts';
 import { serveDocs } from './docs.ts';
+import { serveHealth } from './health.ts';
 import { groupRoutes } from './groups-routes.ts';
 import { hostRoutes } from './hosts-routes.ts';
 import { hostBulkRoutes } from './hosts-bulk-routes.ts';
@@ -32,6 +33,7 @@ export function createApi(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const routes = apiRoutes(deps);
+  serveHealth(app, deps);
   app.use('/api', authenticateApi(deps.pool, deps.config));
   // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
   for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));

@@ -6,6 +6,13 @@ import { CHECK_QUEUES, PGBOSS_SCHEMA } from './names.ts';
 
 export type Boss = PgBoss;
 
+const stoppedBosses = new WeakSet<PgBoss>();
+
+/** Whether pg-boss has stopped (for readiness): it emits `stopped` once stop() completes. */
+export function isBossStopped(boss: PgBoss): boolean {
+  return stoppedBosses.has(boss);
+}
+
 /** pg-boss's `db` option for a statement that must join our transaction. */
 export function transactionDb(client: Client) {
   return { executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]) };
@@ -28,6 +35,7 @@ export async function startBoss(databaseUrl: string, config: Config, logger: Log
     monitorIntervalSeconds: config.worker.jobHeartbeatSeconds,
   });
   boss.on('error', (err) => logger.error('pg-boss error', { err: String(err) }));
+  boss.on('stopped', () => stoppedBosses.add(boss));
   boss.on('warning', (w) => logger.warn('pg-boss warning', { warning: w }));
   await boss.start();
   await ensureQueues(boss, config);

@@ -59,6 +59,12 @@ describe('authentication on every operation in openapi.yaml', () => {
   });
 });
 
+describe('routes without a token', () => {
+  it.each(['/healthz', '/readyz', '/openapi.yaml', '/docs'])('%s answers without one', async (p) => {
+    expect((await request(vigil.apiUrl!).get(p)).status).toBe(200);
+  });
+});
+
 describe('tokens', () => {
   it('are shown once, stored only as a hash, listed without the secret, and stop working when revoked', async () => {
     const created = await mint(['read']);

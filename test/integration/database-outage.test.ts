@@ -39,6 +39,10 @@ describe('database outage', () => {
     server = undefined;
     // While it is down the roles notice and say so, without crashing.
     await waitFor('the scheduler to report the outage', async () => vigil.transport.entries.some((e) => e.message === 'producer pass failed; retrying'), 20_000);
+    const readyDuring = await request(vigil.apiUrl!).get('/readyz');
+    expect(readyDuring.status).toBe(503);
+    expect(readyDuring.body.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({ ok: false });
+    expect((await request(vigil.apiUrl!).get('/healthz')).status).toBe(200);
     const during = await vigil.http().get(`/api/hosts/${created.body.id}`);
     expect(during.status).toBe(503);
     expect(during.headers['retry-after']).toBe('5');
@@ -46,6 +50,9 @@ describe('database outage', () => {
     server = await startEmbeddedPostgres(dataDir, () => {}, port);
     const before = await waitFor('the database back', async () => checks().catch(() => undefined), 30_000, 200);
     await waitFor('checks after the outage', async () => (await checks()) >= before + 3, 60_000, 200);
+    const ready = await request(vigil.apiUrl!).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', checks: [{ name: 'database', ok: true }, { name: 'migrations', ok: true }, { name: 'queue', ok: true }] });
     const after = await vigil.http().get(`/api/monitoring/hosts/${created.body.id}/state`);
     expect(after.status).toBe(200);
     // Nothing was half-written: every history row's state matches the host's walk (all successes here).
