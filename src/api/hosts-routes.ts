@@ -69,7 +69,7 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         400: problem('Invalid query'),
       },
       handler: async ({ query }, { req }) => {
-        const filter = { state: query.state, enabled: query.enabled, group: query.group, tag: query.tag, probe: query.probe, q: query.q };
+        const filter = { state: query.state, enabled: query.enabled, maintenance: query.maintenance, group: query.group, tag: query.tag, probe: query.probe, q: query.q };
         const after = query.after && { key: query.after[1], name: query.after[2] };
         // One row more than asked says whether there is a next page.
         const rows = await listHostPage(pool, filter, { sort: query.sort, after, limit: query.limit + 1 });

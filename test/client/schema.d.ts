@@ -1254,6 +1254,8 @@ export interface operations {
                 /** @description Health state of a host */
                 state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
                 enabled?: "true" | "false";
+                /** @description In maintenance (the host's own flag or its group's) */
+                maintenance?: "true" | "false";
                 group?: string;
                 tag?: string;
                 /** @description Only hosts with a probe of this type */

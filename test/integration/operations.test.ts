@@ -67,6 +67,8 @@ describe('maintenance', () => {
     expect(group.body).toMatchObject({ name: 'site-9', maintenance: true, host_count: 3, configured: true });
     await pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE "group" = 'site-9'`);
     expect((await call(v, 'get', `/api/monitoring/hosts/${ids[0]}/state`)).body.maintenance).toBe(true);
+    expect((await call(v, 'get', '/api/hosts?maintenance=true')).body.hosts.map((h: { name: string }) => h.name).sort()).toEqual(['site-1', 'site-2', 'site-3']);
+    expect((await call(v, 'get', '/api/hosts?maintenance=false')).body.hosts).toEqual([]);
     // The JIT check is recorded as in maintenance while the scheduled ones stay away.
     await call(v, 'post', `/api/monitoring/hosts/${ids[0]}/check-connectivity?wait=true`);
     expect((await checksOf(ids[0]!)).map((r) => [r.checked_by, r.in_maintenance])).toEqual([['jit', true]]);

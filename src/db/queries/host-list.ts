@@ -16,6 +16,8 @@ const SORT_KEYS = {
 export interface HostListFilter {
   state?: HostState;
   enabled?: boolean;
+  /** In maintenance, by its own flag or its group's. */
+  maintenance?: boolean;
   group?: string;
   tag?: string;
   /** Hosts with at least one probe of this type. */
@@ -44,6 +46,9 @@ export async function listHostPage(db: Queryable, f: HostListFilter, page: { sor
   const where = ['true'];
   if (f.state !== undefined) where.push(`monitoring_state = ${$(f.state)}`);
   if (f.enabled !== undefined) where.push(`enabled = ${$(f.enabled)}`);
+  if (f.maintenance !== undefined) {
+    where.push(`(maintenance OR EXISTS (SELECT 1 FROM host_groups g WHERE g.name = hosts."group" AND g.maintenance)) = ${$(f.maintenance)}`);
+  }
   if (f.group !== undefined) where.push(`"group" = ${$(f.group)}`);
   if (f.tag !== undefined) where.push(`${$(f.tag)} = ANY (tags)`);
   // hosts_probes_idx (jsonb_path_ops) serves the containment; hosts_name_trgm_idx the ILIKE, where pg_trgm is installed.
