@@ -13,6 +13,7 @@ import { CredentialUnavailableError } from './queue/run-check.ts';
 import type { ResolvedCredential } from './probes/types.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
+import { SseHub } from './api/sse.ts';
 import { CHECK_QUEUES } from './queue/names.ts';
 import { SchedulerLeadership } from './queue/leader.ts';
 import { WorkerActivity } from './queue/worker-activity.ts';
@@ -111,17 +112,20 @@ function runInBackground(stack: (() => Promise<void>)[], loop: (signal: AbortSig
 }
 
 async function startApi(
-  deps: Omit<Parameters<typeof createApi>[0], 'notifier'> & { databaseUrl: string },
+  deps: Omit<Parameters<typeof createApi>[0], 'notifier' | 'sse'> & { databaseUrl: string },
   stack: (() => Promise<void>)[],
 ): Promise<string> {
   const notifier = new CheckNotifier(deps.pool, deps.databaseUrl, deps.logger);
   await notifier.start();
   stack.push(() => notifier.stop());
-  const app = createApi({ ...deps, notifier });
+  const sse = new SseHub(deps.pool, notifier, deps.config.sseHeartbeatSeconds * 1000);
+  const app = createApi({ ...deps, notifier, sse });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(deps.config.port, deps.config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   stack.push(() => closeServer(server));
+  // Runs before closeServer (the stack unwinds in reverse): open event streams would hold it open.
+  stack.push(async () => sse.close());
   const { port } = server.address() as { port: number };
   const host = deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host;
   return `http://${host}:${port}`;

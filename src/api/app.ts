@@ -13,6 +13,7 @@ import { historyRoutes } from './history-routes.ts';
 import { inventoryViewRoutes } from './inventory-view-routes.ts';
 import { operationsRoutes } from './operations-routes.ts';
 import { tokenRoutes } from './tokens-routes.ts';
+import { eventRoutes } from './events-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
@@ -24,7 +25,7 @@ export const BODY_LIMIT = '1mb';
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
-    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...tokenRoutes(deps),
+    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...tokenRoutes(deps),
   ];
 }
 

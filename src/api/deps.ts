@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
 import type { Boss } from '../queue/boss.ts';
 import type { CheckNotifier } from '../queue/check-notifier.ts';
+import type { SseHub } from './sse.ts';
 
 /** What the API's handlers need; built once by the composition root. */
 export interface ApiDeps {
@@ -12,6 +13,8 @@ export interface ApiDeps {
   boss: Boss;
   machine: HealthMachine;
   notifier: CheckNotifier;
+  /** Open Server-Sent Event streams (ended at shutdown). */
+  sse: SseHub;
   logger: Logger;
   /** Encrypts and decrypts credentials; undefined when none is configured. */
   secretKey: Buffer | undefined;

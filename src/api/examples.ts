@@ -25,6 +25,9 @@ import {
   tokenCreatedSchema,
   tokenListSchema,
   tokenSchema,
+  incidentSchema,
+  incidentDetailSchema,
+  incidentListSchema,
 } from './schemas.ts';
 
 /**
@@ -434,3 +437,47 @@ export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
     detail: 'the database is unreachable; retry shortly',
   }),
 };
+
+// ---- events and incidents -------------------------------------------------------------------
+
+export const EVENT_STREAM_EXAMPLE: ApiExample = {
+  name: 'EventStream',
+  summary: 'A heartbeat and one state change',
+  mediaType: 'text/event-stream',
+  value:
+    ': heartbeat\n\n' +
+    'id: 42\nevent: state_changed\ndata: {"id":"42","type":"state_changed","occurred_at":"2026-05-04T10:00:00.412Z",' +
+    '"host":{"id":"06909604-8df5-4680-bb1c-e7dc7f17dcbf","name":"web-1","group":null},"from_state":"HEALTHY","to_state":"DEGRADED",' +
+    '"reason":"connect ECONNREFUSED 10.0.0.5:443","incident_id":null,"check_id":"1042","job_id":"20cedcf6-7bad-4630-aaa1-beb9ff9656d4"}\n\n',
+};
+
+const incidentValue: z.output<typeof incidentSchema> = {
+  id: 'c5a1a3f0-4f1e-4e0a-9d6f-1f4b6c2d9e11',
+  host_id: HOST_ID,
+  host_name: 'web-1',
+  host_group: null,
+  status: 'open',
+  trigger_state: 'DOWN',
+  current_state: 'DOWN',
+  failure_count: 4,
+  last_error_type: 'connection_refused',
+  last_error_message: 'connect ECONNREFUSED 10.0.0.5:443',
+  opened_at: CHECKED_AT,
+  updated_at: CHECKED_AT,
+  resolved_at: null,
+  acknowledged_at: null,
+  acknowledged_by: null,
+};
+const incidentExample = responseExample(incidentSchema, 'Incident', 'An open incident, acknowledged by the scanner token', {
+  ...incidentValue,
+  acknowledged_at: CHECKED_AT,
+  acknowledged_by: 'oncall',
+});
+const incidentDetail = responseExample(incidentDetailSchema, 'IncidentDetail', 'An open incident and its timeline', {
+  ...incidentValue,
+  timeline: [{ event_id: '41', type: 'incident_opened', at: CHECKED_AT, from_state: 'CRITICAL', to_state: 'DOWN', reason: 'connect ECONNREFUSED 10.0.0.5:443', check_id: '1041' }],
+});
+const incidentList = responseExample(incidentListSchema, 'IncidentList', 'Open incidents', { incidents: [incidentValue], next_cursor: null });
+for (const [schema, examples] of [[incidentSchema, [incidentExample]], [incidentDetailSchema, [incidentDetail]], [incidentListSchema, [incidentList]]] as const) {
+  SCHEMA_EXAMPLES.set(schema, examples as unknown as ApiExample[]);
+}

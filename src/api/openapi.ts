@@ -18,6 +18,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   monitoring: 'Health state, just-in-time checks and check tasks',
   operations: 'Is the worker pool keeping up: queue depth and lag, live workers, check statistics',
   tokens: 'API tokens and their scopes (admin only)',
+  events: 'State changes and incident events, streamed (Server-Sent Events)',
+  incidents: 'Incidents opened by bad states: deduplicated per host, auto-resolved, acknowledged',
 };
 
 /** Answers every operation can give outside its handler: authentication, and the database being away. */

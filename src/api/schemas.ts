@@ -5,6 +5,7 @@ import { probeConfigSchema, type ProbeType } from '../probes/index.ts';
 import { HOST_SORTS } from '../db/queries/host-list.ts';
 import { cursorParam } from './cursor.ts';
 import { SCOPES } from '../auth/tokens.ts';
+import { EVENT_TYPES } from '../db/queries/events.ts';
 import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
@@ -421,3 +422,80 @@ export const tokenCreatedSchema = named(
 
 export const tokenListSchema = named('TokenList', z.object({ tokens: z.array(tokenSchema) }));
 export const tokenIdParams = z.object({ token_id: z.uuid().describe('Token id') }).strict();
+
+// ---- events and incidents -------------------------------------------------------------------
+
+const commaList = <T extends z.ZodType<unknown, string>>(item: T, what: string) =>
+  z
+    .string()
+    .max(4000)
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1).max(100))
+    .describe(`${what}, comma-separated`);
+
+export const eventsQuery = z
+  .object({
+    host_id: commaList(z.uuid(), 'Only events of these hosts').optional(),
+    group: commaList(z.string().min(1).max(255), 'Only events of hosts in these groups').optional(),
+    type: commaList(z.enum(EVENT_TYPES), 'Only these event types').optional(),
+    last_event_id: z.string().regex(/^\d{1,18}$/, 'must be an event id').optional().describe('Resume after this event (the Last-Event-ID header does the same)'),
+  })
+  .strict();
+
+export const eventSchema = named(
+  'Event',
+  z.object({
+    id: z.string().describe('Increasing event id; resume with Last-Event-ID'),
+    type: z.enum(EVENT_TYPES),
+    occurred_at: isoTime,
+    host: z.object({ id: z.uuid(), name: z.string(), group: z.string().nullable() }),
+    from_state: z.string().nullable(),
+    to_state: z.string().nullable(),
+    reason: z.string().nullable(),
+    incident_id: z.uuid().nullable(),
+    check_id: z.string().nullable().describe('History row of the check that caused it'),
+    job_id: z.uuid().nullable(),
+  }),
+);
+
+export const incidentSchema = named(
+  'Incident',
+  z.object({
+    id: z.uuid(),
+    host_id: z.uuid(),
+    host_name: z.string(),
+    host_group: z.string().nullable(),
+    status: z.enum(['open', 'resolved']),
+    trigger_state: hostStateSchema,
+    current_state: hostStateSchema,
+    failure_count: z.int().describe('Failed checks while open'),
+    last_error_type: z.string().nullable(),
+    last_error_message: z.string().nullable(),
+    opened_at: isoTime,
+    updated_at: isoTime,
+    resolved_at: isoTime.nullable(),
+    acknowledged_at: isoTime.nullable(),
+    acknowledged_by: z.string().nullable(),
+  }),
+);
+
+export const incidentDetailSchema = named(
+  'IncidentDetail',
+  incidentSchema.extend({
+    timeline: z.array(
+      z.object({ event_id: z.string(), type: z.string(), at: isoTime, from_state: z.string().nullable(), to_state: z.string().nullable(), reason: z.string().nullable(), check_id: z.string().nullable() }),
+    ),
+  }),
+);
+
+export const incidentListQuery = z
+  .object({
+    status: z.enum(['open', 'resolved']).optional(),
+    host_id: z.uuid().optional(),
+    group: z.string().min(1).max(255).optional(),
+    before: cursorParam(z.tuple([z.iso.datetime({ offset: true }), z.uuid()]), 'Cursor: next_cursor of the previous page').optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+export const incidentListSchema = named('IncidentList', z.object({ incidents: z.array(incidentSchema), next_cursor: z.string().nullable() }));
+export const incidentIdParams = z.object({ incident_id: z.uuid().describe('Incident id') }).strict();

@@ -60,6 +60,13 @@ const envSchema = z.object({
   VIGIL_JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(10).describe("A dead worker's check is retried after this long without heartbeats"),
   VIGIL_WORKER_HEARTBEAT_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
+  VIGIL_INCIDENT_STATES: z
+    .string()
+    .default('DOWN')
+    .transform((v) => [...new Set(v.split(',').map((x) => x.trim().toUpperCase()))])
+    .pipe(z.array(z.enum(['DEGRADED', 'CRITICAL', 'DOWN'])).min(1))
+    .describe('States that open an incident, comma-separated (e.g. CRITICAL,DOWN)'),
+  VIGIL_SSE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(15).describe('Heartbeat comment interval on /api/events'),
   VIGIL_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
@@ -139,6 +146,8 @@ export interface Config {
   /** A token accepted as admin (VIGIL_ADMIN_TOKEN). */
   adminToken: string | undefined;
   jitRatePerMinute: number;
+  incidentStates: HostState[];
+  sseHeartbeatSeconds: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -190,6 +199,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secretKey: e.VIGIL_SECRET_KEY,
     adminToken: e.VIGIL_ADMIN_TOKEN,
     jitRatePerMinute: e.VIGIL_JIT_RATE_PER_MINUTE,
+    incidentStates: e.VIGIL_INCIDENT_STATES,
+    sseHeartbeatSeconds: e.VIGIL_SSE_HEARTBEAT_SECONDS,
   };
   checkThresholdOrder(config.machine);
   return config;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { CHECK_DONE_CHANNEL } from '../db/queries/checks.ts';
+import { EVENTS_CHANNEL } from '../db/queries/events.ts';
 import { historyForJob, type HistoryRow } from '../db/queries/history.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -15,6 +16,8 @@ const FALLBACK_POLL_MS = 1000;
  */
 export class CheckNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Called when new events were committed (or after a reconnect, when some may have been missed). */
+  private readonly eventListeners = new Set<() => void>();
   private readonly pool: Pool;
   private readonly databaseUrl: string;
   private readonly logger: Logger;
@@ -29,11 +32,22 @@ export class CheckNotifier {
 
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'vigil-listen' });
-    client.on('notification', (msg) => this.wake(msg.payload ?? ''));
+    client.on('notification', (msg) => (msg.channel === EVENTS_CHANNEL ? this.eventsArrived() : this.wake(msg.payload ?? '')));
     client.on('error', (err) => this.reconnect(err));
     await client.connect();
-    await client.query(`LISTEN ${CHECK_DONE_CHANNEL}`);
+    await client.query(`LISTEN ${CHECK_DONE_CHANNEL}; LISTEN ${EVENTS_CHANNEL}`);
     this.client = client;
+    this.eventsArrived();
+  }
+
+  /** Subscribes to "new events may be there"; returns the unsubscribe function. */
+  onEvents(listener: () => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  private eventsArrived(): void {
+    for (const listener of [...this.eventListeners]) listener();
   }
 
   /** Resolves with the recorded check of `jobId`, or undefined if none is recorded by `timeoutMs`. */

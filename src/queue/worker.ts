@@ -15,6 +15,7 @@ import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
 import type { Boss } from './boss.ts';
 import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
 import { runCheck } from './run-check.ts';
+import { recordCheckEffects } from '../incidents/record.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 
 export interface WorkerDeps {
@@ -93,8 +94,11 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
     await slot?.release();
   }
   const lagMs = job.data.due_at ? Math.max(0, startedAt.getTime() - Date.parse(job.data.due_at)) : null;
-  const outcome = await recordCheck(deps.pool, { hostId, jobId: job.id, checkedBy }, (locked) =>
-    decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
+  const outcome = await recordCheck(
+    deps.pool,
+    { hostId, jobId: job.id, checkedBy },
+    (locked) => decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
+    (tx, locked, o, historyId) => recordCheckEffects(tx, locked, o, { historyId, jobId: job.id }, deps.config),
   );
   return report(log, hostId, outcome, result, startedAt);
 }

@@ -1,5 +1,5 @@
 import type { HostState } from '../../config/config.ts';
-import type { Pool } from '../pool.ts';
+import type { Client, Pool } from '../pool.ts';
 import { withTransaction } from '../transaction.ts';
 import type { HostRow } from './hosts.ts';
 
@@ -52,6 +52,8 @@ export async function recordCheck(
   pool: Pool,
   job: { hostId: string; jobId: string; checkedBy: CheckedBy },
   decide: (host: LockedHost) => CheckOutcome,
+  /** Runs last in the same transaction (events, incidents). */
+  effects?: (tx: Client, host: LockedHost, outcome: CheckOutcome, historyId: string) => Promise<void>,
 ): Promise<RecordResult> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<LockedHost>(
@@ -87,6 +89,7 @@ export async function recordCheck(
         job.checkedBy, job.jobId, o.detail, o.scheduleLagMs, o.probeType, o.inMaintenance],
     );
     await client.query(`SELECT pg_notify($1, $2)`, [CHECK_DONE_CHANNEL, job.jobId]);
+    await effects?.(client, host, o, history.rows[0]!.id);
     return { recorded: true, historyId: history.rows[0]!.id, outcome: o } as const;
   });
 }

@@ -1,0 +1,19 @@
+import type { HostState } from '../config/config.ts';
+
+/**
+ * When incidents open, update and resolve (seed 000's alert engine), as a pure decision:
+ * - open when a check takes the host into an incident state and none is open (one per host);
+ * - update on every further failed check while open;
+ * - resolve when the host is HEALTHY again.
+ */
+export type IncidentAction = { kind: 'open' } | { kind: 'update' } | { kind: 'resolve' } | { kind: 'none' };
+
+export function decideIncident(c: { state: HostState; success: boolean; hasOpen: boolean; incidentStates: readonly HostState[] }): IncidentAction {
+  if (c.hasOpen && c.state === 'HEALTHY') return { kind: 'resolve' };
+  if (c.hasOpen && !c.success) return { kind: 'update' };
+  if (!c.hasOpen && c.incidentStates.includes(c.state)) return { kind: 'open' };
+  return { kind: 'none' };
+}
+
+/** The dedup fingerprint of a host's availability incident. */
+export const incidentFingerprint = (hostId: string) => `host:${hostId}:availability`;
