@@ -14,7 +14,10 @@ import type { ResolvedCredential } from './probes/types.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
 import { SseHub } from './api/sse.ts';
-import { CHECK_QUEUES } from './queue/names.ts';
+import { CHECK_QUEUES, QUEUES } from './queue/names.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { startMetricsServer } from './observability/serve-metrics.ts';
+import { hostsByState, queuedByPriority } from './db/queries/introspection.ts';
 import { SchedulerLeadership } from './queue/leader.ts';
 import { WorkerActivity } from './queue/worker-activity.ts';
 import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
@@ -56,12 +59,17 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     const machine = createHealthMachine(config.machine);
+    const metrics = createMetrics({
+      hostsByState: () => hostsByState(pool),
+      queueDepth: async () =>
+        (await queuedByPriority(pool, CHECK_QUEUES)).map((q) => ({ lane: q.queue === QUEUES.failingChecks ? 'failing' : 'normal', priority: q.priority, waiting: q.waiting })),
+    });
     const vigil: Vigil = { databaseUrl, pool, boss, stop };
     // The quick start works in three commands: the first embedded start mints an admin token.
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      await startCheckWorker({ pool, boss, config, machine, logger, activity, resolveCredential: credentialResolver(pool, secretKey) });
+      await startCheckWorker({ pool, boss, config, machine, logger, activity, metrics, resolveCredential: credentialResolver(pool, secretKey) });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // offWork waits for in-flight checks; it runs before boss.stop in the reversed stack.
       stack.push(async () => {
@@ -72,7 +80,11 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       const leadership = new SchedulerLeadership(databaseUrl, logger);
       runInBackground(stack, (signal) => runProducerLoop({ pool, boss, config, logger }, leadership, signal));
     }
-    if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey }, stack);
+    if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack);
+    else if (config.metricsPort) {
+      const server = await startMetricsServer(config.metricsPort, config.host, metrics, config.metricsToken);
+      stack.push(() => new Promise((resolve) => server.close(() => resolve())));
+    }
     logger.info('vigil started', { roles });
     return vigil;
   } catch (err) {

@@ -6,6 +6,8 @@ import { credentialRoutes } from './credentials-routes.ts';
 import { authenticateApi, authorize, principalOf } from './auth.ts';
 import { serveDocs } from './docs.ts';
 import { serveHealth } from './health.ts';
+import { requestContext } from './request-context.ts';
+import { serveMetrics } from '../observability/serve-metrics.ts';
 import { groupRoutes } from './groups-routes.ts';
 import { hostRoutes } from './hosts-routes.ts';
 import { hostBulkRoutes } from './hosts-bulk-routes.ts';
@@ -34,7 +36,9 @@ export function createApi(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const routes = apiRoutes(deps);
+  app.use(requestContext(deps.logger));
   serveHealth(app, deps);
+  if (deps.metrics) serveMetrics(app, deps.metrics, deps.config.metricsToken);
   app.use('/api', authenticateApi(deps.pool, deps.config));
   // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
   for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));

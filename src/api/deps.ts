@@ -5,6 +5,7 @@ import type { HealthMachine } from '../machine/health-machine.ts';
 import type { Boss } from '../queue/boss.ts';
 import type { CheckNotifier } from '../queue/check-notifier.ts';
 import type { SseHub } from './sse.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 /** What the API's handlers need; built once by the composition root. */
 export interface ApiDeps {
@@ -15,6 +16,8 @@ export interface ApiDeps {
   notifier: CheckNotifier;
   /** Open Server-Sent Event streams (ended at shutdown). */
   sse: SseHub;
+  /** This process's Prometheus metrics, served at /metrics. */
+  metrics?: Metrics;
   logger: Logger;
   /** Encrypts and decrypts credentials; undefined when none is configured. */
   secretKey: Buffer | undefined;

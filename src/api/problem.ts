@@ -62,11 +62,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (isDatabaseUnavailable(err)) {
-      logger.warn('database unavailable during request', { method: req.method, path: req.path, err: coerceError(err).message });
+      logger.warn('database unavailable during request', { request_id: res.locals.requestId, method: req.method, path: req.path, err: coerceError(err).message });
       res.status(503).set('Retry-After', '5').type(PROBLEM_TYPE).json(problemBody(503, TITLES[503]!, 'the database is unreachable; retry shortly'));
       return;
     }
-    logger.error('unhandled error in request', { method: req.method, path: req.path, err: coerceError(err).stack });
+    logger.error('unhandled error in request', { request_id: res.locals.requestId, method: req.method, path: req.path, err: coerceError(err).stack });
     res.status(500).type(PROBLEM_TYPE).json(problemBody(500, TITLES[500]!, 'an unexpected error occurred; it has been logged'));
   };
 }

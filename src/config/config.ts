@@ -59,7 +59,14 @@ const envSchema = z.object({
   VIGIL_DELAY_THRESHOLD_SECONDS: seconds(10).describe('A check starting later than this after its due time is delayed'),
   VIGIL_JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(10).describe("A dead worker's check is retried after this long without heartbeats"),
   VIGIL_WORKER_HEARTBEAT_SECONDS: z.coerce.number().min(0.2).max(60).default(5),
+  VIGIL_WEBHOOK_CONCURRENCY: count(4, 100).describe('Webhook deliveries at once per worker process (their own slots, apart from checks)'),
+  VIGIL_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000).describe('Time a receiver has to answer one delivery attempt'),
+  VIGIL_WEBHOOK_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8).describe('Retries of a failed webhook delivery before it is marked failed'),
+  VIGIL_WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(2).describe('First retry delay; doubles (with jitter) per retry'),
+  VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600).describe('Longest delay between two retries'),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
+  VIGIL_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30).describe('Days of check history kept (whole daily partitions are dropped after); 0 = forever'),
+  VIGIL_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(365).default(3).describe('Daily history partitions created ahead of today'),
   VIGIL_INCIDENT_STATES: z
     .string()
     .default('DOWN')
@@ -67,6 +74,8 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(['DEGRADED', 'CRITICAL', 'DOWN'])).min(1))
     .describe('States that open an incident, comma-separated (e.g. CRITICAL,DOWN)'),
   VIGIL_SSE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(15).describe('Heartbeat comment interval on /api/events'),
+  VIGIL_METRICS_TOKEN: z.string().min(16).max(512).optional().describe('When set, /metrics requires Authorization: Bearer <this>'),
+  VIGIL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('Serve /metrics on this port in processes without the api role'),
   VIGIL_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
@@ -137,7 +146,24 @@ export interface Config {
     jobHeartbeatSeconds: number;
     heartbeatSeconds: number;
   };
+  webhooks: {
+    /** Deliveries at once per worker process. */
+    concurrency: number;
+    /** One attempt's limit, up to the receiver's answer. */
+    timeoutMs: number;
+    /** Retries after the first attempt. */
+    retryLimit: number;
+    /** Backoff base and cap between retries. */
+    retryDelaySeconds: number;
+    retryDelayMaxSeconds: number;
+  };
   groupDefaultConcurrency: number;
+  history: {
+    /** Days of history kept: a daily partition is dropped once its whole day is older; 0 = forever. */
+    retentionDays: number;
+    /** Daily partitions kept ready after today. */
+    partitionsAheadDays: number;
+  };
   delayThresholdSeconds: number;
   shutdownGraceMs: number;
   listenNotify: boolean;
@@ -147,6 +173,8 @@ export interface Config {
   adminToken: string | undefined;
   jitRatePerMinute: number;
   incidentStates: HostState[];
+  metricsToken: string | undefined;
+  metricsPort: number | undefined;
   sseHeartbeatSeconds: number;
 }
 
@@ -192,7 +220,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       jobHeartbeatSeconds: e.VIGIL_JOB_HEARTBEAT_SECONDS,
       heartbeatSeconds: e.VIGIL_WORKER_HEARTBEAT_SECONDS,
     },
+    webhooks: {
+      concurrency: e.VIGIL_WEBHOOK_CONCURRENCY,
+      timeoutMs: e.VIGIL_WEBHOOK_TIMEOUT_MS,
+      retryLimit: e.VIGIL_WEBHOOK_RETRY_LIMIT,
+      retryDelaySeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_SECONDS,
+      retryDelayMaxSeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS,
+    },
     groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
+    history: { retentionDays: e.VIGIL_HISTORY_RETENTION_DAYS, partitionsAheadDays: e.VIGIL_PARTITIONS_AHEAD_DAYS },
     delayThresholdSeconds: e.VIGIL_DELAY_THRESHOLD_SECONDS,
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
     listenNotify: e.VIGIL_LISTEN_NOTIFY,
@@ -200,6 +236,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminToken: e.VIGIL_ADMIN_TOKEN,
     jitRatePerMinute: e.VIGIL_JIT_RATE_PER_MINUTE,
     incidentStates: e.VIGIL_INCIDENT_STATES,
+    metricsToken: e.VIGIL_METRICS_TOKEN,
+    metricsPort: e.VIGIL_METRICS_PORT,
     sseHeartbeatSeconds: e.VIGIL_SSE_HEARTBEAT_SECONDS,
   };
   checkThresholdOrder(config.machine);

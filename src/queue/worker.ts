@@ -16,6 +16,7 @@ import type { Boss } from './boss.ts';
 import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
 import { runCheck } from './run-check.ts';
 import { recordCheckEffects } from '../incidents/record.ts';
+import { observeCheck, type Metrics } from '../observability/metrics.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 
 export interface WorkerDeps {
@@ -27,6 +28,7 @@ export interface WorkerDeps {
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
   /** Counts running and finished checks for the worker heartbeat. */
   activity?: WorkerActivity;
+  metrics?: Metrics;
 }
 
 /** What a check job completes with (its pg-boss output, read by GET /api/monitoring/checks/{id}). */
@@ -83,6 +85,7 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
   const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
   const startedAt = new Date();
   const done = deps.activity?.started();
+  deps.metrics?.activeChecks.inc();
   let result: ProbeResult;
   try {
     result = await runCheck(
@@ -91,6 +94,7 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
     );
   } finally {
     done?.();
+    deps.metrics?.activeChecks.dec();
     await slot?.release();
   }
   const lagMs = job.data.due_at ? Math.max(0, startedAt.getTime() - Date.parse(job.data.due_at)) : null;
@@ -100,8 +104,11 @@ export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Pr
     (locked) => decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
     (tx, locked, o, historyId) => recordCheckEffects(tx, locked, o, { historyId, jobId: job.id }, deps.config),
   );
+  if (deps.metrics) observeCheck(deps.metrics, { probe: probeTypes(host.probes), success: result.success, errorType: result.errorType, durationMs: result.responseTimeMs, lagMs });
   return report(log, hostId, outcome, result, startedAt);
 }
+
+const probeTypes = (probes: unknown[]) => (probes as { type?: string }[]).map((p) => p.type ?? 'unknown').join('+');
 
 const SLOT_WAIT_MS = 50;
 
@@ -158,7 +165,7 @@ function decideOutcome(
     // Trust on first use: the first successful SSH login records the host key it saw.
     sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
     scheduleLagMs: lagMs,
-    probeType: (host.probes as ProbeConfig[]).map((p) => p.type).join('+'),
+    probeType: probeTypes(host.probes),
     inMaintenance,
   };
 }

@@ -1,3 +1,4 @@
+import { createSilentLogger } from '../../src/lib/logger.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { documentedRoutes } from '../../scripts/generate-openapi.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Serving the docs and the document touches no dependency but the configuration.
-const app = createApi({ config: loadConfig({}) } as ApiDeps);
+const app = createApi({ config: loadConfig({}), logger: createSilentLogger() } as ApiDeps);
 
 describe('served API documentation', () => {
   it('serves openapi.yaml byte for byte as committed', async () => {

@@ -1,0 +1,83 @@
+import client from 'prom-client';
+
+/**
+ * Prometheus metrics of one Vigil process. Counters and histograms are updated where things
+ * happen (workers, scheduler); gauges that describe the whole fleet (hosts by state, queue depth)
+ * are read from the database when scraped, so every process reports the same truth.
+ */
+export interface Metrics {
+  registry: client.Registry;
+  checksTotal: client.Counter<'probe' | 'result' | 'error_type'>;
+  checkDuration: client.Histogram<'probe'>;
+  scheduleLag: client.Histogram;
+  activeChecks: client.Gauge;
+  webhookDeliveries: client.Counter<'result'>;
+}
+
+export interface FleetReader {
+  hostsByState(): Promise<Record<string, number>>;
+  queueDepth(): Promise<{ lane: string; priority: number; waiting: number }[]>;
+}
+
+export function createMetrics(fleet?: FleetReader): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
+  const checksTotal = new client.Counter({
+    name: 'vigil_checks_total',
+    help: 'Checks run by this process, by probe type, result and error type',
+    labelNames: ['probe', 'result', 'error_type'] as const,
+    registers: [registry],
+  });
+  const checkDuration = new client.Histogram({
+    name: 'vigil_check_duration_seconds',
+    help: 'Duration of checks (all their probes), by probe type',
+    labelNames: ['probe'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const scheduleLag = new client.Histogram({
+    name: 'vigil_schedule_lag_seconds',
+    help: 'Start of a scheduled check minus the time it was due',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const activeChecks = new client.Gauge({ name: 'vigil_active_checks', help: 'Checks running now in this process', registers: [registry] });
+  const webhookDeliveries = new client.Counter({
+    name: 'vigil_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by result',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  if (fleet) registerFleetGauges(registry, fleet);
+  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries };
+}
+
+function registerFleetGauges(registry: client.Registry, fleet: FleetReader): void {
+  new client.Gauge({
+    name: 'vigil_hosts',
+    help: 'Hosts by health state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [state, n] of Object.entries(await fleet.hostsByState())) this.set({ state }, n);
+    },
+  });
+  new client.Gauge({
+    name: 'vigil_queue_depth',
+    help: 'Checks waiting in the queue, by lane and priority',
+    labelNames: ['lane', 'priority'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const q of await fleet.queueDepth()) this.set({ lane: q.lane, priority: String(q.priority) }, q.waiting);
+    },
+  });
+}
+
+/** Records one finished check. `probe` is the host's probe types joined with '+'. */
+export function observeCheck(m: Metrics, c: { probe: string; success: boolean; errorType: string | null; durationMs: number; lagMs: number | null }): void {
+  m.checksTotal.inc({ probe: c.probe, result: c.success ? 'success' : 'failure', error_type: c.errorType ?? 'none' });
+  m.checkDuration.observe({ probe: c.probe }, c.durationMs / 1000);
+  if (c.lagMs !== null) m.scheduleLag.observe(c.lagMs / 1000);
+}
