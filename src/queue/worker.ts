@@ -51,22 +51,51 @@ export function laneSlots(config: Config): { normal: number; failing: number } {
   return { normal: Math.max(1, concurrency - failing), failing };
 }
 
+/**
+ * How a lane's slots become pg-boss fetch loops: a few loops, each fetching a batch and running
+ * its checks concurrently. A loop whose batch came back full fetches again at once (burst mode);
+ * pg-boss otherwise sleeps its polling interval after every fetch, which with one job per fetch
+ * would cap each slot at about two checks a second.
+ */
+export function fetchPlan(slots: number): { loops: number; batchSize: number } {
+  const loops = Math.min(slots, 4);
+  return { loops, batchSize: Math.ceil(slots / loops) };
+}
+
 /** Subscribes this process to both check lanes. Group limits hold across every worker process. */
 export async function startCheckWorker(deps: WorkerDeps): Promise<void> {
+  const slots = laneSlots(deps.config);
+  await workLane(deps, QUEUES.checks, slots.normal);
+  if (slots.failing > 0) await workLane(deps, QUEUES.failingChecks, slots.failing);
+}
+
+async function workLane(deps: WorkerDeps, queue: string, slots: number): Promise<void> {
   const { config } = deps;
-  const slots = laneSlots(config);
-  const options = (localConcurrency: number) => ({
-    localConcurrency,
-    batchSize: 1,
-    // After a job pg-boss waits this long before fetching again, NOTIFY or not (a notification
-    // only wakes a sleeping worker), so it bounds each slot's pace: keep it short.
+  const { loops, batchSize } = fetchPlan(slots);
+  const options = {
+    localConcurrency: loops,
+    batchSize,
+    burstWhenBatchFull: true,
+    perJobResults: true,
+    // After a short fetch pg-boss waits this long before fetching again, NOTIFY or not (a
+    // notification only wakes a sleeping loop), so keep it short.
     pollingIntervalSeconds: config.worker.pollSeconds,
     notifyPollingIntervalSeconds: config.worker.pollSeconds,
     groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS },
-  });
-  const handler = async ([job]: Job<CheckJobData>[]) => checkOneHost(deps, job!);
-  await deps.boss.work<CheckJobData, CheckJobOutput>(QUEUES.checks, options(slots.normal), handler);
-  if (slots.failing > 0) await deps.boss.work<CheckJobData, CheckJobOutput>(QUEUES.failingChecks, options(slots.failing), handler);
+  } as const;
+  await deps.boss.work<CheckJobData>(queue, options, async (jobs) =>
+    Promise.all(
+      jobs.map(async (job) => {
+        try {
+          return { id: job.id, status: 'completed' as const, output: await checkOneHost(deps, job) };
+        } catch (err) {
+          // Only infrastructure errors get here (a down target is a result): pg-boss retries the job.
+          deps.logger.warn('check job failed; pg-boss will retry it', { job_id: job.id, host_id: job.data.host_id, err: (err as Error).message });
+          return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };
+        }
+      }),
+    ),
+  );
 }
 
 /**
