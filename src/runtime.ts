@@ -22,7 +22,11 @@ import { SchedulerLeadership } from './queue/leader.ts';
 import { WorkerActivity } from './queue/worker-activity.ts';
 import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
 import { runProducerLoop } from './queue/producer.ts';
+import { startMaintenance } from './queue/maintenance.ts';
 import { startCheckWorker } from './queue/worker.ts';
+import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
+import { ensureWebhookQueue } from './webhooks/queue.ts';
+import { startWebhookWorker } from './webhooks/worker.ts';
 
 export const ROLES = ['api', 'scheduler', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -58,6 +62,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     await verifySecretKey(pool, secretKey);
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
+    if (roles.includes('scheduler') || roles.includes('worker')) await ensureWebhookQueue(boss, config);
     const machine = createHealthMachine(config.machine);
     const metrics = createMetrics({
       hostsByState: () => hostsByState(pool),
@@ -75,10 +80,17 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       stack.push(async () => {
         for (const queue of CHECK_QUEUES) await boss.offWork(queue, { wait: true });
       });
+      // Webhook deliveries have their own few slots, so a dead receiver never holds a check slot.
+      await startWebhookWorker({ pool, boss, config, logger, secretKey, metrics });
+      stack.push(() => boss.offWork(QUEUES.webhooks, { wait: true }));
     }
     if (roles.includes('scheduler')) {
       const leadership = new SchedulerLeadership(databaseUrl, logger);
       runInBackground(stack, (signal) => runProducerLoop({ pool, boss, config, logger }, leadership, signal));
+      // Webhook dispatch runs only while the producer loop holds the scheduler lock (same instance).
+      runInBackground(stack, (signal) => runWebhookDispatchLoop({ pool, boss, config, logger }, leadership, signal));
+      // History partitions ahead and past the retention, hourly (why here: src/queue/maintenance.ts).
+      stack.push(await startMaintenance({ pool, boss, config, logger }));
     }
     if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack);
     else if (config.metricsPort) {

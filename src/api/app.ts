@@ -16,6 +16,7 @@ import { inventoryViewRoutes } from './inventory-view-routes.ts';
 import { operationsRoutes } from './operations-routes.ts';
 import { tokenRoutes } from './tokens-routes.ts';
 import { eventRoutes } from './events-routes.ts';
+import { webhookRoutes } from './webhooks-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
@@ -27,7 +28,7 @@ export const BODY_LIMIT = '1mb';
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
-    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...tokenRoutes(deps),
+    ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
   ];
 }
 

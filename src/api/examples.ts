@@ -28,6 +28,11 @@ import {
   incidentSchema,
   incidentDetailSchema,
   incidentListSchema,
+  webhookCreateSchema,
+  webhookDeliveryPageSchema,
+  webhookListSchema,
+  webhookPatchSchema,
+  webhookSchema,
 } from './schemas.ts';
 
 /**
@@ -479,5 +484,81 @@ const incidentDetail = responseExample(incidentDetailSchema, 'IncidentDetail', '
 });
 const incidentList = responseExample(incidentListSchema, 'IncidentList', 'Open incidents', { incidents: [incidentValue], next_cursor: null });
 for (const [schema, examples] of [[incidentSchema, [incidentExample]], [incidentDetailSchema, [incidentDetail]], [incidentListSchema, [incidentList]]] as const) {
+  SCHEMA_EXAMPLES.set(schema, examples as unknown as ApiExample[]);
+}
+
+// ---- webhooks -------------------------------------------------------------------------------
+
+const WEBHOOK_ID = '3f0c8a52-9d7e-4b1a-8c6f-2e5d4a7b9c10';
+const webhookValue: z.output<typeof webhookSchema> = {
+  id: WEBHOOK_ID,
+  url: 'https://alerts.example.com/vigil',
+  has_secret: true,
+  event_types: ['state_changed', 'incident_opened', 'incident_resolved'],
+  states: [],
+  groups: ['olt-site-a'],
+  enabled: true,
+  after_event_id: '40',
+  created_at: '2026-05-01T08:20:00.000Z',
+  updated_at: '2026-05-01T08:20:00.000Z',
+};
+const webhookCreateExamples = [
+  requestExample(webhookCreateSchema, 'WebhookCreateSigned', 'State changes and incidents of one group, signed', {
+    url: 'https://alerts.example.com/vigil',
+    secret: 'whsec_5f2b9c0e8d7a4f61b3c2e9d8a7f6b5c4',
+    event_types: ['state_changed', 'incident_opened', 'incident_resolved'],
+    groups: ['olt-site-a'],
+  }),
+  requestExample(webhookCreateSchema, 'WebhookCreateDown', 'Every host that goes DOWN', { url: 'https://chat.example.com/hooks/vigil', secret: 'whsec_0a1b2c3d4e5f60718293a4b5c6d7e8f9', states: ['DOWN'] }),
+];
+const webhookPatchExamples = [
+  requestExample(webhookPatchSchema, 'WebhookPatchRotateSecret', 'Rotate the signing secret', { secret: 'whsec_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b' }),
+  requestExample(webhookPatchSchema, 'WebhookPatchDisable', 'Pause a subscription (pending deliveries are dropped)', { enabled: false }),
+];
+const webhookExample = responseExample(webhookSchema, 'Webhook', 'A signed subscription to one group (the secret is never returned)', webhookValue);
+const webhookList = responseExample(webhookListSchema, 'WebhookList', 'Every subscription', { webhooks: [webhookValue] });
+const webhookDeliveryPage = responseExample(webhookDeliveryPageSchema, 'WebhookDeliveryPage', 'One delivered event and one waiting for its third attempt', {
+  webhook_id: WEBHOOK_ID,
+  deliveries: [
+    {
+      id: '118',
+      event_id: '43',
+      event_type: 'incident_opened',
+      status: 'pending',
+      attempts: 2,
+      last_status_code: 502,
+      last_error: 'HTTP 502',
+      latency_ms: 31.2,
+      created_at: '2026-05-04T10:02:00.507Z',
+      last_attempt_at: '2026-05-04T10:02:03.118Z',
+      delivered_at: null,
+      failed_at: null,
+      next_attempt_at: '2026-05-04T10:02:09.930Z',
+    },
+    {
+      id: '117',
+      event_id: '42',
+      event_type: 'state_changed',
+      status: 'delivered',
+      attempts: 1,
+      last_status_code: 200,
+      last_error: null,
+      latency_ms: 18.6,
+      created_at: '2026-05-04T10:00:00.509Z',
+      last_attempt_at: '2026-05-04T10:00:00.611Z',
+      delivered_at: '2026-05-04T10:00:00.611Z',
+      failed_at: null,
+      next_attempt_at: null,
+    },
+  ],
+  next_cursor: 'WyIxMTciXQ',
+});
+for (const [schema, examples] of [
+  [webhookCreateSchema, webhookCreateExamples],
+  [webhookPatchSchema, webhookPatchExamples],
+  [webhookSchema, [webhookExample]],
+  [webhookListSchema, [webhookList]],
+  [webhookDeliveryPageSchema, [webhookDeliveryPage]],
+] as const) {
   SCHEMA_EXAMPLES.set(schema, examples as unknown as ApiExample[]);
 }

@@ -6,6 +6,7 @@ import { HOST_SORTS } from '../db/queries/host-list.ts';
 import { cursorParam } from './cursor.ts';
 import { SCOPES } from '../auth/tokens.ts';
 import { EVENT_TYPES } from '../db/queries/events.ts';
+import { DELIVERY_STATUSES } from '../db/queries/webhooks.ts';
 import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
@@ -499,3 +500,114 @@ export const incidentListQuery = z
   .strict();
 export const incidentListSchema = named('IncidentList', z.object({ incidents: z.array(incidentSchema), next_cursor: z.string().nullable() }));
 export const incidentIdParams = z.object({ incident_id: z.uuid().describe('Incident id') }).strict();
+
+// ---- webhooks ---------------------------------------------------------------------------------
+
+const webhookUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .max(2048)
+  .refine((u) => {
+    // zod runs this even after the URL check failed; that failure is reported already.
+    const parsed = URL.canParse(u) ? new URL(u) : undefined;
+    return !parsed || (parsed.username === '' && parsed.password === '');
+  }, 'must not contain credentials (user:password@): receivers authenticate Vigil by the Vigil-Signature header')
+  .describe('Receiver URL, http or https; redirects are not followed');
+
+const webhookSecret = z
+  .string()
+  .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+  .max(512)
+  .describe('Key of the Vigil-Signature HMAC; write-only, stored encrypted');
+
+const webhookFilters = {
+  event_types: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).describe('Only these event types; empty = all'),
+  states: z.array(hostStateSchema).max(HOST_STATES.length).describe('Only events whose to_state is one of these; empty = all'),
+  groups: z.array(z.string().trim().min(1).max(255)).max(100).describe("Only events of hosts in these groups; empty = all"),
+};
+
+export const webhookCreateSchema = named(
+  'WebhookCreate',
+  z
+    .object({
+      url: webhookUrl,
+      secret: webhookSecret.optional().describe('Key of the Vigil-Signature HMAC (write-only, stored encrypted); without one deliveries are not signed'),
+      event_types: webhookFilters.event_types.default([]),
+      states: webhookFilters.states.default([]),
+      groups: webhookFilters.groups.default([]),
+      enabled: z.boolean().default(true).describe('Disabled subscriptions get no new deliveries, and pending ones are dropped'),
+    })
+    .strict(),
+);
+
+export const webhookPatchSchema = named(
+  'WebhookPatch',
+  z
+    .object({
+      url: webhookUrl,
+      secret: webhookSecret.nullable().describe('A new signing key (used from the next attempt on); null removes it (unsigned deliveries)'),
+      ...webhookFilters,
+      enabled: z.boolean(),
+    })
+    .partial()
+    .strict()
+    .refine((p) => Object.keys(p).length > 0, 'give at least one field to change'),
+);
+
+export const webhookSchema = named(
+  'Webhook',
+  z
+    .object({
+      id: z.uuid(),
+      url: z.string(),
+      has_secret: z.boolean().describe('Deliveries are signed; the secret itself is never returned'),
+      event_types: z.array(z.enum(EVENT_TYPES)),
+      states: z.array(hostStateSchema),
+      groups: z.array(z.string()),
+      enabled: z.boolean(),
+      after_event_id: z.string().describe('Only events with a greater id are sent: the newest event when the subscription was created'),
+      created_at: isoTime,
+      updated_at: isoTime,
+    })
+    .describe('A webhook subscription; empty filters match every event'),
+);
+
+export const webhookListSchema = named('WebhookList', z.object({ webhooks: z.array(webhookSchema) }));
+export const webhookIdParams = z.object({ webhook_id: z.uuid().describe('Webhook id') }).strict();
+
+export const webhookDeliveryQuery = z
+  .object({
+    status: z.enum(DELIVERY_STATUSES).optional(),
+    cursor: cursorParam(z.tuple([z.string().regex(/^\d{1,19}$/)]), 'Cursor: the next_cursor of the previous page').optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+
+export const webhookDeliverySchema = named(
+  'WebhookDelivery',
+  z.object({
+    id: z.string().describe('Delivery id, sent as Vigil-Delivery-Id'),
+    event_id: z.string().describe('Event id, sent as Vigil-Event-Id'),
+    event_type: z.enum(EVENT_TYPES),
+    status: z
+      .enum(DELIVERY_STATUSES)
+      .describe('pending: queued or waiting for a retry; delivered: answered 2xx; failed: every attempt failed, or the webhook was disabled first'),
+    attempts: z.int(),
+    last_status_code: z.int().nullable().describe("The last attempt's answer; null when none came (refused, timed out)"),
+    last_error: z.string().nullable(),
+    latency_ms: z.number().nullable().describe('Of the last attempt, until the answer arrived'),
+    created_at: isoTime,
+    last_attempt_at: isoTime.nullable(),
+    delivered_at: isoTime.nullable(),
+    failed_at: isoTime.nullable(),
+    next_attempt_at: isoTime.nullable().describe('When a pending delivery is tried next'),
+  }),
+);
+
+export const webhookDeliveryPageSchema = named(
+  'WebhookDeliveryPage',
+  z.object({
+    webhook_id: z.uuid(),
+    deliveries: z.array(webhookDeliverySchema).describe('Newest first'),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null at the end'),
+  }),
+);

@@ -1,4 +1,4 @@
-import { PgBoss } from 'pg-boss';
+import { PgBoss, type QueueOptions } from 'pg-boss';
 import type { Config } from '../config/config.ts';
 import type { Client } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -56,11 +56,14 @@ async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
     deleteAfterSeconds: 60 * 60,
     notify: true,
   };
-  for (const name of CHECK_QUEUES) {
-    if (await boss.getQueue(name)) await boss.updateQueue(name, options);
-    else await boss.createQueue(name, options).catch(async (err) => {
-      // Another process created it between our look and our create.
-      if (!(await boss.getQueue(name))) throw err;
-    });
-  }
+  for (const name of CHECK_QUEUES) await ensureQueue(boss, name, options);
+}
+
+/** Creates a queue, or brings an existing one's options up to date. */
+export async function ensureQueue(boss: PgBoss, name: string, options: QueueOptions & { notify?: boolean }): Promise<void> {
+  if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+  else await boss.createQueue(name, options).catch(async (err) => {
+    // Another process created it between our look and our create.
+    if (!(await boss.getQueue(name))) throw err;
+  });
 }

@@ -10,6 +10,10 @@ export const QUEUES = {
    * pollers for unreachable hosts for the same reason).
    */
   failingChecks: 'vigil-checks-failing',
+  /** Housekeeping on a cron (history partitions: created ahead, dropped past the retention). */
+  maintenance: 'vigil-maintenance',
+  /** One job = one webhook delivery (all its attempts); its own worker slots, apart from checks. */
+  webhooks: 'vigil-webhooks',
 } as const;
 
 export const CHECK_QUEUES = [QUEUES.checks, QUEUES.failingChecks] as const;
@@ -20,6 +24,11 @@ export interface CheckJobData {
   checked_by: 'scheduler' | 'jit';
   /** ISO time the host was due (scheduled checks); the schedule lag is measured from it. */
   due_at?: string;
+}
+
+/** Payload of a webhook delivery job: the row in webhook_deliveries it sends. */
+export interface WebhookJobData {
+  delivery_id: string;
 }
 
 export const PGBOSS_SCHEMA = 'pgboss';

@@ -507,6 +507,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook subscriptions (never their secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Subscribe a URL to events (only events after now are sent) */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook subscription (without its secret) */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a subscription and its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a subscription: URL, secret, filters, enabled
+         * @description Pending deliveries use the new URL and secret from their next attempt; disabling drops them.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscription's delivery log, newest first: attempts, last status code, error and latency */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -939,6 +996,11 @@ export interface components {
          * @enum {string}
          */
         HostState: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
+        /**
+         * @description Health state of a host
+         * @enum {string}
+         */
+        HostStateInput: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
         HostTrend: {
             /** Format: uuid */
             host_id: string;
@@ -1320,6 +1382,106 @@ export interface components {
             }[];
             /** @description Pass as `cursor` for the next page; null at the end */
             next_cursor: string | null;
+        };
+        /** @description A webhook subscription; empty filters match every event */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            /** @description Deliveries are signed; the secret itself is never returned */
+            has_secret: boolean;
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged")[];
+            states: components["schemas"]["HostState"][];
+            groups: string[];
+            enabled: boolean;
+            /** @description Only events with a greater id are sent: the newest event when the subscription was created */
+            after_event_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookCreateInput: {
+            /**
+             * Format: uri
+             * @description Receiver URL, http or https; redirects are not followed
+             */
+            url: string;
+            /** @description Key of the Vigil-Signature HMAC (write-only, stored encrypted); without one deliveries are not signed */
+            secret?: string;
+            /**
+             * @description Only these event types; empty = all
+             * @default []
+             */
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged")[];
+            /**
+             * @description Only events whose to_state is one of these; empty = all
+             * @default []
+             */
+            states?: components["schemas"]["HostStateInput"][];
+            /**
+             * @description Only events of hosts in these groups; empty = all
+             * @default []
+             */
+            groups?: string[];
+            /**
+             * @description Disabled subscriptions get no new deliveries, and pending ones are dropped
+             * @default true
+             */
+            enabled?: boolean;
+        };
+        WebhookDelivery: {
+            /** @description Delivery id, sent as Vigil-Delivery-Id */
+            id: string;
+            /** @description Event id, sent as Vigil-Event-Id */
+            event_id: string;
+            /** @enum {string} */
+            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged";
+            /**
+             * @description pending: queued or waiting for a retry; delivered: answered 2xx; failed: every attempt failed, or the webhook was disabled first
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            /** @description The last attempt's answer; null when none came (refused, timed out) */
+            last_status_code: number | null;
+            last_error: string | null;
+            /** @description Of the last attempt, until the answer arrived */
+            latency_ms: number | null;
+            /** Format: date-time */
+            created_at: string;
+            last_attempt_at: string | null;
+            delivered_at: string | null;
+            failed_at: string | null;
+            /** @description When a pending delivery is tried next */
+            next_attempt_at: string | null;
+        };
+        WebhookDeliveryPage: {
+            /** Format: uuid */
+            webhook_id: string;
+            /** @description Newest first */
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; null at the end */
+            next_cursor: string | null;
+        };
+        WebhookList: {
+            webhooks: components["schemas"]["Webhook"][];
+        };
+        WebhookPatchInput: {
+            /**
+             * Format: uri
+             * @description Receiver URL, http or https; redirects are not followed
+             */
+            url?: string;
+            /** @description A new signing key (used from the next attempt on); null removes it (unsigned deliveries) */
+            secret?: string | null;
+            /** @description Only these event types; empty = all */
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged")[];
+            /** @description Only events whose to_state is one of these; empty = all */
+            states?: components["schemas"]["HostStateInput"][];
+            /** @description Only events of hosts in these groups; empty = all */
+            groups?: string[];
+            enabled?: boolean;
         };
         WorkerList: {
             workers: {
@@ -3014,6 +3176,273 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every subscription, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is not echoed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A secret was given but no secret key is configured to encrypt it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; queued deliveries are dropped */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A secret was given but no secret key is configured to encrypt it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed";
+                /** @description Cursor: the next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Invalid id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such webhook */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,82 @@
+import type { Job, QueueOptions } from 'pg-boss';
+import type { Config } from '../config/config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../lib/logger.ts';
+import { maintainHistoryPartitions, type MaintenanceReport } from '../maintenance/retention.ts';
+import { ensureQueue, type Boss } from './boss.ts';
+import { QUEUES } from './names.ts';
+
+/**
+ * The maintenance job: history partitions created ahead and dropped past the retention, on
+ * pg-boss's cron. It belongs to the scheduler role, which creates the queue and the schedule and
+ * works the queue: a deployment that checks anything runs a scheduler, usually one or two of them,
+ * so the job always has a taker, its DDL never competes with checks for a worker's slots, and it
+ * runs from the same few processes as the rest of the time-driven work. When several schedulers
+ * run, pg-boss hands each job to one, and the advisory lock in src/db/queries/partitions.ts would
+ * serialise them anyway.
+ */
+
+/** Hourly, 7 minutes past (UTC): partitions are made days ahead, so a missed run costs nothing. */
+export const MAINTENANCE_CRON = '7 * * * *';
+
+export interface MaintenanceJobData {
+  trigger: 'cron' | 'startup';
+}
+
+export interface MaintenanceDeps {
+  pool: Pool;
+  boss: Boss;
+  config: Config;
+  logger: Logger;
+}
+
+const QUEUE_OPTIONS: QueueOptions & { notify: boolean } = {
+  // A run that fails (most likely a lock timeout behind a long export) is retried within minutes.
+  retryLimit: 5,
+  retryDelay: 60,
+  retryBackoff: true,
+  expireInSeconds: 15 * 60,
+  // A run still queued after a day has been superseded by the hourly ones after it.
+  retentionSeconds: 24 * 60 * 60,
+  // Completed runs (their output says what they created and dropped) are kept a week: 168 rows.
+  deleteAfterSeconds: 7 * 24 * 60 * 60,
+  notify: true,
+};
+
+/**
+ * Creates the queue and its hourly schedule (both upserts: every scheduler start brings them up to
+ * date), works the queue, and queues one run now, so a new deployment has its partitions without
+ * waiting for the hour. Returns the step that stops working the queue (waiting for a run in flight).
+ */
+export async function startMaintenance(deps: MaintenanceDeps): Promise<() => Promise<void>> {
+  const { boss } = deps;
+  await ensureQueue(boss, QUEUES.maintenance, QUEUE_OPTIONS);
+  await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { trigger: 'cron' } satisfies MaintenanceJobData, { tz: 'UTC' });
+  await boss.work<MaintenanceJobData, MaintenanceReport>(
+    QUEUES.maintenance,
+    { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 30 },
+    async ([job]: Job<MaintenanceJobData>[]) => runMaintenance(deps, job!.data.trigger),
+  );
+  await boss.send(QUEUES.maintenance, { trigger: 'startup' } satisfies MaintenanceJobData);
+  return () => boss.offWork(QUEUES.maintenance, { wait: true });
+}
+
+/** One run, as the job handler does it; logs what it created and dropped. A failure is logged and rethrown, so pg-boss retries. */
+export async function runMaintenance(deps: Omit<MaintenanceDeps, 'boss'>, trigger: MaintenanceJobData['trigger']): Promise<MaintenanceReport> {
+  const { retentionDays, partitionsAheadDays } = deps.config.history;
+  try {
+    const report = await maintainHistoryPartitions(deps.pool, { aheadDays: partitionsAheadDays, retentionDays, now: new Date() });
+    const changed = report.created.length + report.dropped.length + report.defaultRowsDeleted > 0;
+    deps.logger.log(changed ? 'info' : 'debug', 'history partitions maintained', {
+      trigger,
+      created: report.created,
+      dropped: report.dropped,
+      default_rows_deleted: report.defaultRowsDeleted,
+      retention_days: retentionDays,
+    });
+    return report;
+  } catch (err) {
+    deps.logger.error('history partition maintenance failed; pg-boss retries it', { trigger, err: (err as Error).message });
+    throw err;
+  }
+}
