@@ -203,9 +203,11 @@ describe('webhook dispatch', () => {
     flakyAnswers.push(500, 500);
     const hook = await subscribe({ url: `${receiver.url}/flaky`, secret: SECRET });
     const [eventId] = await emit([{ type: 'incident_opened', fromState: 'CRITICAL', toState: 'DOWN' }]);
-    const waiting = await waitFor('a failed first attempt waiting for its retry', async () => (await deliveries(hook)).find((d) => d.attempts >= 1 && d.status === 'pending'));
+    // The attempt is recorded just before pg-boss schedules the retry (next_attempt_at): wait for both.
+    const waiting = await waitFor('a failed first attempt waiting for its retry', async () =>
+      (await deliveries(hook)).find((d) => d.attempts >= 1 && d.status === 'pending' && d.next_attempt_at !== null),
+    );
     expect(waiting).toMatchObject({ event_id: eventId, last_status_code: 500, last_error: 'HTTP 500' });
-    expect(waiting.next_attempt_at).not.toBeNull();
     const [done] = await waitFor('the delivery', async () => {
       const log = await deliveries(hook);
       return log[0]?.status === 'delivered' && log;
