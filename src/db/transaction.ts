@@ -25,7 +25,7 @@ async function runOnce<T>(pool: Pool, work: (client: Client) => Promise<T>): Pro
   // A connection dropped between two statements makes the checked-out client emit 'error'; with
   // no listener that would crash the process. The failing statement rejects anyway.
   const onError = () => (broken = true);
-  client.on('error', onError);
+  client.on?.('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -36,7 +36,7 @@ async function runOnce<T>(pool: Pool, work: (client: Client) => Promise<T>): Pro
     throw err;
   } finally {
     // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.
-    client.removeListener('error', onError);
+    client.removeListener?.('error', onError);
     client.release(broken);
   }
 }

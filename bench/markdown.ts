@@ -1,0 +1,163 @@
+import type { BenchReport } from './report.ts';
+
+/** The report as markdown tables, printed at the end of a run. */
+
+const f = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
+const ms = (...xs: (number | null)[]) => xs.map((x) => f(x, 0)).join(' / ');
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  return [
+    `## Vigil benchmark ${r.smoke ? '(smoke) ' : ''}— ${r.started_at}`,
+    machineLine(r),
+    parameterLine(r),
+    summaryTable(r),
+    '### Processes (measured window)',
+    processTable(r),
+    ...(r.system.check_timeline ? ['### Where a scheduled check\'s time goes (window, ms)', timelineTable(r)] : []),
+    '### Scheduled checks by lane and by target behaviour (window)',
+    breakdownTable(r),
+    '### Database activity (sampled pg_stat_activity of the bench database, window)',
+    activityTables(r),
+    '### Scale pass: the claim query (EXPLAIN ANALYZE, rolled back)',
+    scaleSection(r),
+    ...(r.profile ? ['### Where worker CPU goes (V8 CPU profiles, self time)', profileTable(r)] : []),
+    ...(r.notes.length ? ['### Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
+  ].join('\n\n');
+}
+
+function machineLine(r: BenchReport): string {
+  const m = r.machine;
+  return (
+    `Machine: ${m.cores} cores (${m.cpu_model}), ${f(m.memory_gib)} GiB, ${m.os}; Node ${m.node_version}; PostgreSQL ${m.postgres_version} ` +
+    `(${m.postgres}, max_connections ${m.postgres_max_connections}, shared_buffers ${m.postgres_shared_buffers}, synchronous_commit ${m.postgres_synchronous_commit}, fsync ${m.postgres_fsync}).`
+  );
+}
+
+function parameterLine(r: BenchReport): string {
+  const p = r.parameters;
+  const mix = Object.entries(p.probe_mix).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ');
+  return (
+    `Parameters: ${p.hosts} hosts (${mix}); failing ${pct(p.failing_share)}, slow ${pct(p.slow_share)} of HTTP (${p.slow_ms} ms); ` +
+    `interval ${p.interval_s} s, timeout ${p.timeout_ms} ms; ${p.workers} workers × ${p.concurrency} slots; warm-up ${p.warmup_s} s, window ${p.duration_s} s; ` +
+    `JIT ${p.jit_rate}/s, state reads ${p.state_rate}/s; baseline ${p.baseline_duration_s} s. Vigil env: ${Object.entries(p.vigil_env).map(([k, v]) => `${k}=${v}`).join(' ')}`
+  );
+}
+
+function summaryTable(r: BenchReport): string {
+  const s = r.system;
+  const b = r.baseline;
+  const lag = s.schedule_lag_ms;
+  const q = s.queue_at_end;
+  const busy = s.workers_at_end.map((w) => `${f(w.busy_percent, 0)} %`).join(', ') || '–';
+  return table(
+    ['metric', 'value'],
+    [
+      ['scheduled checks/s sustained (window)', `**${f(s.scheduled_checks_per_second)}** (${s.scheduled_checks} checks in ${f(s.window_s)} s; schedule asks ${f(s.offered_checks_per_second)}/s)`],
+      ['raw probe baseline checks/s', `${f(b.checks_per_second)} (${b.processes} × ${b.concurrency_per_process} slots, ${f(b.duration_s)} s, success ${pct(b.success_share)})`],
+      ['ratio system ÷ baseline', `**${f(s.ratio_to_baseline, 3)}**`],
+      ['schedule lag p50 / p95 / p99 / max (ms)', `${ms(lag.p50, lag.p95, lag.p99, lag.max)} (n = ${lag.count}; delayed > threshold: ${pct(s.delayed_share)})`],
+      ['JIT wait=true latency, idle p50 / p95 / p99 (ms)', `${ms(r.jit.idle.latency_ms.p50, r.jit.idle.latency_ms.p95, r.jit.idle.latency_ms.p99)} (${r.jit.idle.ok}/${r.jit.idle.sent} ok)`],
+      ['JIT wait=true latency, under load p50 / p95 / p99 (ms)', `${ms(r.jit.under_load.latency_ms.p50, r.jit.under_load.latency_ms.p95, r.jit.under_load.latency_ms.p99)} (${loadCounts(r.jit.under_load)})`],
+      ['state read latency p50 / p99 (ms)', `${ms(r.state_reads.latency_ms.p50, r.state_reads.latency_ms.p99)} (${loadCounts(r.state_reads)})`],
+      ['CPU ms per check: Vigil / PostgreSQL / total', `${f(s.cpu_ms_per_check.vigil, 2)} / ${f(s.cpu_ms_per_check.postgres, 2)} / ${f(s.cpu_ms_per_check.total, 2)} (baseline: ${f(b.cpu_ms_per_check, 2)})`],
+      ['PostgreSQL commit ceiling (1-row transactions)', r.database.commit_ceiling.map((c) => `${c.variant}: ${f(c.commits_per_second, 0)}/s`).join('; ') + ` (${r.database.commit_ceiling[0]?.clients ?? 0} clients)`],
+      ['rows written (window)', `${r.database.history_rows_in_window} history rows; ${f(r.database.rows_written_per_check, 1)} rows inserted/updated/deleted per check, all tables; ${f(r.database.commits_per_check, 1)} commits per check (all clients)`],
+      ['database growth per million checks', `${f(r.database.growth_mb_per_million_checks, 0)} MB (${f(r.database.growth_bytes / 2 ** 20)} MB in the window)`],
+      ['probe time p50 / p95 / p99 (ms), success', `${ms(s.probe_ms.p50, s.probe_ms.p95, s.probe_ms.p99)}, ${pct(s.success_share)}`],
+      ['queue at window end', q ? `${q.waiting_total} jobs waiting, oldest lag ${f(q.oldest_lag_seconds)} s${q.overloaded ? ' (overloaded)' : ''}` : '–'],
+      ['worker slots busy (last minute)', busy],
+      ['check jobs active (pg-boss) / probes running (workers), mean', `${s.slot_use.active_jobs.map((a) => `${a.queue} ${f(a.mean)} (peak ${a.peak})`).join(', ')} / ${f(s.slot_use.probes_running_mean)} — of ${r.parameters.total_slots} slots`],
+      ['bulk registration', `${r.registration.hosts} hosts in ${f(r.registration.seconds, 2)} s (${f(r.registration.hosts_per_second, 0)} hosts/s)`],
+    ],
+  );
+}
+
+const loadCounts = (l: BenchReport['state_reads']) => `${l.ok}/${l.sent} ok${l.pending ? `, ${l.pending} not done in time` : ''}${l.errors ? `, ${l.errors} errors` : ''}${l.dropped ? `, ${l.dropped} dropped` : ''}`;
+
+function processTable(r: BenchReport): string {
+  const rows = r.processes.map((p) => [p.name, p.pids.length, f(p.cpu_seconds_window, 2), f(p.cpu_percent_window), f(p.cpu_seconds_total, 2), f(p.peak_rss_mb, 0), f(p.peak_private_mb, 0)]);
+  return table(['process', 'pids', 'CPU s (window)', '% of a core', 'CPU s (run)', 'peak RSS MB', 'peak private MB'], rows);
+}
+
+const SEGMENTS: Record<string, string> = {
+  queued: 'queued: job created → fetched by a worker',
+  before_probe: 'fetched → probe starts (load the host)',
+  probe: 'probe',
+  before_record: 'probe ends → recording transaction starts',
+  record_and_complete: 'recording transaction + pg-boss complete',
+  in_job: 'fetched → completed (a slot is busy with the job)',
+};
+
+function timelineTable(r: BenchReport): string {
+  const t = r.system.check_timeline!;
+  const rows = t.segments.map((s) => [SEGMENTS[s.segment] ?? s.segment, f(s.mean_ms, 1), f(s.p50_ms, 1), f(s.p95_ms, 1), f(s.mean_normal_ms, 1), f(s.mean_failing_ms, 1)]);
+  const shares =
+    `Σ(fetched → completed) over the checks ÷ slot time (${r.parameters.total_slots} slots × window): ${pct(t.slot_share_in_job)} (above 100 % means pg-boss held more jobs active than there are slots); ` +
+    `Σ probe time ÷ slot time: ${pct(t.slot_share_in_probe)}. Segments are measured between transaction start times (now()).`;
+  return [table(['segment', 'mean', 'p50', 'p95', 'mean, normal lane', 'mean, failing lane'], rows), shares].join('\n\n');
+}
+
+function breakdownTable(r: BenchReport): string {
+  const rows = [...r.system.by_lane.map((b) => ({ ...b, key: `lane ${b.key}` })), ...r.system.by_behaviour].map((b) => [
+    b.key,
+    b.checks,
+    f(b.checks / Math.max(r.system.window_s, 1e-3)),
+    f(b.lag_p50_ms, 0),
+    f(b.lag_p99_ms, 0),
+    f(b.probe_avg_ms, 1),
+    pct(b.success_share),
+  ]);
+  return table(['group', 'checks', 'per s', 'lag p50 ms', 'lag p99 ms', 'probe avg ms', 'success'], rows);
+}
+
+function activityTables(r: BenchReport): string {
+  const a = r.database.activity;
+  const head = `${a.samples} samples; on average ${f(a.avg_active, 2)} backends active, ${f(a.avg_idle_in_transaction, 2)} idle in transaction; peak ${a.peak_connections} connections.`;
+  const waits = table(['application: wait event', 'avg active backends'], a.waits.map((w) => [w.wait, f(w.avg_active, 2)]));
+  const statements = table(['application: statement (first 90 chars)', 'avg active backends'], a.statements.map((s) => [`\`${s.statement.replace(/\|/g, '\\|')}\``, f(s.avg_active, 2)]));
+  const idle = table(['idle in transaction after (application: statement)', 'avg backends'], a.idle_in_transaction.map((s) => [`\`${s.statement.replace(/\|/g, '\\|')}\``, f(s.avg_idle, 2)]));
+  const blockers = table(['lock waits blocked by (application: state, last statement)', 'avg waiting backends'], a.lock_blockers.map((b) => [`\`${b.blocker.replace(/\|/g, '\\|')}\``, f(b.avg_waiting, 2)]));
+  const writes = table(['table', 'inserted', 'updated', 'deleted'], r.database.rows_written.map((w) => [w.table, w.inserted, w.updated, w.deleted]));
+  const ceiling = table(
+    ['commit ceiling (before Vigil ran): transaction', 'clients', 'commits/s', 'p50 ms', 'p99 ms'],
+    r.database.commit_ceiling.map((c) => [c.variant, c.clients, f(c.commits_per_second, 0), f(c.commit_p50_ms, 1), f(c.commit_p99_ms, 1)]),
+  );
+  return [head, waits, statements, idle, blockers, 'Rows written in the window, by table:', writes, ceiling].join('\n\n');
+}
+
+function scaleSection(r: BenchReport): string {
+  const points = table(
+    ['hosts', 'scenario', 'due', 'execution ms (median)', 'planning ms', 'indexes', 'partial index'],
+    r.scale.points.map((p) => [p.hosts, p.scenario, p.due_hosts, f(p.execution_ms, 3), f(p.planning_ms, 3), p.indexes.join(', ') || 'none', p.uses_partial_index ? 'yes' : '**no**']),
+  );
+  const growth = r.scale.growth.map((g) => `${g.scenario}: ${g.to_hosts} vs ${g.from_hosts} hosts → ×${f(g.execution_ratio, 2)}`).join('; ');
+  const registration = r.scale.registration.map((g) => `${g.hosts_before}→${g.hosts_after} ${g.via === 'sql' ? 'by SQL copy' : 'API'}: ${f(g.hosts_per_second, 0)}/s`).join('; ');
+  const bulk = r.scale.bulk_plan.map((b) => `at ${b.hosts} hosts (statistics ${b.statistics}): ${b.indexes.join(', ') || 'no index'}`).join('; ');
+  const largest = [...r.scale.points].reverse().find((p) => p.scenario === 'steady');
+  const plan = largest ? `Claim plan at ${largest.hosts} hosts, steady:\n\n\`\`\`\n${largest.plan}\n\`\`\`` : '';
+  const lastBulk = r.scale.bulk_plan.filter((b) => b.statistics === 'as registration left them').at(-1);
+  const bulkPlan = lastBulk ? `Bulk registration's classification of 5,000 new names at ${lastBulk.hosts} hosts, statistics ${lastBulk.statistics} (EXPLAIN only):\n\n\`\`\`\n${lastBulk.plan}\n\`\`\`` : '';
+  return [
+    points,
+    `Execution time growth: ${growth}.`,
+    `Registration of the scale hosts, per bulk request of 5,000 hosts/s: ${registration}. The bulk API's name lookup (planBulkHosts) uses ${bulk}.`,
+    plan,
+    bulkPlan,
+  ].join('\n\n');
+}
+
+function profileTable(r: BenchReport): string {
+  const p = r.profile!;
+  const rows = (list: typeof p.top_functions) => list.map((x) => [`\`${x.location}\``, f(x.self_ms, 0), pct(x.share)]);
+  return [
+    `${p.files} profiles in ${p.dir}, ${f(p.total_ms / 1000)} s sampled. V8 samples wall time outside idle: on a saturated machine, time a worker spent descheduled inside a system call (e.g. \`writev\` to a PostgreSQL socket) is counted there.`,
+    table(['module', 'self ms', 'share'], rows(p.top_modules)),
+    table(['function', 'self ms', 'share'], rows(p.top_functions)),
+  ].join('\n\n');
+}
