@@ -191,21 +191,7 @@ function exportFileName(host: string, format: ExportFormat, now = new Date()): s
 
 async function* exportRecords(batches: AsyncGenerator<ExportHistoryRow[]>): AsyncGenerator<Record<string, unknown>[]> {
   for await (const rows of batches) {
-    yield rows.map((r) => ({
-      id: r.id,
-      host_id: r.host_id,
-      host_name: r.host_name,
-      check_time: r.check_time.toISOString(),
-      state: r.monitoring_state,
-      previous_state: r.previous_state,
-      success: r.success,
-      response_time_ms: r.response_time_ms,
-      error_type: r.error_type,
-      error_message: r.error_message,
-      checked_by: r.checked_by,
-      job_id: r.job_id,
-      detail: r.detail,
-    }));
+    yield rows.map((r) => ({ id: r.id, host_id: r.host_id, host_name: r.host_name, ...serializeCheck(r), job_id: r.job_id }));
   }
 }
 

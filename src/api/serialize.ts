@@ -55,7 +55,10 @@ export function serializeHost(h: HostRow) {
   };
 }
 
-export function serializeCheck(r: HistoryRow) {
+/** The fields of a history row a check result shows. */
+type CheckFields = Pick<HistoryRow, 'check_time' | 'monitoring_state' | 'previous_state' | 'success' | 'response_time_ms' | 'error_type' | 'error_message' | 'checked_by' | 'detail'>;
+
+export function serializeCheck(r: CheckFields) {
   return {
     check_time: r.check_time.toISOString(),
     state: r.monitoring_state,
