@@ -174,8 +174,9 @@ function taskRoute(deps: ApiDeps): RouteSpec {
           task_id: params.task_id,
           host_id: job?.data.host_id ?? result!.host_id,
           checked_by: job?.data.checked_by ?? result!.checked_by,
-          // pg-boss deletes completed jobs after a while; the history row outlives them.
-          state: job?.state ?? 'completed',
+          // A recorded result is final: pg-boss marks the job completed a moment later (when its
+          // whole fetched batch is done), and deletes completed jobs after a while.
+          state: result ? 'completed' : (job?.state ?? 'completed'),
           priority: job?.priority ?? null,
           created_on: iso(job?.createdOn),
           started_on: iso(job?.startedOn),
