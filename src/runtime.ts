@@ -74,12 +74,10 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      await startCheckWorker({ pool, boss, config, machine, logger, activity, metrics, resolveCredential: credentialResolver(pool, secretKey) });
+      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: credentialResolver(pool, secretKey) });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
-      // offWork waits for in-flight checks; it runs before boss.stop in the reversed stack.
-      stack.push(async () => {
-        for (const queue of CHECK_QUEUES) await boss.offWork(queue, { wait: true });
-      });
+      // Lets in-flight checks finish and be recorded; it runs before boss.stop in the reversed stack.
+      stack.push(() => worker.stop());
       // Webhook deliveries have their own few slots, so a dead receiver never holds a check slot.
       await startWebhookWorker({ pool, boss, config, logger, secretKey, metrics });
       stack.push(() => boss.offWork(QUEUES.webhooks, { wait: true }));

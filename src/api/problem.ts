@@ -74,13 +74,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 function clientStatus(err: unknown): number | undefined {
   if (err instanceof AppError) return err.status;  // includes 503 for missing configuration
   const status = (err as { status?: unknown; expose?: unknown } | null)?.status;
-  // body-parser marks client errors (bad JSON, too large, bad charset) as exposable 4xx.
-  if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) return status;
+  // body-parser marks client errors (bad JSON, too large, bad charset) as exposable 4xx; the
+  // router's URIError for a path parameter with a bad %-escape (`/api/hosts/%ZZ`) carries a 400 only.
+  if (typeof status === 'number' && status >= 400 && status < 500 && ((err as { expose?: boolean }).expose || err instanceof URIError)) return status;
   return undefined;
 }
 
 function bodyParserDetail(err: { type?: string; message: string }): string {
   if (err.type === 'entity.parse.failed') return 'request body is not valid JSON';
   if (err.type === 'entity.too.large') return 'request body is too large';
+  if (err instanceof URIError) return 'the path has a malformed %-escape; percent-encode path parameters as UTF-8';
   return err.message;
 }

@@ -1,33 +1,43 @@
 import type { Config } from '../config/config.ts';
-import type { CheckOutcome, LockedHost } from '../db/queries/checks.ts';
+import type { RecordedCheck } from '../db/queries/checks.ts';
 import { appendEvents, type NewEvent } from '../db/queries/events.ts';
-import { openIncident, openIncidentFor, resolveIncident, updateIncident } from '../db/queries/incidents.ts';
+import { openIncident, openIncidentsFor, resolveIncident, updateIncidents, type IncidentUpdate } from '../db/queries/incidents.ts';
 import type { Queryable } from '../db/pool.ts';
 import { decideIncident, incidentFingerprint } from './policy.ts';
 
 /**
- * What a recorded check means beyond the host row, in the check's own transaction: a
- * state_changed event for a transition, and the host's incident opened, updated or resolved
- * (with its event). A check in maintenance changes nothing here.
+ * What a batch of recorded checks means beyond the host rows, in the checks' own transaction: a
+ * state_changed event for each transition, and each host's incident opened, updated or resolved.
+ * An update is written for every failed check (count, last error) but announced as an
+ * incident_updated event only when the incident's state or error type changed, so subscribers
+ * hear about changes, not about every failed poll. A check in maintenance changes nothing here.
  */
-export async function recordCheckEffects(tx: Queryable, host: LockedHost, o: CheckOutcome, check: { historyId: string; jobId: string }, config: Config): Promise<void> {
-  if (o.inMaintenance) return;
-  const base = { hostId: host.id, hostName: host.name, hostGroup: host.group, occurredAt: o.checkTime, checkId: check.historyId, jobId: check.jobId };
+export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[], config: Config): Promise<void> {
+  const live = checks.filter((c) => !c.outcome.inMaintenance);
+  if (live.length === 0) return;
+  const open = await openIncidentsFor(tx, live.map((c) => incidentFingerprint(c.host.id)));
   const events: NewEvent[] = [];
-  if (o.changed) events.push({ ...base, type: 'state_changed', fromState: o.previousState, toState: o.state, reason: o.success ? 'check succeeded' : o.errorMessage });
-  const fingerprint = incidentFingerprint(host.id);
-  const open = await openIncidentFor(tx, fingerprint);
-  const action = decideIncident({ state: o.state, success: o.success, hasOpen: open !== undefined, incidentStates: config.incidentStates });
-  const change = { state: o.state, at: o.checkTime, errorType: o.errorType, errorMessage: o.errorMessage };
-  if (action.kind === 'open') {
-    const incident = await openIncident(tx, { hostId: host.id, fingerprint, ...change });
-    events.push({ ...base, type: 'incident_opened', incidentId: incident.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
-  } else if (action.kind === 'update' && open) {
-    await updateIncident(tx, open.id, change);
-    events.push({ ...base, type: 'incident_updated', incidentId: open.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
-  } else if (action.kind === 'resolve' && open) {
-    await resolveIncident(tx, open.id, o.checkTime);
-    events.push({ ...base, type: 'incident_resolved', incidentId: open.id, fromState: o.previousState, toState: o.state, reason: 'host is HEALTHY again' });
+  const updates: IncidentUpdate[] = [];
+  for (const { host, outcome: o, historyId, check } of live) {
+    const base = { hostId: host.id, hostName: host.name, hostGroup: host.group, occurredAt: o.checkTime, checkId: historyId, jobId: check.jobId };
+    if (o.changed) events.push({ ...base, type: 'state_changed', fromState: o.previousState, toState: o.state, reason: o.success ? 'check succeeded' : o.errorMessage });
+    const fingerprint = incidentFingerprint(host.id);
+    const incident = open.get(fingerprint);
+    const action = decideIncident({ state: o.state, success: o.success, hasOpen: incident !== undefined, incidentStates: config.incidentStates });
+    const change = { state: o.state, at: o.checkTime, errorType: o.errorType, errorMessage: o.errorMessage };
+    if (action.kind === 'open') {
+      const opened = await openIncident(tx, { hostId: host.id, fingerprint, ...change });
+      events.push({ ...base, type: 'incident_opened', incidentId: opened.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
+    } else if (action.kind === 'update' && incident) {
+      updates.push({ id: incident.id, ...change });
+      if (incident.current_state !== o.state || incident.last_error_type !== o.errorType) {
+        events.push({ ...base, type: 'incident_updated', incidentId: incident.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
+      }
+    } else if (action.kind === 'resolve' && incident) {
+      await resolveIncident(tx, incident.id, o.checkTime);
+      events.push({ ...base, type: 'incident_resolved', incidentId: incident.id, fromState: o.previousState, toState: o.state, reason: 'host is HEALTHY again' });
+    }
   }
+  await updateIncidents(tx, updates);
   await appendEvents(tx, events);
 }

@@ -1,7 +1,7 @@
 /**
- * One HTTP(S) request/response exchange for the HTTP probe, on its own connection. Rejects
- * with the raw error (the probe classifies it); always releases the request, response and
- * socket, whichever way the exchange ends.
+ * One HTTP(S) request/response exchange for the HTTP probe, on its own connection. Rejects with
+ * an {@link HttpExchangeError} around the raw error, saying how far the exchange got (the probe
+ * classifies it); always releases the request, response and socket, whichever way it ends.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -45,26 +45,55 @@ export interface HttpExchange {
   bodyTruncated?: boolean;
 }
 
+/**
+ * How far an exchange got. The same socket error means different things at each stage: a reset
+ * or close during the TLS handshake is a TLS failure (often a version or cipher the server will
+ * not speak), and one after the server began its response leaves an incomplete HTTP response.
+ */
+export type ExchangeStage = 'connecting' | 'tls_handshake' | 'awaiting_headers' | 'reading_body';
+
+/** Why an exchange failed: the raw error (`cause`) and where it happened. */
+export class HttpExchangeError extends Error {
+  readonly stage: ExchangeStage;
+  /** Response bytes (decrypted, for HTTPS) received before the headers were complete. */
+  readonly headerBytes: number;
+  constructor(cause: unknown, stage: ExchangeStage, headerBytes: number) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.stage = stage;
+    this.headerBytes = headerBytes;
+  }
+}
+
 export function sendHttpRequest(spec: HttpRequestSpec, signal: AbortSignal): Promise<HttpExchange> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(new HttpExchangeError(signal.reason, 'connecting', 0));
   return new Promise((resolve, reject) => {
     const req = openRequest(spec);
     let res: IncomingMessage | undefined;
+    let stage: ExchangeStage = 'connecting';
+    let headerBytes = 0;
     const release = (): void => {
       signal.removeEventListener('abort', onAbort);
-      res?.destroy();
-      req.destroy();
+      // MUTATION res?.destroy();
+      // MUTATION req.destroy();
     };
     const fail = (err: unknown): void => {
       release();
-      reject(err);
+      reject(new HttpExchangeError(err, stage, headerBytes));
     };
     const onAbort = (): void => fail(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    req.once('socket', (socket) => {
+      socket.once('connect', () => (stage = spec.url.protocol === 'https:' ? 'tls_handshake' : 'awaiting_headers'));
+      socket.once('secureConnect', () => (stage = 'awaiting_headers'));
+      socket.on('data', (chunk: Buffer) => {
+        if (stage === 'awaiting_headers') headerBytes += chunk.length;
+      });
+    });
     // `on`, not `once`: an error after settling (e.g. from our own destroy) must not go uncaught.
     req.on('error', fail);
     req.once('response', (response) => {
       res = response;
+      stage = 'reading_body';
       readExchange(response, spec).then((exchange) => {
         release();
         resolve(exchange);

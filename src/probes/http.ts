@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
-import { sendHttpRequest } from './http-request.ts';
+import { HttpExchangeError, sendHttpRequest } from './http-request.ts';
 import type { HttpExchange, PeerCertificateInfo } from './http-request.ts';
 import { describeConnectError } from './tcp.ts';
 import { judgeExchange, parseStatusRange, REDIRECT_STATUSES, STATUS_RANGE, statusMatches } from './http-verdict.ts';
@@ -242,8 +242,10 @@ function methodAfterRedirect(statusCode: number, method: HttpMethod): HttpMethod
   return method;
 }
 
-function classifyFailure(err: unknown, ctx: ProbeContextWithCredential): Verdict {
+function classifyFailure(failure: unknown, ctx: ProbeContextWithCredential): Verdict {
   if (ctx.signal.aborted) return { errorType: 'timeout', message: `no response within ${ctx.timeoutMs} ms` };
+  // openRequest can also throw before any exchange starts (a header Node refuses): a raw error.
+  const err = failure instanceof HttpExchangeError ? failure.cause : failure;
   const code = (err as { code?: unknown } | null)?.code;
   const message = describeConnectError(err);
   if (typeof code === 'string' && code.startsWith('HPE_')) {
@@ -251,8 +253,34 @@ function classifyFailure(err: unknown, ctx: ProbeContextWithCredential): Verdict
   }
   // A header or URL Node refuses to send: the configuration's fault (or the credential's), not the target's.
   if (typeof code === 'string' && /^ERR_(HTTP_)?INVALID_/.test(code)) return { errorType: 'config_error', message };
+  if (failure instanceof HttpExchangeError) {
+    const verdict = classifyByStage(failure, message);
+    if (verdict) return verdict;
+  }
   const errorType = classifySocketError(err);
   return { errorType, message: errorType === 'tls_error' ? `TLS handshake failed: ${message}` : message };
+}
+
+/**
+ * Failures whose socket error alone would say network_error but whose stage says more: OpenSSL's
+ * EPROTO on a non-TLS answer, or a close or reset mid-handshake, is a TLS failure; a close or
+ * reset after the server began its response leaves it incomplete.
+ */
+function classifyByStage(failure: HttpExchangeError, message: string): Verdict | null {
+  if (failure.stage === 'tls_handshake') return { errorType: 'tls_error', message: `TLS handshake failed: ${message}` };
+  if (failure.stage === 'reading_body') {
+    return { errorType: 'http_error', message: `incomplete HTTP response: the body was cut short (${message})` };
+  }
+  if (failure.stage !== 'awaiting_headers') return null;
+  if (failure.headerBytes > 0) {
+    return {
+      errorType: 'http_error',
+      message: `incomplete HTTP response: the connection ended after ${failure.headerBytes} bytes, before the headers were complete (${message})`,
+    };
+  }
+  // Node's words for a connection closed before any response: "socket hang up".
+  if (message === 'socket hang up') return { errorType: 'network_error', message: 'server closed the connection without sending a response' };
+  return null;
 }
 
 /**
@@ -261,7 +289,10 @@ function classifyFailure(err: unknown, ctx: ProbeContextWithCredential): Verdict
  * under 4 characters are skipped, or redacting them would mangle every message.
  */
 function redactResult(result: ProbeResult, secrets: readonly string[]): ProbeResult {
-  const redactable = secrets.filter((secret) => secret.length >= 4);
+  // In a Location (stored in detail.redirects and url) a token is percent-encoded as soon as it
+  // holds a character such as + / = or a space, so that form is redacted too.
+  const forms = secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]);
+  const redactable = [...new Set(forms)].filter((secret) => secret.length >= 4).sort((a, b) => b.length - a.length);
   if (redactable.length === 0) return result;
   const redact = (value: unknown): unknown => {
     if (typeof value === 'string') return redactable.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), value);

@@ -77,6 +77,8 @@ declare module 'net-snmp' {
      * its discovery Report, i.e. once the agent has answered at least one v3 message.
      */
     msgSecurityParameters?: unknown;
+    /** Internal (not in the README): the session's UDP socket; every datagram the agent sends arrives on it. */
+    dgram: Socket;
   }
 
   export function createSession(target: string, community: string, options?: SessionOptions): Session;

@@ -16,6 +16,8 @@
  *   ERR_OSSL_EVP_UNSUPPORTED while encrypting -> config_error (the probe checks before sending).
  * - socket errors arrive through the request callback; an unparseable datagram is emitted as
  *   'error' on the session, which throws if nobody listens -> protocol_error.
+ * - an answer with another request-id: net-snmp drops it silently, so the request times out;
+ *   the probe counts the session's datagrams to tell that from silence -> protocol_error.
  */
 import {
   ErrorStatus,
@@ -34,6 +36,21 @@ export function noAnswerMessage(timeoutMs: number): string {
 
 /** Error type, message and extra detail of a failed check. */
 export type Verdict = [ErrorType, string, Record<string, unknown>];
+
+/**
+ * A v1/v2c request that got no answer of its own. Every parseable answer with our request-id
+ * settles the request, and an unparseable one fails it at once, so datagrams received by then
+ * all carried someone else's request-id: the agent is up but answers wrongly (a broken agent, or
+ * replies reflected by a NAT), which a "host down" verdict would hide.
+ */
+export function v1Silence(timeoutMs: number, answers: number): Verdict {
+  if (answers === 0) return ['timeout', noAnswerMessage(timeoutMs), {}];
+  return [
+    'protocol_error',
+    `agent sent ${answers} answer(s) within ${timeoutMs} ms, none with this request's request-id`,
+    { mismatchedAnswers: answers },
+  ];
+}
 
 /**
  * A v3 request nobody answered. When the agent did answer the (unauthenticated) discovery, it is

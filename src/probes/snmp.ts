@@ -17,7 +17,7 @@ import {
 import type { Session, SessionOptions, User, Varbind } from 'net-snmp';
 import { z } from 'zod';
 import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
-import { classifyGetError, noAnswerMessage, v3Silence } from './snmp-errors.ts';
+import { classifyGetError, noAnswerMessage, v1Silence, v3Silence } from './snmp-errors.ts';
 import type { Verdict } from './snmp-errors.ts';
 import { toSnmpValue } from './snmp-values.ts';
 import type { SnmpValue } from './snmp-values.ts';
@@ -95,8 +95,10 @@ function resolveAuth(version: SnmpProbeConfig['version'], credential: ResolvedCr
 }
 
 /**
- * Every secret the credential holds, scrubbed from messages as a last line of defence: the
- * messages are built from safe parts, but net-snmp quotes communities in some of its own.
+ * Every secret the credential holds, scrubbed from results as a last line of defence: messages
+ * are built from safe parts, but net-snmp quotes communities in some of its own, and an agent can
+ * serve its own community as a value (SNMP-COMMUNITY-MIB's snmpCommunityName), which would
+ * otherwise be stored in the history's detail.values.
  */
 function secretsOf(credential: ResolvedCredential | undefined): string[] {
   if (credential?.kind === 'snmp-community') return [credential.community];
@@ -105,10 +107,15 @@ function secretsOf(credential: ResolvedCredential | undefined): string[] {
 }
 
 function scrub(result: ProbeResult, secrets: string[]): ProbeResult {
-  let message = result.errorMessage;
-  if (message === null) return result;
-  for (const secret of secrets) if (secret) message = message.split(secret).join('***');
-  return { ...result, errorMessage: message };
+  const live = secrets.filter(Boolean);
+  if (live.length === 0) return result;
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return live.reduce((text, secret) => text.split(secret).join('***'), value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, clean(inner)]));
+  };
+  return clean(result) as ProbeResult;
 }
 
 /** Resolve a host name, preferring IPv4: most agents (snmpd's default included) listen on udp4 only. */
@@ -156,6 +163,8 @@ function getOnce(
   return new Promise((resolve) => {
     let session: Session | undefined;
     let settled = false;
+    /** Datagrams the session received; net-snmp drops answers whose request-id is not ours without a word. */
+    let answers = 0;
     const finish = (result: ProbeResult): void => {
       if (settled) return;
       settled = true;
@@ -168,7 +177,7 @@ function getOnce(
     const silence = (): Verdict =>
       config.version === '3'
         ? v3Silence(ctx.timeoutMs, session?.msgSecurityParameters !== undefined)
-        : ['timeout', noAnswerMessage(ctx.timeoutMs), {}];
+        : v1Silence(ctx.timeoutMs, answers);
     const onAbort = (): void => fail(silence());
     ctx.signal.addEventListener('abort', onAbort, { once: true });
 
@@ -185,6 +194,7 @@ function getOnce(
           version: Version[config.version],
         };
         session = openSession(ip, options, auth);
+        session.dgram.on('message', () => answers++);
         // net-snmp emits 'error' for an unparseable datagram; unheard, that would throw.
         session.on('error', (err: unknown) => fail(['protocol_error', `unparseable SNMP message: ${describeError(err)}`, {}]));
         session.get(config.oids, (err, varbinds) => {

@@ -1,10 +1,9 @@
-import pg from 'pg';
 import { CHECK_DONE_CHANNEL } from '../db/queries/checks.ts';
 import { EVENTS_CHANNEL } from '../db/queries/events.ts';
 import { historyForJob, type HistoryRow } from '../db/queries/history.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
-import { delay } from '../lib/time.ts';
+import { PgListener } from '../db/listener.ts';
 
 /** How often a waiter re-reads the database, in case a notification was missed during a reconnect. */
 const FALLBACK_POLL_MS = 1000;
@@ -19,25 +18,21 @@ export class CheckNotifier {
   /** Called when new events were committed (or after a reconnect, when some may have been missed). */
   private readonly eventListeners = new Set<() => void>();
   private readonly pool: Pool;
-  private readonly databaseUrl: string;
-  private readonly logger: Logger;
-  private client: pg.Client | undefined;
-  private closed = false;
+  private readonly listener: PgListener;
 
   constructor(pool: Pool, databaseUrl: string, logger: Logger) {
     this.pool = pool;
-    this.databaseUrl = databaseUrl;
-    this.logger = logger;
+    this.listener = new PgListener({
+      databaseUrl,
+      channels: [CHECK_DONE_CHANNEL, EVENTS_CHANNEL],
+      onNotify: (channel, payload) => (channel === EVENTS_CHANNEL ? this.eventsArrived() : this.wake(payload)),
+      onReconnect: () => this.eventsArrived(),
+      logger,
+    });
   }
 
-  async start(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'vigil-listen' });
-    client.on('notification', (msg) => (msg.channel === EVENTS_CHANNEL ? this.eventsArrived() : this.wake(msg.payload ?? '')));
-    client.on('error', (err) => this.reconnect(err));
-    await client.connect();
-    await client.query(`LISTEN ${CHECK_DONE_CHANNEL}; LISTEN ${EVENTS_CHANNEL}`);
-    this.client = client;
-    this.eventsArrived();
+  start(): Promise<void> {
+    return this.listener.start();
   }
 
   /** Subscribes to "new events may be there"; returns the unsubscribe function. */
@@ -55,7 +50,7 @@ export class CheckNotifier {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const row = await historyForJob(this.pool, jobId);
-      if (row || this.closed) return row;
+      if (row || this.listener.isClosed) return row;
       const leftMs = deadline - Date.now();
       if (leftMs <= 0) return undefined;
       await this.nextWake(jobId, Math.min(leftMs, FALLBACK_POLL_MS));
@@ -63,10 +58,8 @@ export class CheckNotifier {
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
+    await this.listener.stop();
     for (const id of this.waiters.keys()) this.wake(id);
-    await this.client?.end().catch(() => {});
-    this.client = undefined;
   }
 
   private nextWake(jobId: string, ms: number): Promise<void> {
@@ -86,21 +79,5 @@ export class CheckNotifier {
 
   private wake(jobId: string): void {
     for (const done of [...(this.waiters.get(jobId) ?? [])]) done();
-  }
-
-  private async reconnect(err: Error): Promise<void> {
-    this.logger.warn('LISTEN connection lost; reconnecting', { err: err.message });
-    this.client?.end().catch(() => {});
-    this.client = undefined;
-    for (let attempt = 0; !this.closed; attempt++) {
-      await delay(Math.min(10_000, 250 * 2 ** attempt));
-      if (this.closed) return;
-      try {
-        await this.start();
-        return;
-      } catch (e) {
-        this.logger.warn('LISTEN reconnect failed', { err: (e as Error).message });
-      }
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
+import { announceQueuedChecks } from '../db/queries/checks.ts';
 import { claimJitCheck, type JitClaim } from '../db/queries/jit.ts';
 import { transactionDb, type Boss } from './boss.ts';
 import { groupLimit } from '../db/queries/groups.ts';
@@ -28,6 +29,7 @@ export async function requestJitCheck(deps: { pool: Pool; boss: Boss; config: Co
       const limit = host.group === null ? 0 : await groupLimit(client, host.group, config.groupDefaultConcurrency);
       const job = { id, priority: config.jitPriority, data, ...jobGroup(host.group, limit) };
       await boss.insert(QUEUES.checks, [job], { db: transactionDb(client) });
+      await announceQueuedChecks(client, QUEUES.checks);
       return id;
     },
   );

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.ts';
-import type { Pool } from '../db/pool.ts';
+import type { Client, Pool } from '../db/pool.ts';
+import { announceQueuedChecks } from '../db/queries/checks.ts';
 import { claimDueHosts, type ClaimedHost } from '../db/queries/claims.ts';
 import type { Logger } from '../lib/logger.ts';
 import { delay } from '../lib/time.ts';
@@ -26,7 +27,7 @@ export async function produceDueChecks(deps: ProducerDeps, maxChecks = Infinity)
   while (total < maxChecks) {
     const size = Math.min(batchSize, maxChecks - total);
     const claimed = await claimDueHosts(deps.pool, { batchSize: size, leaseSeconds, groupDefaultLimit: deps.config.groupDefaultConcurrency }, (client, hosts) =>
-      enqueueChecks(deps, transactionDb(client), hosts),
+      enqueueChecks(deps, client, hosts),
     );
     total += claimed.length;
     if (claimed.length < size) break;
@@ -34,7 +35,8 @@ export async function produceDueChecks(deps: ProducerDeps, maxChecks = Infinity)
   return total;
 }
 
-async function enqueueChecks(deps: ProducerDeps, db: ReturnType<typeof transactionDb>, hosts: ClaimedHost[]): Promise<void> {
+async function enqueueChecks(deps: ProducerDeps, client: Client, hosts: ClaimedHost[]): Promise<void> {
+  const db = transactionDb(client);
   const byQueue = new Map<string, object[]>();
   for (const h of hosts) {
     const queue = queueForState(h.state, deps.config);
@@ -43,7 +45,10 @@ async function enqueueChecks(deps: ProducerDeps, db: ReturnType<typeof transacti
     jobs.push({ id: h.job_id, priority: h.priority, data, ...jobGroup(h.group, h.group_limit) });
     byQueue.set(queue, jobs);
   }
-  for (const [queue, jobs] of byQueue) await deps.boss.insert(queue, jobs, { db });
+  for (const [queue, jobs] of byQueue) {
+    await deps.boss.insert(queue, jobs, { db });
+    await announceQueuedChecks(client, queue);
+  }
 }
 
 /**

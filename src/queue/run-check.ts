@@ -25,17 +25,39 @@ export interface RunCheckOptions {
  */
 export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Promise<ProbeResult> {
   const startNs = process.hrtime.bigint();
-  const signal = AbortSignal.timeout(opts.timeoutMs);
-  const steps: ProbeResult[] = [];
-  const parsed = parseProbes(target.probes);
-  if (!Array.isArray(parsed)) return failed(startNs, 'config_error', parsed.error);
-  for (const probe of parsed) {
-    const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
-    const step = await runStep(probe, target, signal, remainingMs, opts);
-    steps.push(step);
-    if (!step.success) break;
+  // A timer cleared when the check ends, not AbortSignal.timeout(): at thousands of checks a second
+  // those would keep a timer each alive for the whole timeout after their check finished.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`check timed out after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
+  try {
+    const steps: ProbeResult[] = [];
+    const parsed = parseProbes(target.probes);
+    if (!Array.isArray(parsed)) return storable(failed(startNs, 'config_error', parsed.error));
+    for (const probe of parsed) {
+      const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
+      const step = await runStep(probe, target, controller.signal, remainingMs, opts);
+      steps.push(step);
+      if (!step.success) break;
+    }
+    return storable(combine(startNs, parsed, steps));
+  } finally {
+    clearTimeout(timer);
   }
-  return combine(startNs, parsed, steps);
+}
+
+/**
+ * PostgreSQL stores neither NUL characters nor lone surrogates in text or jsonb, and a hostile
+ * target's garbage can put both into an error message or detail: replace them (U+FFFD) once here,
+ * so history, incidents, events and logs all get the same storable text.
+ */
+function storable(result: ProbeResult): ProbeResult {
+  const clean = (text: string) => text.toWellFormed().replaceAll('\0', '\uFFFD');
+  const deep = (value: unknown): unknown =>
+    typeof value === 'string' ? clean(value)
+      : Array.isArray(value) ? value.map(deep)
+        : value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [clean(k), deep(v)]))
+          : value;
+  return { ...result, errorMessage: result.errorMessage === null ? null : clean(result.errorMessage), detail: deep(result.detail) as ProbeResult['detail'] };
 }
 
 function parseProbes(stored: unknown[]): ProbeConfig[] | { error: string } {
@@ -72,12 +94,16 @@ async function runStep(
 function withHardTimeout(probe: Promise<ProbeResult>, signal: AbortSignal, startNs: bigint, timeoutMs: number): Promise<ProbeResult> {
   const grace = 1000;
   let timer: NodeJS.Timeout | undefined;
+  let fire: (() => void) | undefined;
   const late = new Promise<ProbeResult>((resolve) => {
-    const fire = () => (timer = setTimeout(() => resolve(failed(startNs, 'timeout', `no result within ${timeoutMs} ms`)), grace));
+    fire = () => (timer = setTimeout(() => resolve(failed(startNs, 'timeout', `no result within ${timeoutMs} ms`)), grace));
     if (signal.aborted) fire();
     else signal.addEventListener('abort', fire, { once: true });
   });
-  return Promise.race([probe, late]).finally(() => clearTimeout(timer));
+  return Promise.race([probe, late]).finally(() => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', fire!);
+  });
 }
 
 function combine(startNs: bigint, probes: ProbeConfig[], steps: ProbeResult[]): ProbeResult {

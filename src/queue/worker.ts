@@ -1,23 +1,30 @@
 import type { Job } from 'pg-boss';
 import type { Config } from '../config/config.ts';
-import type { Pool } from '../db/pool.ts';
-import { recordCheck, type CheckOutcome, type LockedHost, type RecordResult } from '../db/queries/checks.ts';
+import { CHECKS_QUEUED_CHANNEL } from '../db/queries/checks.ts';
 import { releaseGroupSlot, tryAcquireGroupSlot } from '../db/queries/group-slots.ts';
 import { groupLimit } from '../db/queries/groups.ts';
-import { getHost } from '../db/queries/hosts.ts';
-import { delay } from '../lib/time.ts';
+import { hostsToCheck, type HostToCheck } from '../db/queries/hosts.ts';
+import { PgListener } from '../db/listener.ts';
+import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
-import { applyCheckResult, type PersistedHealth } from '../machine/apply-result.ts';
+import { delay } from '../lib/time.ts';
+import { Wakeup } from '../lib/wakeup.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
-import { nextCheckDelayMs } from '../machine/schedule.ts';
-import type { ProbeConfig } from '../probes/index.ts';
-import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
-import type { Boss } from './boss.ts';
-import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
-import { runCheck } from './run-check.ts';
-import { recordCheckEffects } from '../incidents/record.ts';
 import { observeCheck, type Metrics } from '../observability/metrics.ts';
+import type { ResolvedCredential } from '../probes/types.ts';
+import type { Boss } from './boss.ts';
+import { probeTypes, type FinishedCheck } from './check-outcome.ts';
+import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
+import { ResultRecorder, type JobAttempt, type RecordOutcome } from './result-recorder.ts';
+import { runCheck } from './run-check.ts';
 import type { WorkerActivity } from './worker-activity.ts';
+
+/**
+ * The worker role. Probes in flight are decoupled from queue round trips: each lane fetches jobs
+ * in batches up to its free capacity, runs every check on its own, and hands each result to a
+ * shared recorder that writes finished checks in group-committed batches, each result in the same
+ * transaction as its job's completion. A fast check never waits for a slow one in its batch.
+ */
 
 export interface WorkerDeps {
   pool: Pool;
@@ -25,119 +32,213 @@ export interface WorkerDeps {
   config: Config;
   machine: HealthMachine;
   logger: Logger;
+  databaseUrl: string;
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
   /** Counts running and finished checks for the worker heartbeat. */
   activity?: WorkerActivity;
   metrics?: Metrics;
 }
 
-/** What a check job completes with (its pg-boss output, read by GET /api/monitoring/checks/{id}). */
-export interface CheckJobOutput {
-  host_id: string;
-  recorded: boolean;
-  skipped_reason?: string;
-  success?: boolean;
-  monitoring_state?: string;
-  previous_state?: string;
-  response_time_ms?: number;
-  error_type?: string | null;
-  check_time?: string;
+export interface CheckWorker {
+  /** Stops fetching, lets checks in flight finish and be recorded (up to the grace period). */
+  stop(): Promise<void>;
 }
 
-/** Worker slots per lane: failing hosts get their share, at least one slot when the lane exists. */
+/** Checks in flight per lane: failing hosts get their share, at least one when the lane exists. */
 export function laneSlots(config: Config): { normal: number; failing: number } {
   const { concurrency, failingShare } = config.worker;
   const failing = failingShare > 0 ? Math.max(1, Math.round(concurrency * failingShare)) : 0;
   return { normal: Math.max(1, concurrency - failing), failing };
 }
 
-/**
- * How a lane's slots become pg-boss fetch loops: a few loops, each fetching a batch and running
- * its checks concurrently. A loop whose batch came back full fetches again at once (burst mode);
- * pg-boss otherwise sleeps its polling interval after every fetch, which with one job per fetch
- * would cap each slot at about two checks a second.
- */
-export function fetchPlan(slots: number): { loops: number; batchSize: number } {
-  const loops = Math.min(slots, 4);
-  return { loops, batchSize: Math.ceil(slots / loops) };
-}
-
-/** Subscribes this process to both check lanes. Group limits hold across every worker process. */
-export async function startCheckWorker(deps: WorkerDeps): Promise<void> {
+/** Starts both check lanes of this process. Group limits hold across every worker process. */
+export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
+  const recorder = new ResultRecorder(deps);
   const slots = laneSlots(deps.config);
-  await workLane(deps, QUEUES.checks, slots.normal);
-  if (slots.failing > 0) await workLane(deps, QUEUES.failingChecks, slots.failing);
+  const lanes = [new CheckLane(deps, recorder, QUEUES.checks, slots.normal)];
+  if (slots.failing > 0) lanes.push(new CheckLane(deps, recorder, QUEUES.failingChecks, slots.failing));
+  // The producer and JIT requests announce new jobs, so an idle lane fetches at once instead of
+  // at its next poll.
+  const listener = new PgListener({
+    databaseUrl: deps.databaseUrl,
+    channels: [CHECKS_QUEUED_CHANNEL],
+    onNotify: (_channel, queue) => lanes.find((l) => l.queue === queue)?.notify(),
+    onReconnect: () => lanes.forEach((l) => l.notify()),
+    logger: deps.logger,
+  });
+  await listener.start();
+  // pg-boss retries a job whose heartbeat stops (its worker died); keep ours beating.
+  const heartbeat = setInterval(() => lanes.forEach((l) => void l.touch()), (deps.config.worker.jobHeartbeatSeconds * 1000) / 2);
+  for (const lane of lanes) lane.start();
+  return {
+    stop: async () => {
+      const settled = Promise.all(lanes.map((l) => l.stop()));
+      await Promise.race([settled, delay(deps.config.shutdownGraceMs)]);
+      clearInterval(heartbeat);
+      await listener.stop();
+    },
+  };
 }
 
-async function workLane(deps: WorkerDeps, queue: string, slots: number): Promise<void> {
-  const { config } = deps;
-  const { loops, batchSize } = fetchPlan(slots);
-  const options = {
-    localConcurrency: loops,
-    batchSize,
-    burstWhenBatchFull: true,
-    perJobResults: true,
-    // After a short fetch pg-boss waits this long before fetching again, NOTIFY or not (a
-    // notification only wakes a sleeping loop), so keep it short.
-    pollingIntervalSeconds: config.worker.pollSeconds,
-    notifyPollingIntervalSeconds: config.worker.pollSeconds,
-    groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS },
-  } as const;
-  await deps.boss.work<CheckJobData>(queue, options, async (jobs) =>
-    Promise.all(
-      jobs.map(async (job) => {
-        try {
-          return { id: job.id, status: 'completed' as const, output: await checkOneHost(deps, job) };
-        } catch (err) {
-          // Only infrastructure errors get here (a down target is a result): pg-boss retries the job.
-          deps.logger.warn('check job failed; pg-boss will retry it', { job_id: job.id, host_id: job.data.host_id, err: (err as Error).message });
-          return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };
-        }
-      }),
-    ),
-  );
-}
+/** Pause after a fetch that found the lane's queue empty, unless a notification comes first. */
+const LINGER_MS = 10;
 
 /**
- * One job: load the host, run its probes, and record the outcome. A target that fails is a
- * result and the job completes; only infrastructure errors (database gone) throw and get the job
- * retried by pg-boss.
+ * One queue's fetch loop. It fetches when it has room for a useful batch (an eighth of its
+ * capacity, or whatever is free after a short linger), so under load a fetch brings many jobs;
+ * after a fetch that came back short it sleeps until a notification or its poll interval.
  */
-export async function checkOneHost(deps: WorkerDeps, job: Job<CheckJobData>): Promise<CheckJobOutput> {
-  const { host_id: hostId, checked_by: checkedBy } = job.data;
-  const log = deps.logger.child({ host_id: hostId, job_id: job.id, checked_by: checkedBy });
-  const host = await getHost(deps.pool, hostId);
-  if (!host) {
-    log.info('host deleted before its check ran');
-    return { host_id: hostId, recorded: false, skipped_reason: 'host_deleted' };
-  }
-  const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
-  const startedAt = new Date();
-  const done = deps.activity?.started();
-  deps.metrics?.activeChecks.inc();
-  let result: ProbeResult;
-  try {
-    result = await runCheck(
-      { address: host.address, probes: host.probes, sshHostKeySha256: host.ssh_host_key_sha256 },
-      { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
-    );
-  } finally {
-    done?.();
-    deps.metrics?.activeChecks.dec();
-    await slot?.release();
-  }
-  const lagMs = job.data.due_at ? Math.max(0, startedAt.getTime() - Date.parse(job.data.due_at)) : null;
-  const outcome = await recordCheck(
-    deps.pool,
-    { hostId, jobId: job.id, checkedBy },
-    (locked) => decideOutcome(deps, locked, result, startedAt, checkedBy, lagMs),
-    (tx, locked, o, historyId) => recordCheckEffects(tx, locked, o, { historyId, jobId: job.id }, deps.config),
-  );
-  if (deps.metrics) observeCheck(deps.metrics, { probe: probeTypes(host.probes), success: result.success, errorType: result.errorType, durationMs: result.responseTimeMs, lagMs });
-  return report(log, hostId, outcome, result, startedAt);
-}
+class CheckLane {
+  readonly queue: string;
+  private readonly capacity: number;
+  private readonly deps: WorkerDeps;
+  private readonly recorder: ResultRecorder;
+  /** Jobs fetched and not yet settled, with the attempt fetched (settles are fenced to it). */
+  private readonly held = new Map<string, JobAttempt>();
+  private readonly wakeup = new Wakeup();
+  private notified = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
 
-const probeTypes = (probes: unknown[]) => (probes as { type?: string }[]).map((p) => p.type ?? 'unknown').join('+');
+  constructor(deps: WorkerDeps, recorder: ResultRecorder, queue: string, capacity: number) {
+    this.deps = deps;
+    this.recorder = recorder;
+    this.queue = queue;
+    this.capacity = capacity;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** New jobs were queued. */
+  notify(): void {
+    this.notified = true;
+    this.wakeup.wake();
+  }
+
+  async touch(): Promise<void> {
+    if (this.held.size === 0) return;
+    await this.deps.boss.touch(this.queue, [...this.held.values()]).catch((err) => this.deps.logger.warn('job heartbeat failed', { queue: this.queue, err: (err as Error).message }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeup.wake();
+    await this.loop;
+    while (this.held.size > 0) await this.wakeup.sleep(1000);
+    await this.recorder.drained();
+  }
+
+  private async run(): Promise<void> {
+    const { config, logger } = this.deps;
+    const pollMs = config.worker.pollSeconds * 1000;
+    const minBatch = Math.max(1, Math.floor(this.capacity / 8));
+    let drained = false;
+    let lastFetchAt = 0;
+    let failures = 0;
+    while (!this.stopping) {
+      const free = this.capacity - this.held.size;
+      const sinceFetch = Date.now() - lastFetchAt;
+      const waitMs =
+        free <= 0 ? pollMs
+          : drained ? (this.notified ? 0 : pollMs - sinceFetch)
+            : free >= minBatch || this.held.size === 0 ? 0 : LINGER_MS - sinceFetch;
+      if (waitMs > 0) {
+        await this.wakeup.sleep(waitMs);
+        continue;
+      }
+      this.notified = false;
+      lastFetchAt = Date.now();
+      let jobs: Job<CheckJobData>[];
+      try {
+        jobs = await this.deps.boss.fetch<CheckJobData>(this.queue, {
+          batchSize: free,
+          groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS },
+        });
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (failures === 1 || failures % 30 === 0) logger.warn('fetching check jobs failed; retrying', { queue: this.queue, err: (err as Error).message, consecutive_failures: failures });
+        await this.wakeup.sleep(Math.min(10_000, 250 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      drained = jobs.length < free;
+      for (const job of jobs) this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
+      if (jobs.length > 0) void this.checkBatch(jobs);
+    }
+  }
+
+  private async checkBatch(jobs: Job<CheckJobData>[]): Promise<void> {
+    let hosts: Map<string, HostToCheck>;
+    try {
+      hosts = await hostsToCheck(this.deps.pool, jobs.map((j) => j.data.host_id));
+    } catch (err) {
+      // Database gone between fetch and load: hand the jobs back for a retry.
+      this.deps.logger.warn('loading hosts for fetched checks failed; pg-boss will retry them', { queue: this.queue, jobs: jobs.length, err: (err as Error).message });
+      await this.deps.boss.fail(this.queue, jobs.map((j) => this.held.get(j.id)!), { message: (err as Error).message }).catch(() => {});
+      for (const job of jobs) this.release(job.id);
+      return;
+    }
+    await Promise.all(jobs.map((job) => this.checkJob(job, hosts.get(job.data.host_id))));
+  }
+
+  private async checkJob(job: Job<CheckJobData>, host: HostToCheck | undefined): Promise<void> {
+    const { host_id: hostId, checked_by: checkedBy } = job.data;
+    try {
+      // A scheduled job whose lease moved on (the host was claimed again) is dropped unchecked.
+      const worthChecking = host !== undefined && !(checkedBy === 'scheduler' && host.lease_job_id !== job.id);
+      const finished = worthChecking ? await this.probe(job, host) : null;
+      const outcome = await this.recorder.record({ hostId, jobId: job.id, checkedBy, queue: this.queue, attempt: this.held.get(job.id)!, finished });
+      this.report(job, host, finished, outcome);
+    } catch (err) {
+      this.deps.logger.error('check job broke; pg-boss will retry it', { job_id: job.id, host_id: hostId, err: (err as Error).message });
+    } finally {
+      this.release(job.id);
+    }
+  }
+
+  private release(jobId: string): void {
+    this.held.delete(jobId);
+    this.wakeup.wake();
+  }
+
+  private async probe(job: Job<CheckJobData>, host: HostToCheck): Promise<FinishedCheck> {
+    const { deps } = this;
+    const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
+    const checkTime = new Date();
+    const done = deps.activity?.started();
+    deps.metrics?.activeChecks.inc();
+    try {
+      const result = await runCheck(
+        { address: host.address, probes: host.probes, sshHostKeySha256: host.ssh_host_key_sha256 },
+        { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
+      );
+      const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
+      return { result, checkTime, checkedBy: job.data.checked_by, lagMs };
+    } finally {
+      done?.();
+      deps.metrics?.activeChecks.dec();
+      await slot?.release();
+    }
+  }
+
+  /** Per-check lines are debug: at thousands of checks a second, info would be a firehose. */
+  private report(job: Job<CheckJobData>, host: HostToCheck | undefined, finished: FinishedCheck | null, outcome: RecordOutcome): void {
+    const log = { host_id: job.data.host_id, job_id: job.id, checked_by: job.data.checked_by };
+    if (!outcome) return;
+    if (!outcome.recorded) {
+      this.deps.logger.debug('check result dropped', { ...log, reason: outcome.reason });
+      return;
+    }
+    const { result, lagMs } = finished!;
+    const o = outcome.outcome;
+    if (this.deps.metrics) observeCheck(this.deps.metrics, { probe: probeTypes(host!.probes), success: result.success, errorType: result.errorType, durationMs: result.responseTimeMs, lagMs });
+    const line = { ...log, success: result.success, error_type: result.errorType, response_time_ms: result.responseTimeMs, monitoring_state: o.state, previous_state: o.previousState };
+    if (o.changed) this.deps.logger.info('host state changed', line);
+    this.deps.logger.debug('check recorded', line);
+  }
+}
 
 const SLOT_WAIT_MS = 50;
 
@@ -151,84 +252,4 @@ async function holdGroupSlot(deps: WorkerDeps, group: string, jobId: string): Pr
   const leaseSeconds = deps.config.worker.checkTimeoutMs / 1000 + 30;
   while ((await tryAcquireGroupSlot(deps.pool, group, limit, jobId, leaseSeconds)) === null) await delay(SLOT_WAIT_MS);
   return { release: () => releaseGroupSlot(deps.pool, group, jobId).catch(() => {}) };
-}
-
-function decideOutcome(
-  deps: WorkerDeps,
-  host: LockedHost,
-  result: ProbeResult,
-  checkTime: Date,
-  checkedBy: CheckJobData['checked_by'],
-  lagMs: number | null,
-): CheckOutcome {
-  // In maintenance a check is recorded (flagged) but does not move the machine, so the host
-  // resumes from the state it had when maintenance ends.
-  const inMaintenance = host.maintenance || host.group_maintenance;
-  const persisted = host.machine_snapshot as PersistedHealth;
-  const applied = inMaintenance
-    ? { persisted, state: persisted.value, previousState: persisted.value, consecutiveFailures: host.consecutive_failures, consecutiveSuccesses: host.consecutive_successes, changed: false }
-    : applyCheckResult(deps.machine, persisted, result.success);
-  const policy = deps.config.states[applied.state];
-  // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
-  const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
-  const delayed = lagMs !== null && lagMs > deps.config.delayThresholdSeconds * 1000;
-  return {
-    machineSnapshot: applied.persisted,
-    state: applied.state,
-    previousState: applied.previousState,
-    consecutiveFailures: applied.consecutiveFailures,
-    consecutiveSuccesses: applied.consecutiveSuccesses,
-    changed: applied.changed,
-    priority: policy.priority,
-    nextCheckTime: scheduleNext ? new Date(Date.now() + nextCheckDelayMs(host.id, applied.state, deps.config)) : null,
-    checkTime,
-    success: result.success,
-    responseTimeMs: result.responseTimeMs,
-    errorType: result.errorType,
-    errorMessage: result.errorMessage,
-    detail: {
-      ...result.detail,
-      ...(lagMs === null ? {} : { schedule_lag_ms: lagMs, delayed }),
-      ...(inMaintenance ? { maintenance: true } : {}),
-    },
-    // Trust on first use: the first successful SSH login records the host key it saw.
-    sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
-    scheduleLagMs: lagMs,
-    probeType: probeTypes(host.probes),
-    inMaintenance,
-  };
-}
-
-/** The SSH host key fingerprint a check saw, at the top of its detail or in a composite step. */
-export function observedHostKey(result: Pick<ProbeResult, 'detail'>): string | null {
-  const top = result.detail.host_key_sha256;
-  if (typeof top === 'string') return top;
-  const steps = (result.detail.steps as { detail?: Record<string, unknown> }[] | undefined) ?? [];
-  const found = steps.map((s) => s.detail?.host_key_sha256).find((k) => typeof k === 'string');
-  return (found as string | undefined) ?? null;
-}
-
-function report(log: Logger, hostId: string, outcome: RecordResult, result: ProbeResult, checkTime: Date): CheckJobOutput {
-  if (!outcome.recorded) {
-    log.info('check result dropped', { reason: outcome.reason });
-    return { host_id: hostId, recorded: false, skipped_reason: outcome.reason };
-  }
-  const { state, previousState } = outcome.outcome;
-  log.info('check recorded', {
-    success: result.success,
-    error_type: result.errorType,
-    response_time_ms: result.responseTimeMs,
-    monitoring_state: state,
-    previous_state: previousState,
-  });
-  return {
-    host_id: hostId,
-    recorded: true,
-    success: result.success,
-    monitoring_state: state,
-    previous_state: previousState,
-    response_time_ms: result.responseTimeMs,
-    error_type: result.errorType,
-    check_time: checkTime.toISOString(),
-  };
 }

@@ -87,7 +87,7 @@ describe('roles as separate processes on one database', () => {
 
   it('api, scheduler and worker each run alone and together check a host; SIGTERM stops each with exit 0', async () => {
     const port = await freePort();
-    const env = { ...FAST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'info', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+    const env = { ...FAST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'debug', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
     const api = vigil(['api'], { ...env, PORT: String(port) });
     const scheduler = vigil(['scheduler'], env);
     const worker = vigil(['worker'], env);

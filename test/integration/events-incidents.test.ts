@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectConforms } from '../helpers/openapi.ts';
 import { openSse } from '../helpers/sse.ts';
-import { reserveRefusedPort, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { reserveRefusedPort, startSilentTarget, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { authHeader, FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 
 let db: TestDatabase;
 let vigil: TestVigil;
 let tcp: LoopbackTarget;
+let silent: LoopbackTarget;
 let refusedPort: number;
 const streams: { close(): void }[] = [];
 const sse = (query = '', headers: Record<string, string> = {}) => {
@@ -19,6 +20,7 @@ const sse = (query = '', headers: Record<string, string> = {}) => {
 beforeAll(async () => {
   db = await createTestDatabase();
   tcp = await startTcpTarget();
+  silent = await startSilentTarget();
   const refused = await reserveRefusedPort();
   refusedPort = refused.port;
   vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], { ...FAST_ENV, VIGIL_SSE_HEARTBEAT_SECONDS: '0.2' });
@@ -27,6 +29,7 @@ afterAll(async () => {
   for (const s of streams) s.close();
   await vigil?.stop();
   await tcp?.close();
+  await silent?.close();
   await db?.drop();
 });
 
@@ -39,7 +42,14 @@ describe('state-change events and incidents', () => {
     const created = await vigil.http().post('/api/hosts').send({ name: 'falling', address: '127.0.0.1', probes: [{ type: 'tcp', port: refusedPort }] });
     hostId = created.body.id;
     await waitFor('the incident to open', async () => stream.events.some((e) => e.event === 'incident_opened'));
+    // Further failures of the same kind are counted on the incident, not announced one by one.
+    const failureCount = async () => (await vigil.pool.query(`SELECT failure_count FROM incidents WHERE host_id = $1`, [hostId])).rows[0]?.failure_count ?? 0;
+    await waitFor('repeated failures on the incident', async () => (await failureCount()) >= 3);
+    expect(stream.events.filter((e) => e.event === 'incident_updated')).toEqual([]);
+    // A different failure (a timeout instead of a refusal) is news: one incident_updated event.
+    await vigil.http().patch(`/api/hosts/${hostId}`).send({ probes: [{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }] });
     await waitFor('an incident update', async () => stream.events.some((e) => e.event === 'incident_updated'));
+    expect(stream.events.find((e) => e.event === 'incident_updated')!.data).toMatchObject({ to_state: 'DOWN', host: { id: hostId } });
     const changes = stream.events.filter((e) => e.event === 'state_changed').map((e) => `${e.data.from_state}->${e.data.to_state}`);
     expect(changes).toEqual(['HEALTHY->DEGRADED', 'DEGRADED->CRITICAL', 'CRITICAL->DOWN']);
     const opened = stream.events.find((e) => e.event === 'incident_opened')!;

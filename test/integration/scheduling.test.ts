@@ -11,7 +11,8 @@ import { firstCheckDelayMs } from '../../src/machine/schedule.ts';
 import { startBoss, type Boss } from '../../src/queue/boss.ts';
 import { QUEUES, type CheckJobData } from '../../src/queue/names.ts';
 import { produceDueChecks } from '../../src/queue/producer.ts';
-import { checkOneHost } from '../../src/queue/worker.ts';
+import { startCheckWorker } from '../../src/queue/worker.ts';
+import { waitFor } from '../helpers/vigil.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const logger = createSilentLogger();
@@ -95,13 +96,16 @@ describe('the producer', () => {
     await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
     expect(await produceDueChecks(deps)).toBe(1);
     const fresh = (await queuedJobs()).find((j) => j.id !== stale!.id)!;
-    const workerDeps = { ...deps, machine };
-    const staleOut = await checkOneHost(workerDeps, { id: stale!.id, name: QUEUES.checks, data: stale!.data } as never);
-    expect(staleOut).toMatchObject({ recorded: false, skipped_reason: 'stale_lease' });
-    const freshOut = await checkOneHost(workerDeps, { id: fresh.id, name: QUEUES.checks, data: fresh.data } as never);
-    expect(freshOut).toMatchObject({ recorded: true, success: false, monitoring_state: 'DEGRADED' });
-    const { rows } = await producers[0]!.pool.query('SELECT job_id FROM host_monitoring_history WHERE host_id = $1', [hostId]);
-    expect(rows).toEqual([{ job_id: fresh.id }]);
+    // A real worker takes both jobs: the stale one is settled unchecked, the fresh one recorded.
+    const worker = await startCheckWorker({ ...deps, machine, databaseUrl: db.url });
+    try {
+      const settled = async () => (await producers[0]!.pool.query(`SELECT id FROM pgboss.job WHERE id = ANY($1) AND state = 'completed'`, [[stale!.id, fresh.id]])).rowCount === 2;
+      await waitFor('both jobs to be settled', settled);
+    } finally {
+      await worker.stop();
+    }
+    const { rows } = await producers[0]!.pool.query('SELECT job_id, success, monitoring_state FROM host_monitoring_history WHERE host_id = $1', [hostId]);
+    expect(rows).toEqual([{ job_id: fresh.id, success: false, monitoring_state: 'DEGRADED' }]);
     const host = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
     expect(host.rows[0]).toEqual({ lease_job_id: null, later: true });
   });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { nextCheckDelayMs } from '../../src/machine/schedule.ts';
 import { groupTier, queueForState, QUEUES } from '../../src/queue/names.ts';
 import { TokenBucket } from '../../src/queue/rate-limit.ts';
-import { fetchPlan, laneSlots } from '../../src/queue/worker.ts';
+import { laneSlots } from '../../src/queue/worker.ts';
 import { WorkerActivity } from '../../src/queue/worker-activity.ts';
 
 describe('dispatch rate limit (token bucket)', () => {
@@ -53,16 +53,6 @@ describe('lanes and slots', () => {
     [{ VIGIL_WORKER_CONCURRENCY: '100', VIGIL_FAILING_SHARE: '0.5' }, { normal: 50, failing: 50 }],
   ])('%j splits slots as %j', (env, slots) => {
     expect(laneSlots(loadConfig(env))).toEqual(slots);
-  });
-
-  it.each([
-    [1, { loops: 1, batchSize: 1 }],
-    [7, { loops: 4, batchSize: 2 }],
-    [10, { loops: 4, batchSize: 3 }],
-    [100, { loops: 4, batchSize: 25 }],
-  ])('%i slots are fetched as %j (at least as many checks at once as slots, loops refetch at once while batches are full)', (slots, plan) => {
-    expect(fetchPlan(slots)).toEqual(plan);
-    expect(plan.loops * plan.batchSize).toBeGreaterThanOrEqual(slots);
   });
 
   it.each([[1, '1'], [5, '5'], [64, '64'], [65, '64'], [99, '80'], [1000, '1000'], [999, '800']])('group limit %i uses tier %s (never more)', (limit, tier) => {

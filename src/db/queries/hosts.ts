@@ -152,3 +152,21 @@ export async function databaseNow(db: Pool): Promise<Date> {
   const { rows } = await db.query<{ now: Date }>(`SELECT now() AS now`);
   return rows[0]!.now;
 }
+
+/** What a worker needs to run the checks of a fetched batch of jobs: one query for the batch. */
+export interface HostToCheck {
+  id: string;
+  address: string;
+  probes: unknown[];
+  ssh_host_key_sha256: string | null;
+  group: string | null;
+  lease_job_id: string | null;
+}
+
+export async function hostsToCheck(db: Queryable, ids: string[]): Promise<Map<string, HostToCheck>> {
+  const { rows } = await db.query<HostToCheck>(
+    `SELECT id, address, probes, ssh_host_key_sha256, "group", lease_job_id FROM hosts WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((h) => [h.id, h]));
+}

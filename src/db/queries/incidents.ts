@@ -20,9 +20,13 @@ export interface IncidentRow {
   acknowledged_by: string | null;
 }
 
-export async function openIncidentFor(tx: Queryable, fingerprint: string): Promise<IncidentRow | undefined> {
-  const { rows } = await tx.query<IncidentRow>(`SELECT * FROM incidents WHERE fingerprint = $1 AND status = 'open' FOR UPDATE`, [fingerprint]);
-  return rows[0];
+/** The open incidents with these fingerprints, locked, by fingerprint. */
+export async function openIncidentsFor(tx: Queryable, fingerprints: string[]): Promise<Map<string, IncidentRow>> {
+  const { rows } = await tx.query<IncidentRow>(
+    `SELECT * FROM incidents WHERE fingerprint = ANY($1::text[]) AND status = 'open' ORDER BY id FOR UPDATE`,
+    [fingerprints],
+  );
+  return new Map(rows.map((r) => [r.fingerprint, r]));
 }
 
 export async function openIncident(
@@ -37,10 +41,23 @@ export async function openIncident(
   return rows[0]!;
 }
 
-export async function updateIncident(tx: Queryable, id: string, u: { state: string; at: Date; errorType: string | null; errorMessage: string | null }): Promise<void> {
+export interface IncidentUpdate {
+  id: string;
+  state: string;
+  at: Date;
+  errorType: string | null;
+  errorMessage: string | null;
+}
+
+/** Counts one more failed check on each incident and keeps its latest state and error. */
+export async function updateIncidents(tx: Queryable, updates: IncidentUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
   await tx.query(
-    `UPDATE incidents SET failure_count = failure_count + 1, current_state = $2, updated_at = $3, last_error_type = $4, last_error_message = $5 WHERE id = $1`,
-    [id, u.state, u.at, u.errorType, u.errorMessage],
+    `UPDATE incidents i SET failure_count = i.failure_count + 1, current_state = u.state, updated_at = u.at,
+            last_error_type = u.error_type, last_error_message = u.error_message
+       FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, state text, at timestamptz, error_type text, error_message text)
+      WHERE i.id = u.id`,
+    [JSON.stringify(updates.map((u) => ({ id: u.id, state: u.state, at: u.at.toISOString(), error_type: u.errorType, error_message: u.errorMessage })))],
   );
 }
 

@@ -1,0 +1,159 @@
+import type { Config } from '../config/config.ts';
+import { recordChecks, type CheckToRecord, type RecordResult } from '../db/queries/checks.ts';
+import type { Pool } from '../db/pool.ts';
+import { isDatabaseUnavailable } from '../db/sqlstate.ts';
+import { recordCheckEffects } from '../incidents/record.ts';
+import type { Logger } from '../lib/logger.ts';
+import { delay } from '../lib/time.ts';
+import type { HealthMachine } from '../machine/health-machine.ts';
+import { transactionDb, type Boss } from './boss.ts';
+import { decideOutcome, type FinishedCheck } from './check-outcome.ts';
+
+/** The attempt of a job a worker fetched: pg-boss fences settles to it. */
+export interface JobAttempt {
+  id: string;
+  retryCount: number;
+}
+
+/** A check job whose probes have run (or that needs no run: `finished` null), to record and settle. */
+export interface JobToRecord extends CheckToRecord {
+  queue: string;
+  attempt: JobAttempt;
+  finished: FinishedCheck | null;
+}
+
+/** undefined: the check could not be recorded and its job was failed, for pg-boss to retry. */
+export type RecordOutcome = RecordResult | undefined;
+
+interface Pending {
+  job: JobToRecord;
+  resolve: (outcome: RecordOutcome) => void;
+}
+
+export interface RecorderDeps {
+  pool: Pool;
+  boss: Boss;
+  config: Config;
+  machine: HealthMachine;
+  logger: Logger;
+}
+
+/** Largest batch of results written in one transaction. */
+export const MAX_RECORD_BATCH = 250;
+
+/**
+ * Records finished checks with group commit: while one batch's transaction runs, results that
+ * finish meanwhile queue up and go together in the next one. At low load each result is written
+ * at once; under load a transaction carries hundreds (one host update, one history insert and one
+ * job completion statement for all of them), which is what lets a worker record thousands of
+ * checks a second. A result is settled with its job in the same transaction.
+ */
+export class ResultRecorder {
+  private readonly pending: Pending[] = [];
+  private running: Promise<void> | undefined;
+  private readonly deps: RecorderDeps;
+  private unavailableSince: number | undefined;
+
+  constructor(deps: RecorderDeps) {
+    this.deps = deps;
+  }
+
+  record(job: JobToRecord): Promise<RecordOutcome> {
+    return new Promise((resolve) => {
+      this.pending.push({ job, resolve });
+      this.kick();
+    });
+  }
+
+  /** Resolves once everything handed in so far is written (or given up on). */
+  async drained(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.pending.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) await this.flush(takeBatch(this.pending, MAX_RECORD_BATCH));
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const results = await recordChecks(this.deps.pool, batch.map((p) => p.job), {
+        decide: (host, job) => decideOutcome(this.deps.machine, this.deps.config, host, job.finished!),
+        effects: (tx, recorded) => recordCheckEffects(tx, recorded, this.deps.config),
+        settle: (tx, jobs) => this.settle(tx, jobs),
+      });
+      if (this.unavailableSince !== undefined) this.deps.logger.info('recording check results again', { after_ms: Date.now() - this.unavailableSince });
+      this.unavailableSince = undefined;
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) {
+        // Keep the results and try again: if the outage outlasts the jobs' heartbeats, pg-boss
+        // hands the jobs to another worker and settling ours then finds them gone (claim_lost).
+        if (this.unavailableSince === undefined) this.deps.logger.warn('database unavailable; holding check results', { err: (err as Error).message, results: batch.length });
+        this.unavailableSince ??= Date.now();
+        this.pending.unshift(...batch);
+        await delay(1000);
+      } else if (batch.length > 1) {
+        // One bad result must not sink the others: record them one by one to find it.
+        for (const p of batch) await this.flush([p]);
+      } else {
+        const { job, resolve } = batch[0]!;
+        this.deps.logger.warn('check result could not be recorded; pg-boss will retry the job', { job_id: job.jobId, host_id: job.hostId, err: (err as Error).message });
+        await this.deps.boss.fail(job.queue, job.attempt, { message: (err as Error).message }).catch(() => {});
+        resolve(undefined);
+      }
+    }
+  }
+
+  /** Completes the batch's jobs (fenced to the attempts fetched) in the recording transaction. */
+  private async settle(tx: Parameters<typeof transactionDb>[0], jobs: JobToRecord[]): Promise<Set<string>> {
+    const settled = new Set<string>();
+    for (const [queue, attempts] of groupBy(jobs, (j) => j.queue, (j) => j.attempt)) {
+      const response = (await this.deps.boss.complete(queue, attempts, null, { db: transactionDb(tx) })) as SettleResponse;
+      const ids = response.settled ?? (response.affected === attempts.length ? attempts.map((a) => a.id) : undefined);
+      // Without the ids a short count cannot say which jobs are gone: throwing splits the batch.
+      if (!ids) throw new Error(`settled ${response.affected} of ${attempts.length} jobs, not saying which`);
+      for (const id of ids) settled.add(id);
+    }
+    return settled;
+  }
+}
+
+/** What pg-boss 12's settle statements report (its typings leave CommandResponse empty). */
+interface SettleResponse {
+  affected: number;
+  settled?: string[];
+}
+
+/** Up to `max` pending results, one per host (a second result for a host waits for the next batch). */
+function takeBatch(pending: Pending[], max: number): Pending[] {
+  const hosts = new Set<string>();
+  const batch: Pending[] = [];
+  for (let i = 0; i < pending.length && batch.length < max; ) {
+    const p = pending[i]!;
+    if (hosts.has(p.job.hostId)) i++;
+    else {
+      hosts.add(p.job.hostId);
+      batch.push(p);
+      pending.splice(i, 1);
+    }
+  }
+  return batch;
+}
+
+function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const item of items) {
+    const list = groups.get(key(item)) ?? [];
+    list.push(value(item));
+    groups.set(key(item), list);
+  }
+  return groups;
+}
