@@ -14,7 +14,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S            measured window, seconds, after the warm-up (default 60)
   --warmup S              seconds of scheduled load before the window (default 15)
   --workers N             Vigil worker processes (default: one per core)
-  --concurrency N         check slots per worker process, VIGIL_WORKER_CONCURRENCY (default 20)
+  --concurrency N         checks in flight per worker process, VIGIL_WORKER_CONCURRENCY (default 200)
   --interval S            check interval of every state, seconds (default 5)
   --timeout-ms MS         check timeout, VIGIL_CHECK_TIMEOUT_MS (default 2000)
   --failing-share F       share of hosts that fail: refused, never answering, HTTP 500 (default 0.1)
@@ -46,7 +46,7 @@ const optionsSchema = z
     duration: positive(3600),
     warmup: z.coerce.number().min(0).max(3600),
     workers: integer(1, 32),
-    concurrency: integer(1, 200),
+    concurrency: integer(1, 5000),
     interval: positive(3600),
     timeoutMs: integer(100, 60_000),
     failingShare: share,
@@ -75,7 +75,7 @@ const DEFAULTS = {
   duration: '60',
   warmup: '15',
   workers: String(availableParallelism()),
-  concurrency: '20',
+  concurrency: '200',
   interval: '5',
   timeoutMs: '2000',
   failingShare: '0.1',

@@ -106,10 +106,10 @@ export async function waitForScheduledCheck(pool: pg.Pool, scheduler: Tracked, t
 
 /**
  * Connections the Vigil processes may open at most: each has its query pool (DATABASE_POOL_MAX),
- * pg-boss's pool (half the worker concurrency, at least 4) and a listener or lock connection.
+ * pg-boss's pool (6, src/queue/boss.ts) and listener or lock connections.
  */
 export function connectionBudget(env: Record<string, string>, workers: number): number {
   const pool = Number(env.DATABASE_POOL_MAX ?? 10);
-  const boss = Math.max(4, Math.ceil(Number(env.VIGIL_WORKER_CONCURRENCY ?? 10) / 2));
-  return (workers + 2) * (pool + boss + 2);
+  const boss = 6;
+  return (workers + 2) * (pool + boss + 3);
 }

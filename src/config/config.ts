@@ -46,7 +46,7 @@ const envSchema = z.object({
   VIGIL_CLAIM_BATCH_SIZE: count(100, 10_000),
   VIGIL_LEASE_SECONDS: seconds(15 * 60).describe('How long a claimed host stays claimed if its check never reports'),
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
-  VIGIL_WORKER_CONCURRENCY: count(10, 1000),
+  VIGIL_WORKER_CONCURRENCY: count(200, 5000).describe('Checks in flight per worker process (probes mostly wait on the network; the failing lane gets VIGIL_FAILING_SHARE of them)'),
   VIGIL_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   VIGIL_WORKER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(0.5).describe('Pause of a worker slot between fetches (pg-boss polling)'),
   VIGIL_JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),

@@ -27,7 +27,8 @@ export async function startBoss(databaseUrl: string, config: Config, logger: Log
     connectionString: databaseUrl,
     schema: PGBOSS_SCHEMA,
     application_name: 'vigil-boss',
-    max: Math.max(4, Math.ceil(config.worker.concurrency / 2)),
+    // Few connections: workers fetch in batches and settle jobs inside their own result transactions.
+    max: 6,
     useListenNotify: config.listenNotify,
     // Supervision finds jobs whose worker stopped sending heartbeats; run it as often as a
     // heartbeat is due, so a killed worker's check is retried within about two heartbeats.

@@ -53,9 +53,15 @@ export class ResultRecorder {
   private running: Promise<void> | undefined;
   private readonly deps: RecorderDeps;
   private unavailableSince: number | undefined;
+  private writing = 0;
 
   constructor(deps: RecorderDeps) {
     this.deps = deps;
+  }
+
+  /** Results handed in and not yet written. */
+  get backlog(): number {
+    return this.pending.length + this.writing;
   }
 
   record(job: JobToRecord): Promise<RecordOutcome> {
@@ -79,7 +85,12 @@ export class ResultRecorder {
   }
 
   private async drain(): Promise<void> {
-    while (this.pending.length > 0) await this.flush(takeBatch(this.pending, MAX_RECORD_BATCH));
+    while (this.pending.length > 0) {
+      const batch = takeBatch(this.pending, MAX_RECORD_BATCH);
+      this.writing = batch.length;
+      await this.flush(batch);
+      this.writing = 0;
+    }
   }
 
   private async flush(batch: Pending[]): Promise<void> {

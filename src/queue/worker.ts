@@ -95,6 +95,8 @@ class CheckLane {
   private readonly recorder: ResultRecorder;
   /** Jobs fetched and not yet settled, with the attempt fetched (settles are fenced to it). */
   private readonly held = new Map<string, JobAttempt>();
+  /** Jobs fetched whose probes have not ended: what `capacity` limits (recording is the recorder's). */
+  private probing = 0;
   private readonly wakeup = new Wakeup();
   private notified = false;
   private stopping = false;
@@ -138,12 +140,14 @@ class CheckLane {
     let lastFetchAt = 0;
     let failures = 0;
     while (!this.stopping) {
-      const free = this.capacity - this.held.size;
+      // Results waiting to be recorded hold no probe, but when the database falls behind they
+      // pile up: stop fetching until it catches up.
+      const free = this.recorder.backlog > this.capacity * 2 ? 0 : this.capacity - this.probing;
       const sinceFetch = Date.now() - lastFetchAt;
       const waitMs =
         free <= 0 ? pollMs
           : drained ? (this.notified ? 0 : pollMs - sinceFetch)
-            : free >= minBatch || this.held.size === 0 ? 0 : LINGER_MS - sinceFetch;
+            : free >= minBatch || this.probing === 0 ? 0 : LINGER_MS - sinceFetch;
       if (waitMs > 0) {
         await this.wakeup.sleep(waitMs);
         continue;
@@ -165,6 +169,7 @@ class CheckLane {
       }
       drained = jobs.length < free;
       for (const job of jobs) this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
+      this.probing += jobs.length;
       if (jobs.length > 0) void this.checkBatch(jobs);
     }
   }
@@ -177,6 +182,7 @@ class CheckLane {
       // Database gone between fetch and load: hand the jobs back for a retry.
       this.deps.logger.warn('loading hosts for fetched checks failed; pg-boss will retry them', { queue: this.queue, jobs: jobs.length, err: (err as Error).message });
       await this.deps.boss.fail(this.queue, jobs.map((j) => this.held.get(j.id)!), { message: (err as Error).message }).catch(() => {});
+      this.probing -= jobs.length;
       for (const job of jobs) this.release(job.id);
       return;
     }
@@ -188,7 +194,13 @@ class CheckLane {
     try {
       // A scheduled job whose lease moved on (the host was claimed again) is dropped unchecked.
       const worthChecking = host !== undefined && !(checkedBy === 'scheduler' && host.lease_job_id !== job.id);
-      const finished = worthChecking ? await this.probe(job, host) : null;
+      let finished: FinishedCheck | null = null;
+      try {
+        if (worthChecking) finished = await this.probe(job, host);
+      } finally {
+        this.probing--;
+        this.wakeup.wake();
+      }
       const outcome = await this.recorder.record({ hostId, jobId: job.id, checkedBy, queue: this.queue, attempt: this.held.get(job.id)!, finished });
       this.report(job, host, finished, outcome);
     } catch (err) {
