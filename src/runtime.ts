@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createApi } from './api/app.ts';
+import type { createApi } from './api/app.ts';
 import type { Config } from './config/config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
@@ -13,7 +13,6 @@ import { CredentialUnavailableError } from './queue/run-check.ts';
 import type { ResolvedCredential } from './probes/types.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
-import { SseHub } from './api/sse.ts';
 import { CHECK_QUEUES, QUEUES } from './queue/names.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/serve-metrics.ts';
@@ -140,6 +139,9 @@ async function startApi(
   const notifier = new CheckNotifier(deps.pool, deps.databaseUrl, deps.logger);
   await notifier.start();
   stack.push(() => notifier.stop());
+  // Loaded only by processes that serve the API: a worker or scheduler never holds its routes,
+  // schemas and OpenAPI document in memory.
+  const [{ createApi }, { SseHub }] = await Promise.all([import('./api/app.ts'), import('./api/sse.ts')]);
   const sse = new SseHub(deps.pool, notifier, deps.config.sseHeartbeatSeconds * 1000);
   const app = createApi({ ...deps, notifier, sse });
   const server: Server = await new Promise((resolve, reject) => {
