@@ -73,8 +73,8 @@ export function sendHttpRequest(spec: HttpRequestSpec, signal: AbortSignal): Pro
     let headerBytes = 0;
     const release = (): void => {
       signal.removeEventListener('abort', onAbort);
-      // MUTATION res?.destroy();
-      // MUTATION req.destroy();
+      res?.destroy();
+      req.destroy();
     };
     const fail = (err: unknown): void => {
       release();
