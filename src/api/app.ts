@@ -35,6 +35,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
 export function createApi(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No automatic weak ETags: routes that support conditional GETs set their own (src/api/etag.ts).
+  app.set('etag', false);
   app.set('query parser', 'simple');
   const routes = apiRoutes(deps);
   app.use(requestContext(deps.logger));
@@ -56,6 +58,9 @@ export function createApi(deps: ApiDeps): Express {
 function serve(route: RouteSpec): RequestHandler {
   return async (req, res) => {
     authorize(route, principalOf(res));
+    // Conditional GETs only where documented (their handlers compare ETags): express's res.json
+    // would otherwise answer any GET carrying `If-None-Match: *` with an undocumented 304.
+    if (!route.responses[304]) delete req.headers['if-none-match'];
     const input = parseInput(route, req);
     const reply = await route.handler(input, { req, res });
     res.status(reply.status).set(reply.headers ?? {});
@@ -75,9 +80,12 @@ function parseInput(route: RouteSpec, req: Request) {
   const parse = (where: string, schema: z.ZodType | undefined, value: unknown) => {
     if (!schema) return undefined;
     const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    errors.push(...fieldErrors(where, result.error));
-    return undefined;
+    if (!result.success) {
+      errors.push(...fieldErrors(where, result.error));
+      return undefined;
+    }
+    errors.push(...unstorableTextErrors([where], result.data));
+    return result.data;
   };
   const input = {
     params: parse('path', route.params, req.params),
@@ -90,3 +98,20 @@ function parseInput(route: RouteSpec, req: Request) {
   if (errors.length > 0) throw badRequest(`invalid request: ${errors.map((e) => e.field).join(', ')}`, errors);
   return input as { params: never; query: never; body: never };
 }
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses an unpaired surrogate (`"\udfff"` in JSON),
+ * so such a string in a valid-looking value would fail its query (a 500): name it as a bad field
+ * instead. Walks the parsed input, whose depth the schemas bound.
+ */
+function unstorableTextErrors(path: string[], value: unknown): FieldError[] {
+  const field = path.join('.');
+  if (typeof value === 'string') return unstorable(value) ? [{ field, message: 'must be Unicode text without NUL (U+0000) or unpaired surrogates' }] : [];
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => [
+    ...(unstorable(key) ? [{ field: `${field}.${key}`, message: 'name must be Unicode text without NUL (U+0000) or unpaired surrogates' }] : []),
+    ...unstorableTextErrors([...path, key], child),
+  ]);
+}
+
+const unstorable = (text: string) => text.includes('\u0000') || !text.isWellFormed();

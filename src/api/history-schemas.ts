@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HOST_STATES } from '../config/config.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
-import { cursorParam, pgBigint, pgTimestamp } from './cursor.ts';
+import { cursorParam, isStorableInstant, pgBigint, pgTimestamp } from './cursor.ts';
 import { EXPORT_FORMATS } from './export-formats.ts';
 import { apiRegistry, checkResultSchema, hostStateSchema } from './schemas.ts';
 
@@ -13,7 +13,8 @@ const named = <T extends z.ZodType>(id: string, schema: T): T => {
 };
 
 const isoTime = z.iso.datetime({ offset: true });
-const queryTime = (description: string) => isoTime.transform((s) => new Date(s)).optional().describe(description);
+const queryTime = (description: string) =>
+  isoTime.refine(isStorableInstant, 'must be in the years 1 to 9999 (UTC)').transform((s) => new Date(s)).optional().describe(description);
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Where a newest-first history page ended: the last row's check_time (microseconds) and id. */

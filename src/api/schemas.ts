@@ -3,7 +3,7 @@ import { HOST_STATES } from '../config/config.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
 import { probeConfigSchema, type ProbeType } from '../probes/index.ts';
 import { HOST_SORTS } from '../db/queries/host-list.ts';
-import { cursorParam } from './cursor.ts';
+import { cursorParam, isStorableInstant, pgBigint } from './cursor.ts';
 import { SCOPES } from '../auth/tokens.ts';
 import { EVENT_TYPES } from '../db/queries/events.ts';
 import { DELIVERY_STATUSES } from '../db/queries/webhooks.ts';
@@ -139,7 +139,7 @@ export const checkResultSchema = named(
     response_time_ms: z.number().nullable(),
     error_type: errorTypeSchema,
     error_message: z.string().nullable(),
-    checked_by: z.enum(['scheduler', 'jit']),
+    checked_by: z.enum(['scheduler', 'jit', 'reset']).describe('reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY'),
     detail: z.record(z.string(), z.unknown()).describe('Probe facts: status code, certificate expiry, values read, steps, schedule lag'),
   }),
 );
@@ -494,7 +494,8 @@ export const incidentListQuery = z
     status: z.enum(['open', 'resolved']).optional(),
     host_id: z.uuid().optional(),
     group: z.string().min(1).max(255).optional(),
-    before: cursorParam(z.tuple([z.iso.datetime({ offset: true }), z.uuid()]), 'Cursor: next_cursor of the previous page').optional(),
+    // The time goes to SQL as UTC: PostgreSQL takes offsets up to ±15:59 only, ISO 8601 up to ±23:59.
+    before: cursorParam(z.tuple([z.iso.datetime({ offset: true }).refine(isStorableInstant).transform((t) => new Date(t).toISOString()), z.uuid()]), 'Cursor: next_cursor of the previous page').optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
@@ -577,7 +578,7 @@ export const webhookIdParams = z.object({ webhook_id: z.uuid().describe('Webhook
 export const webhookDeliveryQuery = z
   .object({
     status: z.enum(DELIVERY_STATUSES).optional(),
-    cursor: cursorParam(z.tuple([z.string().regex(/^\d{1,19}$/)]), 'Cursor: the next_cursor of the previous page').optional(),
+    cursor: cursorParam(z.tuple([pgBigint]), 'Cursor: the next_cursor of the previous page').optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();

@@ -43,7 +43,7 @@ const envSchema = z.object({
   VIGIL_HEALTHY_AFTER_SUCCESSES: count(3, 100),
 
   VIGIL_PRODUCER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-  VIGIL_CLAIM_BATCH_SIZE: count(100, 10_000),
+  VIGIL_CLAIM_BATCH_SIZE: count(500, 10_000),
   VIGIL_LEASE_SECONDS: seconds(15 * 60).describe('How long a claimed host stays claimed if its check never reports'),
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   VIGIL_WORKER_CONCURRENCY: count(200, 5000).describe('Checks in flight per worker process (probes mostly wait on the network; the failing lane gets VIGIL_FAILING_SHARE of them)'),

@@ -143,20 +143,24 @@ interface SettleResponse {
   settled?: string[];
 }
 
-/** Up to `max` pending results, one per host (a second result for a host waits for the next batch). */
+/**
+ * Up to `max` pending results, one per host (a second result for a host waits for the next batch),
+ * JIT results first: someone is waiting for those.
+ */
 function takeBatch(pending: Pending[], max: number): Pending[] {
   const hosts = new Set<string>();
-  const batch: Pending[] = [];
-  for (let i = 0; i < pending.length && batch.length < max; ) {
-    const p = pending[i]!;
-    if (hosts.has(p.job.hostId)) i++;
-    else {
+  const taken = new Set<Pending>();
+  for (const jitFirst of [true, false]) {
+    for (const p of pending) {
+      if (taken.size >= max) break;
+      if ((p.job.checkedBy === 'jit') !== jitFirst || hosts.has(p.job.hostId)) continue;
       hosts.add(p.job.hostId);
-      batch.push(p);
-      pending.splice(i, 1);
+      taken.add(p);
     }
   }
-  return batch;
+  const rest = pending.filter((p) => !taken.has(p));
+  pending.splice(0, pending.length, ...rest);
+  return [...taken];
 }
 
 function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): Map<string, V[]> {

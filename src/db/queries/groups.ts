@@ -103,3 +103,9 @@ export async function groupInMaintenance(db: Queryable, name: string | null): Pr
   const { rows } = await db.query<{ maintenance: boolean }>(`SELECT maintenance FROM host_groups WHERE name = $1`, [name]);
   return rows[0]?.maintenance ?? false;
 }
+
+/** Whether any host belongs to a group (hosts_group_idx makes this an index probe). */
+export async function anyGroupedHosts(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM hosts WHERE "group" IS NOT NULL) AS any`);
+  return rows[0]!.any;
+}

@@ -11,7 +11,8 @@ export interface HistoryRow {
   success: boolean;
   error_message: string | null;
   error_type: string | null;
-  checked_by: 'scheduler' | 'jit';
+  /** reset: a group reset's row, not a check. */
+  checked_by: 'scheduler' | 'jit' | 'reset';
   job_id: string | null;
   detail: Record<string, unknown>;
   created_at: Date;
