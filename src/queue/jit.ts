@@ -29,7 +29,7 @@ export async function requestJitCheck(deps: { pool: Pool; boss: Boss; config: Co
       const limit = host.group === null ? 0 : await groupLimit(client, host.group, config.groupDefaultConcurrency);
       const job = { id, priority: config.jitPriority, data, ...jobGroup(host.group, limit) };
       await boss.insert(QUEUES.checks, [job], { db: transactionDb(client) });
-      await announceQueuedChecks(client, QUEUES.checks);
+      await announceQueuedChecks(client, QUEUES.checks, 'jit');
       return id;
     },
   );

@@ -54,6 +54,7 @@ export class ResultRecorder {
   private readonly deps: RecorderDeps;
   private unavailableSince: number | undefined;
   private writing = 0;
+  private express: Promise<void> | undefined;
 
   constructor(deps: RecorderDeps) {
     this.deps = deps;
@@ -73,15 +74,23 @@ export class ResultRecorder {
 
   /** Resolves once everything handed in so far is written (or given up on). */
   async drained(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.express) await Promise.all([this.running, this.express]);
   }
 
   private kick(): void {
-    if (this.running) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.pending.length > 0) this.kick();
-    });
+    if (!this.running) {
+      this.running = this.drain().finally(() => {
+        this.running = undefined;
+        if (this.pending.length > 0) this.kick();
+      });
+    } else if (!this.express && this.pending.some((p) => p.job.checkedBy === 'jit')) {
+      // Someone waits for a JIT result: write it in a small transaction of its own rather than
+      // after the large batch in progress (and the next one).
+      this.express = this.flush(takeBatch(this.pending, MAX_RECORD_BATCH, true)).finally(() => {
+        this.express = undefined;
+        if (this.pending.length > 0) this.kick();
+      });
+    }
   }
 
   private async drain(): Promise<void> {
@@ -145,12 +154,12 @@ interface SettleResponse {
 
 /**
  * Up to `max` pending results, one per host (a second result for a host waits for the next batch),
- * JIT results first: someone is waiting for those.
+ * JIT results first (or only): someone is waiting for those.
  */
-function takeBatch(pending: Pending[], max: number): Pending[] {
+function takeBatch(pending: Pending[], max: number, jitOnly = false): Pending[] {
   const hosts = new Set<string>();
   const taken = new Set<Pending>();
-  for (const jitFirst of [true, false]) {
+  for (const jitFirst of jitOnly ? [true] : [true, false]) {
     for (const p of pending) {
       if (taken.size >= max) break;
       if ((p.job.checkedBy === 'jit') !== jitFirst || hosts.has(p.job.hostId)) continue;

@@ -64,7 +64,10 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
   const listener = new PgListener({
     databaseUrl: deps.databaseUrl,
     channels: [CHECKS_QUEUED_CHANNEL],
-    onNotify: (_channel, queue) => lanes.find((l) => l.queue === queue)?.notify(),
+    onNotify: (_channel, payload) => {
+      const [queue, kind] = payload.split(' ');
+      lanes.find((l) => l.queue === queue)?.notify(kind === 'jit');
+    },
     onReconnect: () => lanes.forEach((l) => l.notify()),
     logger: deps.logger,
   });
@@ -124,6 +127,8 @@ class CheckLane {
   private probing = 0;
   private readonly wakeup = new Wakeup();
   private notified = false;
+  private fetchFailures = 0;
+  private jitQueued = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
 
@@ -141,9 +146,10 @@ class CheckLane {
     this.loop = this.run();
   }
 
-  /** New jobs were queued. */
-  notify(): void {
+  /** New jobs were queued; a JIT check is fetched even when the lane is busy (see run). */
+  notify(jit = false): void {
     this.notified = true;
+    if (jit) this.jitQueued = true;
     this.wakeup.wake();
   }
 
@@ -161,17 +167,25 @@ class CheckLane {
   }
 
   private async run(): Promise<void> {
-    const { config, logger } = this.deps;
+    const { config } = this.deps;
     const pollMs = config.worker.pollSeconds * 1000;
     const minBatch = Math.max(1, Math.floor(this.capacity / 8));
+    const jitReserve = Math.max(1, Math.floor(this.capacity / 10));
     let drained = false;
     let lastFetchAt = 0;
-    let failures = 0;
     while (!this.stopping) {
       // Results waiting to be recorded hold no probe, but when the database falls behind they
       // pile up: stop fetching until it catches up.
       // (Jobs left in the queue keep their priority order; results in the backlog are just late.)
       const free = this.recorder.backlog > this.capacity ? 0 : this.capacity - this.probing;
+      // Someone is waiting for a JIT check: a busy lane fetches it anyway, over its capacity by at
+      // most a tenth, rather than make the caller wait for a free slot.
+      const overCapacity = this.probing - this.capacity;
+      if (this.jitQueued && free < minBatch && overCapacity < jitReserve) {
+        this.jitQueued = false;
+        await this.fetchAndCheck({ batchSize: jitReserve - Math.max(0, overCapacity), minPriority: config.jitPriority });
+        continue;
+      }
       const sinceFetch = Date.now() - lastFetchAt;
       const waitMs =
         free <= 0 ? pollMs
@@ -182,25 +196,36 @@ class CheckLane {
         continue;
       }
       this.notified = false;
+      this.jitQueued = false;
       lastFetchAt = Date.now();
-      let jobs: Job<CheckJobData>[];
-      try {
-        jobs = await this.deps.boss.fetch<CheckJobData>(this.queue, {
-          batchSize: free,
-          ...(this.groups.present ? { groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS } } : {}),
-        });
-        failures = 0;
-      } catch (err) {
-        failures++;
-        if (failures === 1 || failures % 30 === 0) logger.warn('fetching check jobs failed; retrying', { queue: this.queue, err: (err as Error).message, consecutive_failures: failures });
-        await this.wakeup.sleep(Math.min(10_000, 250 * 2 ** Math.min(failures, 6)));
+      const fetched = await this.fetchAndCheck({ batchSize: free });
+      if (fetched === undefined) {
+        await this.wakeup.sleep(Math.min(10_000, 250 * 2 ** Math.min(this.fetchFailures, 6)));
         continue;
       }
-      drained = jobs.length < free;
-      for (const job of jobs) this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
-      this.probing += jobs.length;
-      if (jobs.length > 0) void this.checkBatch(jobs);
+      drained = fetched < free;
     }
+  }
+
+  /** Fetches a batch and starts its checks; returns how many jobs came, undefined when the fetch failed. */
+  private async fetchAndCheck(options: { batchSize: number; minPriority?: number }): Promise<number | undefined> {
+    const { config, logger } = this.deps;
+    let jobs: Job<CheckJobData>[];
+    try {
+      jobs = await this.deps.boss.fetch<CheckJobData>(this.queue, {
+        ...options,
+        ...(this.groups.present ? { groupConcurrency: { default: config.groupDefaultConcurrency, tiers: GROUP_TIERS } } : {}),
+      });
+      this.fetchFailures = 0;
+    } catch (err) {
+      this.fetchFailures++;
+      if (this.fetchFailures === 1 || this.fetchFailures % 30 === 0) logger.warn('fetching check jobs failed; retrying', { queue: this.queue, err: (err as Error).message, consecutive_failures: this.fetchFailures });
+      return undefined;
+    }
+    for (const job of jobs) this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
+    this.probing += jobs.length;
+    if (jobs.length > 0) void this.checkBatch(jobs);
+    return jobs.length;
   }
 
   private async checkBatch(jobs: Job<CheckJobData>[]): Promise<void> {

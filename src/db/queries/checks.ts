@@ -164,10 +164,10 @@ async function insertHistory(client: Client, writes: (HostWrite & { checkedBy: C
   return new Map(rows.map((r) => [r.job_id, r.id]));
 }
 
-/** Channel that wakes idle workers when checks were queued; payload = the queue's name. */
+/** Channel that wakes workers when checks were queued; payload = the queue's name, then ' jit' for a JIT check. */
 export const CHECKS_QUEUED_CHANNEL = 'vigil_checks_queued';
 
-/** Wakes idle workers of `queue` when the caller's transaction commits. */
-export async function announceQueuedChecks(tx: Queryable, queue: string): Promise<void> {
-  await tx.query(`SELECT pg_notify($1, $2)`, [CHECKS_QUEUED_CHANNEL, queue]);
+/** Wakes the workers of `queue` when the caller's transaction commits; a JIT check is fetched even by a busy worker. */
+export async function announceQueuedChecks(tx: Queryable, queue: string, kind: 'scheduled' | 'jit' = 'scheduled'): Promise<void> {
+  await tx.query(`SELECT pg_notify($1, $2)`, [CHECKS_QUEUED_CHANNEL, kind === 'jit' ? `${queue} jit` : queue]);
 }
