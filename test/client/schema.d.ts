@@ -616,8 +616,11 @@ export interface components {
             /** @description Why the check failed; null on success */
             error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
-            /** @enum {string} */
-            checked_by: "scheduler" | "jit";
+            /**
+             * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
+             * @enum {string}
+             */
+            checked_by: "scheduler" | "jit" | "reset";
             /** @description Probe facts: status code, certificate expiry, values read, steps, schedule lag */
             detail: {
                 [key: string]: unknown;
@@ -805,8 +808,11 @@ export interface components {
             /** @description Why the check failed; null on success */
             error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
-            /** @enum {string} */
-            checked_by: "scheduler" | "jit";
+            /**
+             * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
+             * @enum {string}
+             */
+            checked_by: "scheduler" | "jit" | "reset";
             /** @description Probe facts: status code, certificate expiry, values read, steps, schedule lag */
             detail: {
                 [key: string]: unknown;
@@ -832,8 +838,11 @@ export interface components {
             /** @description Why the check failed; null on success */
             error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
-            /** @enum {string} */
-            checked_by: "scheduler" | "jit";
+            /**
+             * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
+             * @enum {string}
+             */
+            checked_by: "scheduler" | "jit" | "reset";
             /** @description Probe facts: status code, certificate expiry, values read, steps, schedule lag */
             detail: {
                 [key: string]: unknown;

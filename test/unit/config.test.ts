@@ -15,7 +15,7 @@ describe('loadConfig', () => {
       DOWN: { intervalSeconds: 1800, priority: 4 },
     });
     expect(c.jitPriority).toBe(9);
-    expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 100 });
+    expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 500 });
     expect(c.worker).toMatchObject({ concurrency: 10, checkTimeoutMs: 10_000 });
   });
 
