@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     });
     expect(c.jitPriority).toBe(9);
     expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 500 });
-    expect(c.worker).toMatchObject({ concurrency: 10, checkTimeoutMs: 10_000 });
+    expect(c.worker).toMatchObject({ concurrency: 200, checkTimeoutMs: 10_000 });
   });
 
   it('treats an empty variable as unset', () => {
