@@ -12,7 +12,7 @@ import { withClient } from './database.ts';
  * nothing is claimed. Two shapes of the hosts table, at each size:
  *
  * - steady: the scheduler keeps up, so only the hosts due in the last moments are due — a fixed
- *   number (twice the claim batch), whatever the fleet size; every other host is due later.
+ *   number (200), whatever the fleet size; every other host is due later.
  * - backlog: every host is overdue (the scheduler has fallen far behind, or just started).
  */
 
