@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
-import { checkJobs, configFor, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from './fleet.ts';
+import { checkJobs, configFor, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from '../helpers/vigil-processes.ts';
 
 /**
  * Promise: crashes lose nothing. A fleet of 210 hosts (checks of 0.3 to 1.5 s) runs on three worker processes and two

@@ -7,7 +7,7 @@ import { createPool, type Pool } from '../../src/db/pool.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
-import { checkJobs, configFor, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from './fleet.ts';
+import { checkJobs, configFor, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from '../helpers/vigil-processes.ts';
 
 /**
  * Promise: the database can restart. An API, a scheduler and a worker, each its own process, run

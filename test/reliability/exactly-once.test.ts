@@ -18,7 +18,7 @@ import {
   stopProcesses,
   unaccountedJobs,
   type VigilProcess,
-} from './fleet.ts';
+} from '../helpers/vigil-processes.ts';
 
 /**
  * Promise: every due check runs exactly once. Three workers, two schedulers and an API, each its
