@@ -76,6 +76,12 @@ describe('maintenance', () => {
     await waitFor('every host checked again', async () => {
       for (const id of ids) if (!(await checksOf(id)).some((r) => r.checked_by === 'scheduler')) return false;
       return true;
+    }).catch(async (err) => {
+      // Seen once under CI load: say where each host and job stood, to find out why.
+      const hosts = await pool.query(`SELECT id, next_check_time, lease_job_id, jit_job_id, maintenance, now() AS now FROM hosts WHERE "group" = 'site-9'`);
+      const jobs = await pool.query(`SELECT id, name, state, group_id, group_tier, data, created_on, started_on, completed_on FROM pgboss.job WHERE name LIKE 'vigil-%'`);
+      const slots = await pool.query(`SELECT * FROM group_check_slots`);
+      throw new Error(`${(err as Error).message}\nhosts: ${JSON.stringify(hosts.rows)}\njobs: ${JSON.stringify(jobs.rows)}\nslots: ${JSON.stringify(slots.rows)}`);
     });
   });
 });
