@@ -15,8 +15,11 @@ export const VIGIL_MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
 const SECRET_VARIABLES = ['VIGIL_ADMIN_TOKEN', 'VIGIL_SECRET_KEY', 'VIGIL_METRICS_TOKEN'];
 
-/** Variables from our own environment that reach Vigil (after ours, so a caller can override any setting). */
-const PASSED_THROUGH = /^(VIGIL_|DATABASE_POOL_MAX$)/;
+/**
+ * Variables from our own environment that reach Vigil (after ours, so a caller can override any
+ * setting): Vigil's own, and the process knobs an operator would tune (NODE_OPTIONS, MALLOC_ARENA_MAX).
+ */
+const PASSED_THROUGH = /^(VIGIL_|DATABASE_POOL_MAX$|NODE_OPTIONS$|MALLOC_ARENA_MAX$)/;
 
 export interface VigilEnv {
   env: Record<string, string>;
