@@ -148,6 +148,7 @@ function machine(m: Measurements): BenchReport['machine'] {
     postgres_shared_buffers: m.facts.sharedBuffers,
     postgres_synchronous_commit: m.facts.synchronousCommit,
     postgres_fsync: m.facts.fsync,
+    postgres_autovacuum: m.facts.autovacuum,
   };
 }
 
@@ -208,6 +209,9 @@ function readingNotes(r: BenchReport, m: Measurements): string[] {
       ? `Vigil did not keep up with the schedule (lag p99 ${Math.round(s.schedule_lag_ms.p99 ?? 0)} ms > interval ${intervalMs} ms, or the queue is overloaded): ${s.scheduled_checks_per_second.toFixed(1)} checks/s is its capacity for this mix, against ${s.offered_checks_per_second.toFixed(1)}/s asked.`
       : `Vigil kept up with the schedule: ${s.scheduled_checks_per_second.toFixed(1)} checks/s is what the schedule asked (${s.offered_checks_per_second.toFixed(1)}/s), not its capacity; raise --hosts or lower --interval to find the limit.`,
   );
+  if (r.machine.postgres_autovacuum !== 'on') {
+    notes.push('autovacuum is off on this PostgreSQL server: every check leaves dead row versions in hosts and pg-boss\'s job table, so a long run slows as they pile up (run without DATABASE_URL for an embedded server with autovacuum on).');
+  }
   const fleet = r.processes.find((p) => p.name === 'fleet');
   if (fleet && fleet.cpu_percent_window > 50) notes.push(`The simulated fleet used ${fleet.cpu_percent_window.toFixed(0)} % of a core in the window: on ${r.machine.cores} cores it competes with Vigil and PostgreSQL.`);
   const total = r.processes.filter((p) => p.name !== 'postgres (whole server)').reduce((a, p) => a + p.cpu_percent_window, 0);

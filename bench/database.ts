@@ -88,16 +88,18 @@ export interface ServerFacts {
   sharedBuffers: string;
   synchronousCommit: string;
   fsync: string;
+  /** Off on some shared servers: hot tables then bloat over a long run (the report says so). */
+  autovacuum: string;
   /** The postmaster's pid: the parent of our own backend. */
   postmasterPid: number;
   backendPid: number;
 }
 
 export async function serverFacts(pool: pg.Pool): Promise<ServerFacts> {
-  const { rows } = await pool.query<{ version: string; max_connections: string; shared_buffers: string; synchronous_commit: string; fsync: string; pid: number }>(
+  const { rows } = await pool.query<{ version: string; max_connections: string; shared_buffers: string; synchronous_commit: string; fsync: string; autovacuum: string; pid: number }>(
     `SELECT current_setting('server_version') AS version, current_setting('max_connections') AS max_connections,
             current_setting('shared_buffers') AS shared_buffers, current_setting('synchronous_commit') AS synchronous_commit,
-            current_setting('fsync') AS fsync, pg_backend_pid() AS pid`,
+            current_setting('fsync') AS fsync, current_setting('autovacuum') AS autovacuum, pg_backend_pid() AS pid`,
   );
   const row = rows[0]!;
   return {
@@ -106,6 +108,7 @@ export async function serverFacts(pool: pg.Pool): Promise<ServerFacts> {
     sharedBuffers: row.shared_buffers,
     synchronousCommit: row.synchronous_commit,
     fsync: row.fsync,
+    autovacuum: row.autovacuum,
     backendPid: row.pid,
     postmasterPid: readStat(row.pid)?.ppid ?? 0,
   };

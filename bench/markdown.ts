@@ -35,7 +35,7 @@ function machineLine(r: BenchReport): string {
   const m = r.machine;
   return (
     `Machine: ${m.cores} cores (${m.cpu_model}), ${f(m.memory_gib)} GiB, ${m.os}; Node ${m.node_version}; PostgreSQL ${m.postgres_version} ` +
-    `(${m.postgres}, max_connections ${m.postgres_max_connections}, shared_buffers ${m.postgres_shared_buffers}, synchronous_commit ${m.postgres_synchronous_commit}, fsync ${m.postgres_fsync}).`
+    `(${m.postgres}, max_connections ${m.postgres_max_connections}, shared_buffers ${m.postgres_shared_buffers}, synchronous_commit ${m.postgres_synchronous_commit}, fsync ${m.postgres_fsync}, autovacuum ${m.postgres_autovacuum}).`
   );
 }
 

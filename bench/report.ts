@@ -74,6 +74,7 @@ export const benchReportSchema = z.object({
     postgres_shared_buffers: z.string(),
     postgres_synchronous_commit: z.string(),
     postgres_fsync: z.string(),
+    postgres_autovacuum: z.string(),
   }),
   parameters: z.object({
     hosts: count,

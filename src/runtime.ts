@@ -16,7 +16,7 @@ import { CheckNotifier } from './queue/check-notifier.ts';
 import { CHECK_QUEUES, QUEUES } from './queue/names.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/serve-metrics.ts';
-import { hostsByState, queuedByPriority } from './db/queries/introspection.ts';
+import { autovacuumEnabled, hostsByState, queuedByPriority } from './db/queries/introspection.ts';
 import { SchedulerLeadership } from './queue/leader.ts';
 import { WorkerActivity } from './queue/worker-activity.ts';
 import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
@@ -57,6 +57,9 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     stack.push(() => pool.end());
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
+    if (!(await autovacuumEnabled(pool))) {
+      logger.warn('autovacuum is off on this PostgreSQL server: every check leaves dead rows in hosts and pg-boss\'s job table, and without vacuuming they slow checking down over hours; turn it on');
+    }
     const secretKey = await loadSecretKey(config);
     await verifySecretKey(pool, secretKey);
     const boss = await startBoss(databaseUrl, config, logger);

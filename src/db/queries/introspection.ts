@@ -72,3 +72,9 @@ export async function checkStats(db: Queryable, windowSeconds: number, delayThre
   );
   return rows;
 }
+
+/** Whether the server runs autovacuum (some shared servers turn it off). */
+export async function autovacuumEnabled(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ on: boolean }>(`SELECT current_setting('autovacuum') = 'on' AS on`);
+  return rows[0]!.on;
+}
