@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import type { Pool } from '../../src/db/pool.ts';
+import type { HistoryRow } from '../../src/db/queries/history.ts';
 import { applyCheckResult, initialHealth, type PersistedHealth } from '../../src/machine/apply-result.ts';
 import { createHealthMachine } from '../../src/machine/health-machine.ts';
 import { CHECK_QUEUES } from '../../src/queue/names.ts';
@@ -52,23 +53,15 @@ export async function stopProcesses(procs: VigilProcess[], signal: NodeJS.Signal
   return Promise.all(procs.map((p) => p.exit));
 }
 
+/** Every state checked every `seconds`, dispatched every 50 ms: the reliability runs' schedule. */
+export function everyStateEvery(seconds: number): Record<string, string> {
+  const s = String(seconds);
+  return { VIGIL_HEALTHY_INTERVAL_SECONDS: s, VIGIL_DEGRADED_INTERVAL_SECONDS: s, VIGIL_CRITICAL_INTERVAL_SECONDS: s, VIGIL_DOWN_INTERVAL_SECONDS: s, VIGIL_PRODUCER_INTERVAL_MS: '50' };
+}
+
 /** The config the child processes run with (for the machine thresholds and intervals). */
 export function configFor(env: Record<string, string>): Config {
   return loadConfig({ DATABASE_URL: 'postgres://unused/unused', ...env });
-}
-
-/** One row of host_monitoring_history as the proofs read it. */
-export interface HistoryRow {
-  id: string;
-  host_id: string;
-  check_time: Date;
-  monitoring_state: string;
-  previous_state: string;
-  success: boolean;
-  checked_by: 'scheduler' | 'jit' | 'reset';
-  job_id: string | null;
-  in_maintenance: boolean;
-  schedule_lag_ms: number | null;
 }
 
 /** Every history row, per host in record order (ids are taken under the host's row lock, so they follow commit order). */

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
-import { checkJobs, configFor, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from '../helpers/vigil-processes.ts';
+import { checkJobs, configFor, everyStateEvery, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from '../helpers/vigil-processes.ts';
 
 /**
  * Promise: crashes lose nothing. A fleet of 210 hosts (checks of 0.3 to 1.5 s) runs on three worker processes and two
@@ -18,11 +18,7 @@ const SLOW_MS = 300;
 const STANDBY_POLL_MS = 2000;
 const HEARTBEAT_SECONDS = 10;
 const ENV: Record<string, string> = {
-  VIGIL_HEALTHY_INTERVAL_SECONDS: '0.5',
-  VIGIL_DEGRADED_INTERVAL_SECONDS: '0.5',
-  VIGIL_CRITICAL_INTERVAL_SECONDS: '0.5',
-  VIGIL_DOWN_INTERVAL_SECONDS: '0.5',
-  VIGIL_PRODUCER_INTERVAL_MS: '50',
+  ...everyStateEvery(0.5),
   // The default: the README promises a takeover within it.
   VIGIL_SCHEDULER_STANDBY_POLL_MS: String(STANDBY_POLL_MS),
   VIGIL_JOB_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),

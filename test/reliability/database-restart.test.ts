@@ -7,7 +7,7 @@ import { createPool, type Pool } from '../../src/db/pool.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
-import { checkJobs, configFor, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from '../helpers/vigil-processes.ts';
+import { checkJobs, configFor, everyStateEvery, pendingCheckJobs, replayMismatches, spawnVigil, stopProcesses, unaccountedJobs, type VigilProcess } from '../helpers/vigil-processes.ts';
 
 /**
  * Promise: the database can restart. An API, a scheduler and a worker, each its own process, run
@@ -24,11 +24,7 @@ const HEARTBEAT_SECONDS = 10;
  */
 const OUTAGE_MS = (HEARTBEAT_SECONDS + 2) * 1000;
 const ENV: Record<string, string> = {
-  VIGIL_HEALTHY_INTERVAL_SECONDS: '0.5',
-  VIGIL_DEGRADED_INTERVAL_SECONDS: '0.5',
-  VIGIL_CRITICAL_INTERVAL_SECONDS: '0.5',
-  VIGIL_DOWN_INTERVAL_SECONDS: '0.5',
-  VIGIL_PRODUCER_INTERVAL_MS: '50',
+  ...everyStateEvery(0.5),
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: '0',
   VIGIL_JOB_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
   VIGIL_CHECK_TIMEOUT_MS: '5000',

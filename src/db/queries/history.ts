@@ -16,6 +16,10 @@ export interface HistoryRow {
   job_id: string | null;
   detail: Record<string, unknown>;
   created_at: Date;
+  /** How late a scheduled check started after its due time; null for JIT checks. */
+  schedule_lag_ms: number | null;
+  probe_type: string | null;
+  in_maintenance: boolean;
 }
 
 export async function recentHistory(db: Queryable, hostId: string, limit: number): Promise<HistoryRow[]> {
