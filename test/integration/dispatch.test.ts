@@ -124,6 +124,30 @@ async function startSlowTarget(delayMs: number) {
   };
 }
 
+describe('JIT checks on a busy worker', () => {
+  it('answers a JIT check while every check slot is held by a target that hangs', async () => {
+    const silent = await startSilentTarget();
+    try {
+      // Two slots, both taken by scheduled checks that only end at the 8 s timeout.
+      const env = { VIGIL_FAILING_SHARE: '0', VIGIL_WORKER_CONCURRENCY: '2', VIGIL_CHECK_TIMEOUT_MS: '8000' };
+      await seedHosts(pool, { count: 2, namePrefix: 'hang', probes: [{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }], dueAgoMs: 1000 });
+      const [quick] = await seedHosts(pool, { count: 1, namePrefix: 'quick', probes: [{ type: 'tcp', port: tcp.port }], dueAgoMs: -3_600_000 });
+      const v = await start(['api', 'scheduler', 'worker'], env);
+      await waitFor('both slots to hang', async () => (await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'active'`)).rows[0].n === 2);
+      const began = Date.now();
+      const res = await v.http().post(`/api/monitoring/hosts/${quick}/check-connectivity?wait=true&timeout=20`);
+      const tookMs = Date.now() - began;
+      expectConforms(res);
+      expect(res.body.result).toMatchObject({ success: true });
+      // Fetched over the lane's capacity and recorded on its own, not after the hanging checks.
+      expect(tookMs).toBeLessThan(6000);
+      expect((await pool.query(`SELECT count(*)::int AS n FROM host_monitoring_history WHERE host_id <> $1`, [quick])).rows[0].n).toBe(0);
+    } finally {
+      await silent.close();
+    }
+  }, 30_000);
+});
+
 describe('concurrency groups', () => {
   it('never runs two checks of a group of limit 1 at once, across three workers', async () => {
     const target = await startSlowTarget(150);

@@ -76,6 +76,15 @@ describe('/metrics', () => {
   });
 });
 
+describe('start-up checks of the database', () => {
+  it('warns exactly when the server runs without autovacuum', async () => {
+    const { rows } = await vigil.pool.query(`SELECT current_setting('autovacuum') AS autovacuum`);
+    const warned = vigil.transport.entries.some((e) => e.level === 'warn' && String(e.message).startsWith('autovacuum is off'));
+    // The embedded server has it on; some shared servers (this workplace's, for one) turn it off.
+    expect(warned).toBe(rows[0].autovacuum !== 'on');
+  });
+});
+
 describe('request ids', () => {
   it('echoes a caller X-Request-Id, makes one otherwise, and puts it on the log line', async () => {
     const given = await vigil.http().get('/api/hosts').set('x-request-id', 'trace-abc.123');
