@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../src/config/config.ts';
-import type { Pool } from '../src/db/pool.ts';
 import { claimDueHosts } from '../src/db/queries/claims.ts';
+import { CHECK_QUEUES } from '../src/queue/names.ts';
 import { planBulkHosts, type BulkHost } from '../src/db/queries/hosts-bulk.ts';
 import { withClient } from './database.ts';
 
@@ -48,13 +48,11 @@ export async function captureClaimStatement(config: Config): Promise<ClaimStatem
       sent.push({ text, values });
       return { rows: [], rowCount: 0 };
     },
-    release: () => {},
   };
-  const pool = { connect: async () => client } as unknown as Pool;
-  const opts = { batchSize: config.producer.batchSize, leaseSeconds: config.producer.leaseSeconds, groupDefaultLimit: config.groupDefaultConcurrency };
-  await claimDueHosts(pool, opts, async () => {});
-  const claim = sent.find((s) => !/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(s.text));
-  if (!claim) throw new Error('claimDueHosts sent no statement besides the transaction control');
+  const opts = { batchSize: config.producer.batchSize, leaseSeconds: config.producer.leaseSeconds, groupDefaultLimit: config.groupDefaultConcurrency, checkQueues: CHECK_QUEUES };
+  await claimDueHosts(client as never, opts);
+  const [claim] = sent;
+  if (!claim) throw new Error('claimDueHosts sent no statement');
   return claim;
 }
 

@@ -9,8 +9,6 @@ import { createHealthMachine } from './machine/health-machine.ts';
 import { bootstrapAdminToken } from './auth/token-service.ts';
 import { loadSecretKey, verifySecretKey } from './credentials/secret-key.ts';
 import { resolveCredential } from './credentials/store.ts';
-import { CredentialUnavailableError } from './queue/run-check.ts';
-import type { ResolvedCredential } from './probes/types.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
 import { CHECK_QUEUES, QUEUES } from './queue/names.ts';
@@ -21,7 +19,7 @@ import { SchedulerLeadership } from './queue/leader.ts';
 import { WorkerActivity } from './queue/worker-activity.ts';
 import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
 import { runProducerLoop } from './queue/producer.ts';
-import { startMaintenance } from './queue/maintenance.ts';
+import { startRetention } from './queue/retention-job.ts';
 import { startCheckWorker } from './queue/worker.ts';
 import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { ensureWebhookQueue } from './webhooks/queue.ts';
@@ -76,7 +74,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: credentialResolver(pool, secretKey) });
+      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: (id) => resolveCredential(pool, secretKey, id) });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // Lets in-flight checks finish and be recorded; it runs before boss.stop in the reversed stack.
       stack.push(() => worker.stop());
@@ -89,8 +87,8 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       runInBackground(stack, (signal) => runProducerLoop({ pool, boss, config, logger }, leadership, signal));
       // Webhook dispatch runs only while the producer loop holds the scheduler lock (same instance).
       runInBackground(stack, (signal) => runWebhookDispatchLoop({ pool, boss, config, logger }, leadership, signal));
-      // History partitions ahead and past the retention, hourly (why here: src/queue/maintenance.ts).
-      stack.push(await startMaintenance({ pool, boss, config, logger }));
+      // History partitions ahead and past the retention, hourly (why here: src/queue/retention-job.ts).
+      stack.push(await startRetention({ pool, boss, config, logger }));
     }
     if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack);
     else if (config.metricsPort) {
@@ -103,18 +101,6 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     await stop();
     throw err;
   }
-}
-
-/** Decrypts credentials for checks; a credential that cannot be opened fails the check with config_error. */
-function credentialResolver(pool: Pool, key: Buffer | undefined) {
-  return async (id: string): Promise<ResolvedCredential | undefined> => {
-    try {
-      return await resolveCredential(pool, key, id);
-    } catch (err) {
-      if (err instanceof Error && /VIGIL_SECRET_KEY|decrypt/.test(err.message)) throw new CredentialUnavailableError(err.message);
-      throw err;
-    }
-  };
 }
 
 async function resolveDatabase(config: Config, logger: Logger, stack: (() => Promise<void>)[]): Promise<string> {

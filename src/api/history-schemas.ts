@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOST_STATES } from '../config/config.ts';
+import { HOST_STATES } from '../machine/states.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
 import { cursorParam, isStorableInstant, pgBigint, pgTimestamp } from './cursor.ts';
 import { EXPORT_FORMATS } from './export-formats.ts';

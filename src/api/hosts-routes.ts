@@ -7,7 +7,7 @@ import { listHostPage } from '../db/queries/host-list.ts';
 import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
-import { observedHostKey } from '../queue/check-outcome.ts';
+import { observedHostKey } from '../machine/check-outcome.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
 import { encodeCursor } from './cursor.ts';

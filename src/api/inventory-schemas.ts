@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOST_STATES } from '../config/config.ts';
+import { HOST_STATES } from '../machine/states.ts';
 import { cursorParam } from './cursor.ts';
 import { apiRegistry, hostCreateSchema, hostSchema } from './schemas.ts';
 

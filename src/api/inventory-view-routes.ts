@@ -1,4 +1,4 @@
-import { HOST_STATES, type HostState } from '../config/config.ts';
+import { HOST_STATES, type HostState } from '../machine/states.ts';
 import { FEED_START, readHostChanges, type FeedPosition } from '../db/queries/host-changes.ts';
 import { countHosts, type HostCountRow } from '../db/queries/host-summary.ts';
 import { AppError } from '../lib/errors.ts';

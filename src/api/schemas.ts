@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOST_STATES } from '../config/config.ts';
+import { HOST_STATES } from '../machine/states.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
 import { probeConfigSchema, type ProbeType } from '../probes/index.ts';
 import { HOST_SORTS } from '../db/queries/host-list.ts';

@@ -1,4 +1,4 @@
-import type { HostState } from '../config/config.ts';
+import type { HostState } from '../machine/states.ts';
 import type { HistoryRow } from '../db/queries/history.ts';
 import type { HostRow } from '../db/queries/hosts.ts';
 import type { CredentialRow } from '../db/queries/credentials.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors.ts';
+import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
 
 /**
  * Every setting Vigil reads, from the environment. `loadConfig(env)` is pure: tests pass a literal
@@ -44,7 +45,7 @@ const envSchema = z.object({
 
   VIGIL_PRODUCER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   VIGIL_CLAIM_BATCH_SIZE: count(500, 10_000),
-  VIGIL_LEASE_SECONDS: seconds(15 * 60).describe('How long a claimed host stays claimed if its check never reports'),
+  VIGIL_LEASE_SECONDS: seconds(15 * 60).describe('How long a claim lasts before the scheduler looks at the host again: extended while its job is queued or running, renewed with a new job if the job is gone; at least twice VIGIL_CHECK_TIMEOUT_MS'),
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   VIGIL_WORKER_CONCURRENCY: count(200, 5000).describe('Checks in flight per worker process (probes mostly wait on the network; the failing lane gets VIGIL_FAILING_SHARE of them)'),
   VIGIL_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
@@ -99,23 +100,6 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
-
-export const HOST_STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const;
-export type HostState = (typeof HOST_STATES)[number];
-
-export interface StatePolicy {
-  /** Seconds from the end of a check to the next scheduled one. */
-  intervalSeconds: number;
-  /** pg-boss priority of scheduled checks in this state (higher runs first). */
-  priority: number;
-}
-
-export interface MachineConfig {
-  degradedAfterFailures: number;
-  criticalAfterFailures: number;
-  downAfterFailures: number;
-  healthyAfterSuccesses: number;
-}
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -241,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sseHeartbeatSeconds: e.VIGIL_SSE_HEARTBEAT_SECONDS,
   };
   checkThresholdOrder(config.machine);
+  checkLeaseOutlivesCheck(config);
   return config;
 }
 
@@ -254,6 +239,21 @@ function checkThresholdOrder(m: MachineConfig): void {
     throw new ConfigError(
       'VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES must hold ' +
         `(got ${m.degradedAfterFailures}, ${m.criticalAfterFailures}, ${m.downAfterFailures})`,
+    );
+  }
+}
+
+/**
+ * A lease shorter than a check could expire while its check still runs: the host would be claimed
+ * again and the running check recorded as stale, or, with a lease below the timeout, never
+ * recorded at all. Twice the timeout leaves room for the queue and the recording.
+ */
+function checkLeaseOutlivesCheck(c: Config): void {
+  const minimumSeconds = (2 * c.worker.checkTimeoutMs) / 1000;
+  if (c.producer.leaseSeconds < minimumSeconds) {
+    throw new ConfigError(
+      `VIGIL_LEASE_SECONDS (${c.producer.leaseSeconds}) must be at least twice VIGIL_CHECK_TIMEOUT_MS (${c.worker.checkTimeoutMs} ms), ` +
+        `i.e. at least ${minimumSeconds}: a shorter lease can run out while the check still runs. Raise the lease or lower the timeout.`,
     );
   }
 }

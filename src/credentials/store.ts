@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
 import { getCredential, insertCredential, updateCredential, type CredentialRow } from '../db/queries/credentials.ts';
-import { AppError, badRequest } from '../lib/errors.ts';
-import type { ResolvedCredential } from '../probes/types.ts';
+import { AppError, badRequest, coerceError } from '../lib/errors.ts';
+import { CredentialUnavailableError, type ResolvedCredential } from '../probes/types.ts';
 import { open, seal } from './cipher.ts';
 import { credentialFieldsByKind, snmpV3Problems, splitFields, toResolved, type CredentialKind } from './kinds.ts';
 
@@ -67,10 +67,20 @@ export async function changeCredential(pool: Pool, key: Buffer | undefined, id: 
   });
 }
 
-/** Decrypts a credential for one check. Undefined for an unknown id. */
+/**
+ * Decrypts a credential for one check. Undefined for an unknown id; CredentialUnavailableError when
+ * it exists but cannot be opened here (a configuration problem the check reports). A database
+ * error propagates as it is: that is Vigil's failure, not the host's.
+ */
 export async function resolveCredential(pool: Pool, key: Buffer | undefined, id: string): Promise<ResolvedCredential | undefined> {
   const row = await getCredential(pool, id);
   if (!row) return undefined;
-  if (!key) throw noKey();
-  return toResolved(row.kind as CredentialKind, publicFields(row), openSecrets(key, row));
+  if (!key) throw new CredentialUnavailableError(noKey().message);
+  let secrets: Record<string, string>;
+  try {
+    secrets = openSecrets(key, row);
+  } catch (err) {
+    throw new CredentialUnavailableError(`credential ${id}: ${coerceError(err).message}`);
+  }
+  return toResolved(row.kind as CredentialKind, publicFields(row), secrets);
 }

@@ -1,6 +1,10 @@
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
 import { delay } from '../lib/time.ts';
+import { backoffMs, type Backoff } from '../lib/backoff.ts';
+
+/** Reconnects after 250 ms, 500 ms, 1 s … up to 10 s. */
+const RECONNECT_BACKOFF: Backoff = { baseMs: 250, maxMs: 10_000 };
 
 /**
  * One LISTEN connection for a process, reconnecting with backoff when the database goes away.
@@ -55,8 +59,8 @@ export class PgListener {
     this.logger.warn('LISTEN connection lost; reconnecting', { err: err.message });
     this.client?.end().catch(() => {});
     this.client = undefined;
-    for (let attempt = 0; !this.closed; attempt++) {
-      await delay(Math.min(10_000, 250 * 2 ** attempt));
+    for (let attempt = 1; !this.closed; attempt++) {
+      await delay(backoffMs(attempt, RECONNECT_BACKOFF));
       if (this.closed) return;
       try {
         await this.start();

@@ -1,8 +1,11 @@
+import { backoffMs, type Backoff } from '../lib/backoff.ts';
 import { delay } from '../lib/time.ts';
 import type { Client, Pool } from './pool.ts';
 import { isRetryable } from './sqlstate.ts';
 
 const MAX_ATTEMPTS = 5;
+/** Serialization failures and deadlocks retry after up to 40 ms, 80 ms, … (full jitter). */
+const RETRY_BACKOFF: Backoff = { baseMs: 40, maxMs: 1000, jitter: true };
 
 /**
  * Runs `work` in one transaction on one client. Serialization failures and deadlocks retry the
@@ -14,7 +17,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: Client) => P
       return await runOnce(pool, work);
     } catch (err) {
       if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
-      await delay(Math.random() * 20 * 2 ** attempt);
+      await delay(backoffMs(attempt, RETRY_BACKOFF));
     }
   }
 }

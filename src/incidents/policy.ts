@@ -1,4 +1,4 @@
-import type { HostState } from '../config/config.ts';
+import type { HostState } from '../machine/states.ts';
 
 /**
  * When incidents open, update and resolve (seed 000's alert engine), as a pure decision:

@@ -1,9 +1,17 @@
 import type { Config } from '../config/config.ts';
-import type { RecordedCheck } from '../db/queries/checks.ts';
 import { appendEvents, type NewEvent } from '../db/queries/events.ts';
 import { openIncident, openIncidentsFor, resolveIncident, updateIncidents, type IncidentUpdate } from '../db/queries/incidents.ts';
 import type { Queryable } from '../db/pool.ts';
+import type { CheckOutcome } from '../machine/check-outcome.ts';
 import { decideIncident, incidentFingerprint } from './policy.ts';
+
+/** A check recorded in the current transaction, as incidents and events need it. */
+export interface RecordedCheck {
+  host: { id: string; name: string; group: string | null };
+  outcome: CheckOutcome;
+  historyId: string;
+  check: { jobId: string };
+}
 
 /**
  * What a batch of recorded checks means beyond the host rows, in the checks' own transaction: a

@@ -1,5 +1,5 @@
 import { getInitialSnapshot, transition } from 'xstate';
-import { HOST_STATES, type HostState } from '../config/config.ts';
+import { HOST_STATES, type HostState } from './states.ts';
 import type { HealthContext, HealthMachine, HealthSnapshot } from './health-machine.ts';
 
 /** The JSON form of a host's machine, as stored in hosts.machine_snapshot. */

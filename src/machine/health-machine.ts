@@ -1,5 +1,5 @@
 import { assign, setup, type SnapshotFrom } from 'xstate';
-import type { HostState, MachineConfig } from '../config/config.ts';
+import type { HostState, MachineConfig } from './states.ts';
 
 /**
  * The host health machine. Pure: a persisted snapshot and a check result go in, the next snapshot

@@ -1,5 +1,6 @@
 import { Duration } from 'luxon';
-import type { Config, HostState } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
+import type { HostState } from './states.ts';
 import { unitHash } from '../lib/time.ts';
 
 const DESCRIPTIONS: Record<HostState, string> = {

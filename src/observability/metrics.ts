@@ -12,6 +12,11 @@ export interface Metrics {
   scheduleLag: client.Histogram;
   activeChecks: client.Gauge;
   webhookDeliveries: client.Counter<'result'>;
+  /**
+   * Check jobs that ran no check because Vigil itself failed: `retried` per failed attempt (pg-boss
+   * retries it), `abandoned` when pg-boss gave up and the host was rescheduled without a result.
+   */
+  checksNotRun: client.Counter<'outcome'>;
 }
 
 export interface FleetReader {
@@ -48,8 +53,14 @@ export function createMetrics(fleet?: FleetReader): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const checksNotRun = new client.Counter({
+    name: 'vigil_checks_not_run_total',
+    help: "Check jobs that ran no check because of Vigil's own failure (not the target's): retried, or abandoned after the last retry",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   if (fleet) registerFleetGauges(registry, fleet);
-  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries };
+  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, checksNotRun };
 }
 
 function registerFleetGauges(registry: client.Registry, fleet: FleetReader): void {

@@ -72,3 +72,26 @@ export interface ProbeContextWithCredential extends ProbeContext {
   /** The credential the probe config references, resolved; undefined when it references none. */
   credential?: ResolvedCredential;
 }
+
+/**
+ * A credential exists but cannot be used (this Vigil has no VIGIL_SECRET_KEY, or the key does not
+ * open it): a configuration problem of the host, recorded as a config_error result.
+ */
+export class CredentialUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialUnavailableError';
+  }
+}
+
+/**
+ * The check could not be run because Vigil itself failed (its database went away while a
+ * credential was looked up, say). Nothing was observed about the target, so nothing is recorded
+ * against the host: the job is failed for pg-boss to retry.
+ */
+export class CheckNotRunError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CheckNotRunError';
+  }
+}

@@ -1,4 +1,5 @@
-import type { Config, HostState } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
+import type { HostState } from '../machine/states.ts';
 
 /** pg-boss queues Vigil uses. */
 export const QUEUES = {
@@ -10,8 +11,13 @@ export const QUEUES = {
    * pollers for unreachable hosts for the same reason).
    */
   failingChecks: 'vigil-checks-failing',
-  /** Housekeeping on a cron (history partitions: created ahead, dropped past the retention). */
-  maintenance: 'vigil-maintenance',
+  /** Retention on a cron (history partitions: created ahead, dropped past the retention). */
+  retention: 'vigil-retention',
+  /**
+   * Check jobs pg-boss gave up on (retries exhausted, worker gone): pg-boss moves them here, and
+   * the worker role clears their host's lease and reschedules it (src/queue/check-not-run.ts).
+   */
+  checksNotRun: 'vigil-checks-not-run',
   /** One job = one webhook delivery (all its attempts); its own worker slots, apart from checks. */
   webhooks: 'vigil-webhooks',
 } as const;
@@ -30,6 +36,9 @@ export interface CheckJobData {
 export interface WebhookJobData {
   delivery_id: string;
 }
+
+/** The queue the retention job ran on before it was named for what it does; unscheduled at start. */
+export const RETIRED_RETENTION_QUEUE = 'vigil-maintenance';
 
 export const PGBOSS_SCHEMA = 'pgboss';
 

@@ -1,26 +1,12 @@
 import type { Config } from '../config/config.ts';
-import { recordChecks, type CheckToRecord, type RecordResult } from '../db/queries/checks.ts';
 import type { Pool } from '../db/pool.ts';
 import { isDatabaseUnavailable } from '../db/sqlstate.ts';
-import { recordCheckEffects } from '../incidents/record.ts';
+import { coerceError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { delay } from '../lib/time.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
-import { transactionDb, type Boss } from './boss.ts';
-import { decideOutcome, type FinishedCheck } from './check-outcome.ts';
-
-/** The attempt of a job a worker fetched: pg-boss fences settles to it. */
-export interface JobAttempt {
-  id: string;
-  retryCount: number;
-}
-
-/** A check job whose probes have run (or that needs no run: `finished` null), to record and settle. */
-export interface JobToRecord extends CheckToRecord {
-  queue: string;
-  attempt: JobAttempt;
-  finished: FinishedCheck | null;
-}
+import type { Boss } from './boss.ts';
+import { recordBatch, type JobToRecord, type RecordResult } from './record-batch.ts';
 
 /** undefined: the check could not be recorded and its job was failed, for pg-boss to retry. */
 export type RecordOutcome = RecordResult | undefined;
@@ -104,11 +90,7 @@ export class ResultRecorder {
 
   private async flush(batch: Pending[]): Promise<void> {
     try {
-      const results = await recordChecks(this.deps.pool, batch.map((p) => p.job), {
-        decide: (host, job) => decideOutcome(this.deps.machine, this.deps.config, host, job.finished!),
-        effects: (tx, recorded) => recordCheckEffects(tx, recorded, this.deps.config),
-        settle: (tx, jobs) => this.settle(tx, jobs),
-      });
+      const results = await recordBatch(this.deps, batch.map((p) => p.job));
       if (this.unavailableSince !== undefined) this.deps.logger.info('recording check results again', { after_ms: Date.now() - this.unavailableSince });
       this.unavailableSince = undefined;
       batch.forEach((p, i) => p.resolve(results[i]));
@@ -116,7 +98,7 @@ export class ResultRecorder {
       if (isDatabaseUnavailable(err)) {
         // Keep the results and try again: if the outage outlasts the jobs' heartbeats, pg-boss
         // hands the jobs to another worker and settling ours then finds them gone (claim_lost).
-        if (this.unavailableSince === undefined) this.deps.logger.warn('database unavailable; holding check results', { err: (err as Error).message, results: batch.length });
+        if (this.unavailableSince === undefined) this.deps.logger.warn('database unavailable; holding check results', { err: coerceError(err).message, results: batch.length });
         this.unavailableSince ??= Date.now();
         this.pending.unshift(...batch);
         await delay(1000);
@@ -125,31 +107,12 @@ export class ResultRecorder {
         for (const p of batch) await this.flush([p]);
       } else {
         const { job, resolve } = batch[0]!;
-        this.deps.logger.warn('check result could not be recorded; pg-boss will retry the job', { job_id: job.jobId, host_id: job.hostId, err: (err as Error).message });
-        await this.deps.boss.fail(job.queue, job.attempt, { message: (err as Error).message }).catch(() => {});
+        this.deps.logger.warn('check result could not be recorded; pg-boss will retry the job', { job_id: job.jobId, host_id: job.hostId, err: coerceError(err).message });
+        await this.deps.boss.fail(job.queue, job.attempt, { message: coerceError(err).message }).catch(() => {});
         resolve(undefined);
       }
     }
   }
-
-  /** Completes the batch's jobs (fenced to the attempts fetched) in the recording transaction. */
-  private async settle(tx: Parameters<typeof transactionDb>[0], jobs: JobToRecord[]): Promise<Set<string>> {
-    const settled = new Set<string>();
-    for (const [queue, attempts] of groupBy(jobs, (j) => j.queue, (j) => j.attempt)) {
-      const response = (await this.deps.boss.complete(queue, attempts, null, { db: transactionDb(tx) })) as SettleResponse;
-      const ids = response.settled ?? (response.affected === attempts.length ? attempts.map((a) => a.id) : undefined);
-      // Without the ids a short count cannot say which jobs are gone: throwing splits the batch.
-      if (!ids) throw new Error(`settled ${response.affected} of ${attempts.length} jobs, not saying which`);
-      for (const id of ids) settled.add(id);
-    }
-    return settled;
-  }
-}
-
-/** What pg-boss 12's settle statements report (its typings leave CommandResponse empty). */
-interface SettleResponse {
-  affected: number;
-  settled?: string[];
 }
 
 /**
@@ -170,14 +133,4 @@ function takeBatch(pending: Pending[], max: number, jitOnly = false): Pending[] 
   const rest = pending.filter((p) => !taken.has(p));
   pending.splice(0, pending.length, ...rest);
   return [...taken];
-}
-
-function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): Map<string, V[]> {
-  const groups = new Map<string, V[]>();
-  for (const item of items) {
-    const list = groups.get(key(item)) ?? [];
-    list.push(value(item));
-    groups.set(key(item), list);
-  }
-  return groups;
 }

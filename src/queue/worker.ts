@@ -7,16 +7,20 @@ import { hostsToCheck, type HostToCheck } from '../db/queries/hosts.ts';
 import { PgListener } from '../db/listener.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
+import { backoffMs, type Backoff } from '../lib/backoff.ts';
+import { coerceError } from '../lib/errors.ts';
 import { delay } from '../lib/time.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
 import { observeCheck, type Metrics } from '../observability/metrics.ts';
 import type { ResolvedCredential } from '../probes/types.ts';
 import type { Boss } from './boss.ts';
-import { probeTypes, type FinishedCheck } from './check-outcome.ts';
+import { probeTypes, type FinishedCheck } from '../machine/check-outcome.ts';
+import { CLOCK_SYNC_INTERVAL_MS, DatabaseClock } from './database-clock.ts';
 import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
-import { ResultRecorder, type JobAttempt, type RecordOutcome } from './result-recorder.ts';
-import { runCheck } from './run-check.ts';
+import type { JobAttempt } from './record-batch.ts';
+import { ResultRecorder, type RecordOutcome } from './result-recorder.ts';
+import { runCheck } from '../probes/run-check.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 
 /**
@@ -37,6 +41,8 @@ export interface WorkerDeps {
   /** Counts running and finished checks for the worker heartbeat. */
   activity?: WorkerActivity;
   metrics?: Metrics;
+  /** This process's clock (tests pass a skewed one); check times are taken on the database's clock through it. */
+  localClock?: () => number;
 }
 
 export interface CheckWorker {
@@ -56,9 +62,11 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
   const recorder = new ResultRecorder(deps);
   const groups = new GroupPresence(deps.pool);
   await groups.refresh();
+  const clock = new DatabaseClock(deps.pool, deps.localClock);
+  await clock.sync();
   const slots = laneSlots(deps.config);
-  const lanes = [new CheckLane(deps, recorder, groups, QUEUES.checks, slots.normal)];
-  if (slots.failing > 0) lanes.push(new CheckLane(deps, recorder, groups, QUEUES.failingChecks, slots.failing));
+  const lanes = [new CheckLane(deps, recorder, groups, clock, QUEUES.checks, slots.normal)];
+  if (slots.failing > 0) lanes.push(new CheckLane(deps, recorder, groups, clock, QUEUES.failingChecks, slots.failing));
   // The producer and JIT requests announce new jobs, so an idle lane fetches at once instead of
   // at its next poll.
   const listener = new PgListener({
@@ -75,6 +83,8 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
   // pg-boss retries a job whose heartbeat stops (its worker died); keep ours beating.
   const heartbeat = setInterval(() => lanes.forEach((l) => void l.touch()), (deps.config.worker.jobHeartbeatSeconds * 1000) / 2);
   const groupsTimer = setInterval(() => void groups.refresh(), GROUP_PRESENCE_REFRESH_MS);
+  // A failed sync keeps the last offset: clocks do not jump between two syncs.
+  const clockTimer = setInterval(() => void clock.sync().catch(() => {}), CLOCK_SYNC_INTERVAL_MS);
   for (const lane of lanes) lane.start();
   return {
     stop: async () => {
@@ -82,6 +92,7 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
       await Promise.race([settled, delay(deps.config.shutdownGraceMs)]);
       clearInterval(heartbeat);
       clearInterval(groupsTimer);
+      clearInterval(clockTimer);
       await listener.stop();
     },
   };
@@ -108,6 +119,9 @@ class GroupPresence {
   }
 }
 
+/** A lane whose fetches fail retries after 0.5 s, 1 s, … up to 10 s. */
+const FETCH_BACKOFF: Backoff = { baseMs: 500, maxMs: 10_000 };
+
 /** How long a lane with less free capacity than a useful batch waits for more before fetching anyway. */
 const LINGER_MS = 10;
 
@@ -133,10 +147,12 @@ class CheckLane {
   private loop: Promise<void> | undefined;
 
   private readonly groups: GroupPresence;
+  private readonly clock: DatabaseClock;
 
-  constructor(deps: WorkerDeps, recorder: ResultRecorder, groups: GroupPresence, queue: string, capacity: number) {
+  constructor(deps: WorkerDeps, recorder: ResultRecorder, groups: GroupPresence, clock: DatabaseClock, queue: string, capacity: number) {
     this.deps = deps;
     this.groups = groups;
+    this.clock = clock;
     this.recorder = recorder;
     this.queue = queue;
     this.capacity = capacity;
@@ -155,7 +171,7 @@ class CheckLane {
 
   async touch(): Promise<void> {
     if (this.held.size === 0) return;
-    await this.deps.boss.touch(this.queue, [...this.held.values()]).catch((err) => this.deps.logger.warn('job heartbeat failed', { queue: this.queue, err: (err as Error).message }));
+    await this.deps.boss.touch(this.queue, [...this.held.values()]).catch((err) => this.deps.logger.warn('job heartbeat failed', { queue: this.queue, err: coerceError(err).message }));
   }
 
   async stop(): Promise<void> {
@@ -200,7 +216,7 @@ class CheckLane {
       lastFetchAt = Date.now();
       const fetched = await this.fetchAndCheck({ batchSize: free });
       if (fetched === undefined) {
-        await this.wakeup.sleep(Math.min(10_000, 250 * 2 ** Math.min(this.fetchFailures, 6)));
+        await this.wakeup.sleep(backoffMs(this.fetchFailures, FETCH_BACKOFF));
         continue;
       }
       drained = fetched < free;
@@ -219,7 +235,7 @@ class CheckLane {
       this.fetchFailures = 0;
     } catch (err) {
       this.fetchFailures++;
-      if (this.fetchFailures === 1 || this.fetchFailures % 30 === 0) logger.warn('fetching check jobs failed; retrying', { queue: this.queue, err: (err as Error).message, consecutive_failures: this.fetchFailures });
+      if (this.fetchFailures === 1 || this.fetchFailures % 30 === 0) logger.warn('fetching check jobs failed; retrying', { queue: this.queue, err: coerceError(err).message, consecutive_failures: this.fetchFailures });
       return undefined;
     }
     for (const job of jobs) this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
@@ -234,8 +250,10 @@ class CheckLane {
       hosts = await hostsToCheck(this.deps.pool, jobs.map((j) => j.data.host_id));
     } catch (err) {
       // Database gone between fetch and load: hand the jobs back for a retry.
-      this.deps.logger.warn('loading hosts for fetched checks failed; pg-boss will retry them', { queue: this.queue, jobs: jobs.length, err: (err as Error).message });
-      await this.deps.boss.fail(this.queue, jobs.map((j) => this.held.get(j.id)!), { message: (err as Error).message }).catch(() => {});
+      const message = coerceError(err).message;
+      this.deps.logger.warn('loading hosts for fetched checks failed; pg-boss will retry them', { queue: this.queue, jobs: jobs.length, err: message });
+      this.deps.metrics?.checksNotRun.inc({ outcome: 'retried' }, jobs.length);
+      await this.deps.boss.fail(this.queue, jobs.map((j) => this.held.get(j.id)!), { message }).catch(() => {});
       this.probing -= jobs.length;
       for (const job of jobs) this.release(job.id);
       return;
@@ -245,6 +263,7 @@ class CheckLane {
 
   private async checkJob(job: Job<CheckJobData>, host: HostToCheck | undefined): Promise<void> {
     const { host_id: hostId, checked_by: checkedBy } = job.data;
+    const attempt = this.held.get(job.id)!;
     try {
       // A scheduled job whose lease moved on (the host was claimed again) is dropped unchecked.
       const worthChecking = host !== undefined && !(checkedBy === 'scheduler' && host.lease_job_id !== job.id);
@@ -255,10 +274,16 @@ class CheckLane {
         this.probing--;
         this.wakeup.wake();
       }
-      const outcome = await this.recorder.record({ hostId, jobId: job.id, checkedBy, queue: this.queue, attempt: this.held.get(job.id)!, finished });
+      const outcome = await this.recorder.record({ hostId, jobId: job.id, checkedBy, queue: this.queue, attempt, finished });
       this.report(job, host, finished, outcome);
     } catch (err) {
-      this.deps.logger.error('check job broke; pg-boss will retry it', { job_id: job.id, host_id: hostId, err: (err as Error).message });
+      // Vigil's own failure (a credential lookup, a group slot, its database), not the target's:
+      // nothing is recorded against the host. pg-boss retries the job with backoff; when it gives
+      // up, src/queue/check-not-run.ts reschedules the host and says so.
+      const message = coerceError(err).message;
+      this.deps.logger.warn('check could not be run; pg-boss will retry it', { job_id: job.id, host_id: hostId, attempt: attempt.retryCount + 1, err: message });
+      this.deps.metrics?.checksNotRun.inc({ outcome: 'retried' });
+      await this.deps.boss.fail(this.queue, attempt, { message }).catch(() => {});
     } finally {
       this.release(job.id);
     }
@@ -272,7 +297,7 @@ class CheckLane {
   private async probe(job: Job<CheckJobData>, host: HostToCheck): Promise<FinishedCheck> {
     const { deps } = this;
     const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
-    const checkTime = new Date();
+    const checkTime = this.clock.now();
     const done = deps.activity?.started();
     deps.metrics?.activeChecks.inc();
     try {

@@ -1,8 +1,9 @@
 import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
-import { dispatchEvents, hasUndispatchedEvents, type NewDelivery } from '../db/queries/webhooks.ts';
+import { advanceDispatchCursor, hasUndispatchedEvents, insertDeliveries, lockDispatchCursor, nextEventRange } from '../db/queries/webhooks.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { runBackgroundLoop } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
-import { delay } from '../lib/time.ts';
 import { transactionDb, type Boss } from '../queue/boss.ts';
 import type { SchedulerLeadership } from '../queue/leader.ts';
 import { QUEUES, type WebhookJobData } from '../queue/names.ts';
@@ -25,17 +26,31 @@ export async function dispatchWebhooks(deps: DispatcherDeps): Promise<number> {
   if (!(await hasUndispatchedEvents(deps.pool))) return 0;
   let total = 0;
   for (;;) {
-    const { events, deliveries } = await dispatchEvents(deps.pool, EVENTS_PER_TRANSACTION, (client, list) =>
-      enqueueDeliveries(deps.boss, transactionDb(client), list),
-    );
+    const { events, deliveries } = await dispatchNextEvents(deps);
     total += deliveries;
     if (events < EVENTS_PER_TRANSACTION) return total;
   }
 }
 
-async function enqueueDeliveries(boss: Boss, db: ReturnType<typeof transactionDb>, list: NewDelivery[]): Promise<void> {
-  const jobs = list.map((d) => ({ id: d.job_id, data: { delivery_id: d.id } satisfies WebhookJobData }));
-  await boss.insert(QUEUES.webhooks, jobs, { db });
+/**
+ * Turns the next events after the cursor into deliveries and their jobs and advances the cursor,
+ * all in one transaction: a crash keeps all three or none. The cursor row is locked, so two
+ * dispatchers (a stale leader) take turns instead of dispatching an event twice; event ids become
+ * visible in commit order (see host_events), so the cursor never passes an event still in flight.
+ */
+async function dispatchNextEvents(deps: DispatcherDeps): Promise<{ events: number; deliveries: number }> {
+  return withTransaction(deps.pool, async (tx) => {
+    const cursor = await lockDispatchCursor(tx);
+    const { events, upto } = await nextEventRange(tx, cursor, EVENTS_PER_TRANSACTION);
+    if (events === 0 || upto === null) return { events: 0, deliveries: 0 };
+    const deliveries = await insertDeliveries(tx, cursor, upto);
+    if (deliveries.length > 0) {
+      const jobs = deliveries.map((d) => ({ id: d.job_id, data: { delivery_id: d.id } satisfies WebhookJobData }));
+      await deps.boss.insert(QUEUES.webhooks, jobs, { db: transactionDb(tx) });
+    }
+    await advanceDispatchCursor(tx, upto);
+    return { events, deliveries: deliveries.length };
+  });
 }
 
 /**
@@ -43,25 +58,19 @@ async function enqueueDeliveries(boss: Boss, db: ReturnType<typeof transactionDb
  * active scheduler (the producer loop takes and keeps that lock; this loop just looks at it), and
  * polls the outbox every producer interval — one single-row index probe when idle (no transaction),
  * and deliveries leave within one interval of their event. A stale second leader could not dispatch an
- * event twice anyway (the cursor row is locked per pass). Failing passes are logged and retried
- * with backoff; the loop never throws.
+ * event twice anyway (the cursor row is locked per pass).
  */
-export async function runWebhookDispatchLoop(deps: DispatcherDeps, leadership: Pick<SchedulerLeadership, 'isLeader'>, signal: AbortSignal): Promise<void> {
-  const { intervalMs } = deps.config.producer;
-  let failures = 0;
-  while (!signal.aborted) {
-    let waitMs = intervalMs;
-    try {
+export function runWebhookDispatchLoop(deps: DispatcherDeps, leadership: Pick<SchedulerLeadership, 'isLeader'>, signal: AbortSignal): Promise<void> {
+  return runBackgroundLoop({
+    name: 'webhook dispatch',
+    logger: deps.logger,
+    signal,
+    pass: async () => {
       if (leadership.isLeader) {
         const created = await dispatchWebhooks(deps);
         if (created > 0) deps.logger.debug('webhook deliveries queued', { count: created });
       }
-      failures = 0;
-    } catch (err) {
-      failures++;
-      waitMs = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-      deps.logger.error('webhook dispatch failed; retrying', { err: (err as Error).message, consecutive_failures: failures, retry_in_ms: waitMs });
-    }
-    await delay(waitMs, signal).catch(() => {});
-  }
+      return deps.config.producer.intervalMs;
+    },
+  });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HostState } from '../../src/config/config.ts';
+import type { HostState } from '../../src/machine/states.ts';
 import type { Pool } from '../../src/db/pool.ts';
 
 export interface SeedHosts {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { DAY_MS, DEFAULT_PARTITION, listHistoryPartitions, partitionName, utcDayStart } from '../../src/db/queries/partitions.ts';
-import { maintainHistoryPartitions } from '../../src/maintenance/retention.ts';
-import { MAINTENANCE_CRON, runMaintenance } from '../../src/queue/maintenance.ts';
+import { maintainHistoryPartitions } from '../../src/retention/history-partitions.ts';
+import { RETENTION_CRON, runRetention } from '../../src/queue/retention-job.ts';
 import { QUEUES } from '../../src/queue/names.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { admin, withDatabase } from '../helpers/global-setup.ts';
@@ -193,11 +193,11 @@ describe('the maintenance job', () => {
     try {
       // The run queued at start goes through pg-boss to the handler.
       await waitFor('the startup maintenance run', async () => (await attachedPartitions()).includes(partitionName(ago(-12))));
-      const schedules = await scheduler.boss.getSchedules(QUEUES.maintenance);
+      const schedules = await scheduler.boss.getSchedules(QUEUES.retention);
       expect(schedules.map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone, data: s.data }))).toEqual([
-        { name: QUEUES.maintenance, cron: MAINTENANCE_CRON, timezone: 'UTC', data: { trigger: 'cron' } },
+        { name: QUEUES.retention, cron: RETENTION_CRON, timezone: 'UTC', data: { trigger: 'cron' } },
       ]);
-      const queue = await scheduler.boss.getQueue(QUEUES.maintenance);
+      const queue = await scheduler.boss.getQueue(QUEUES.retention);
       expect(queue?.deleteAfterSeconds).toBe(7 * 24 * 3600);
       const logged = await waitFor('the maintenance log line', async () =>
         scheduler.transport.entries.find((e) => e.message === 'history partitions maintained' && e.trigger === 'startup'),
@@ -206,7 +206,7 @@ describe('the maintenance job', () => {
 
       // What the cron's jobs run (pg-boss's cron resolution is a minute, too coarse to wait for here).
       const { logger, transport } = memoryLogger();
-      expect(await runMaintenance({ pool, config: scheduler.config, logger }, 'cron')).toEqual({ created: [], dropped: [], defaultRowsDeleted: 0 });
+      expect(await runRetention({ pool, config: scheduler.config, logger }, 'cron')).toEqual({ created: [], dropped: [], defaultRowsDeleted: 0 });
       expect(transport.entries).toContainEqual(expect.objectContaining({ level: 'debug', message: 'history partitions maintained', trigger: 'cron' }));
     } finally {
       await scheduler.stop();

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { claimDueHosts } from '../../src/db/queries/claims.ts';
+import { withTransaction } from '../../src/db/transaction.ts';
 import { insertHost } from '../../src/db/queries/hosts.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { initialHealth } from '../../src/machine/apply-result.ts';
 import { createHealthMachine } from '../../src/machine/health-machine.ts';
 import { firstCheckDelayMs } from '../../src/machine/schedule.ts';
 import { startBoss, type Boss } from '../../src/queue/boss.ts';
-import { QUEUES, type CheckJobData } from '../../src/queue/names.ts';
+import { CHECK_QUEUES, QUEUES, type CheckJobData } from '../../src/queue/names.ts';
 import { produceDueChecks } from '../../src/queue/producer.ts';
 import { startCheckWorker } from '../../src/queue/worker.ts';
 import { waitFor } from '../helpers/vigil.ts';
@@ -43,7 +44,7 @@ async function queuedJobs(): Promise<{ id: string; data: CheckJobData; priority:
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  config = loadConfig({ DATABASE_URL: db.url, VIGIL_CLAIM_BATCH_SIZE: '25', VIGIL_LEASE_SECONDS: '1', VIGIL_LISTEN_NOTIFY: 'false' });
+  config = loadConfig({ DATABASE_URL: db.url, VIGIL_CLAIM_BATCH_SIZE: '25', VIGIL_LEASE_SECONDS: '1', VIGIL_CHECK_TIMEOUT_MS: '400', VIGIL_LISTEN_NOTIFY: 'false' });
   producers = [];
   for (let i = 0; i < 2; i++) producers.push({ pool: createPool(db.url, 5), boss: await startBoss(db.url, config, logger) });
 });
@@ -81,33 +82,48 @@ describe('the producer', () => {
   it('claims the highest priority first, then the longest overdue', async () => {
     // Host i is due (1000 + 10 i) ms ago: a larger i is more overdue. Every third host is priority 9.
     const ids = await addDueHosts(60, (i) => (i % 3 === 0 ? 9 : 3));
-    const claimed = await claimDueHosts(producers[0]!.pool, { batchSize: 25, leaseSeconds: 60, groupDefaultLimit: 1 }, async () => {});
+    const claimed = await withTransaction(producers[0]!.pool, (tx) => claimDueHosts(tx, { batchSize: 25, leaseSeconds: 60, groupDefaultLimit: 1, checkQueues: CHECK_QUEUES }));
     const high = ids.filter((_, i) => i % 3 === 0);
     const mostOverdueLow = ids.filter((_, i) => i % 3 !== 0).slice(-5);
     expect(new Set(claimed.map((c) => c.host_id))).toEqual(new Set([...high, ...mostOverdueLow]));
     expect(claimed.filter((c) => c.priority === 9)).toHaveLength(20);
   });
 
-  it('makes a host due again when its lease expires, and the stale job is then dropped unrecorded', async () => {
+  it('keeps a queued job as the host\'s check when its lease runs out: the lease is extended, no second job', async () => {
     const [hostId] = await addDueHosts(1);
     const deps = { ...producers[0]!, config, logger };
-    await produceDueChecks(deps);
-    const [stale] = await queuedJobs();
-    await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
     expect(await produceDueChecks(deps)).toBe(1);
-    const fresh = (await queuedJobs()).find((j) => j.id !== stale!.id)!;
-    // A real worker takes both jobs: the stale one is settled unchecked, the fresh one recorded.
+    const [queued] = await queuedJobs();
+    // The lease runs out while the job still waits in the queue (a backlog longer than the lease).
+    await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
+    expect(await produceDueChecks(deps)).toBe(0);
+    expect((await queuedJobs()).map((j) => j.id)).toEqual([queued!.id]);
+    const leased = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
+    expect(leased.rows[0]).toEqual({ lease_job_id: queued!.id, later: true });
+    // A real worker then runs the kept job, and its check is recorded.
     const worker = await startCheckWorker({ ...deps, machine, databaseUrl: db.url });
     try {
-      const settled = async () => (await producers[0]!.pool.query(`SELECT id FROM pgboss.job WHERE id = ANY($1) AND state = 'completed'`, [[stale!.id, fresh.id]])).rowCount === 2;
-      await waitFor('both jobs to be settled', settled);
+      await waitFor('the kept job\'s check to be recorded', async () =>
+        (await producers[0]!.pool.query('SELECT 1 FROM host_monitoring_history WHERE job_id = $1', [queued!.id])).rowCount === 1);
     } finally {
       await worker.stop();
     }
-    const { rows } = await producers[0]!.pool.query('SELECT job_id, success, monitoring_state FROM host_monitoring_history WHERE host_id = $1', [hostId]);
-    expect(rows).toEqual([{ job_id: fresh.id, success: false, monitoring_state: 'DEGRADED' }]);
     const host = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
     expect(host.rows[0]).toEqual({ lease_job_id: null, later: true });
+  });
+
+  it('leases a host anew when its lease runs out and its job is no longer pending', async () => {
+    const [hostId] = await addDueHosts(1);
+    const deps = { ...producers[0]!, config, logger };
+    await produceDueChecks(deps);
+    const [gone] = await queuedJobs();
+    await producers[0]!.boss.cancel(QUEUES.checks, gone!.id);
+    await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
+    expect(await produceDueChecks(deps)).toBe(1);
+    const [fresh] = await queuedJobs();
+    expect(fresh!.id).not.toBe(gone!.id);
+    const { rows } = await producers[0]!.pool.query('SELECT lease_job_id FROM hosts WHERE id = $1', [hostId]);
+    expect(rows[0].lease_job_id).toBe(fresh!.id);
   });
 
   it('spreads first checks of new hosts deterministically over the configured window', () => {

@@ -36,4 +36,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
+
+  it.each([
+    [{ VIGIL_LEASE_SECONDS: '5' }, /VIGIL_LEASE_SECONDS \(5\) must be at least twice VIGIL_CHECK_TIMEOUT_MS \(10000 ms\), i\.e\. at least 20/],
+    [{ VIGIL_LEASE_SECONDS: '3', VIGIL_CHECK_TIMEOUT_MS: '2000' }, /at least 4/],
+  ])('rejects a lease that a check could outlive: %o', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts a lease of twice the check timeout', () => {
+    expect(loadConfig({ VIGIL_LEASE_SECONDS: '4', VIGIL_CHECK_TIMEOUT_MS: '2000' }).producer.leaseSeconds).toBe(4);
+  });
 });

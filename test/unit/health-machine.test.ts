@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_STATES, loadConfig, type HostState, type MachineConfig } from '../../src/config/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { HOST_STATES, type HostState, type MachineConfig } from '../../src/machine/states.ts';
 import { applyCheckResult, initialHealth, restoreHealth, type PersistedHealth } from '../../src/machine/apply-result.ts';
 import { createHealthMachine } from '../../src/machine/health-machine.ts';
 

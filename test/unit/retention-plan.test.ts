@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { parsePartitionName, partitionName, utcDayStart } from '../../src/db/queries/partitions.ts';
 import { ConfigError } from '../../src/lib/errors.ts';
-import { planPartitions } from '../../src/maintenance/retention.ts';
+import { planPartitions } from '../../src/retention/history-partitions.ts';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,12 +1,16 @@
-import type { HostState } from '../../config/config.ts';
-import type { Client, Pool } from '../pool.ts';
-import { withTransaction } from '../transaction.ts';
+import type { HostState } from '../../machine/states.ts';
+import type { Queryable } from '../pool.ts';
 
 /** A host the producer has claimed for one scheduled check. */
 export interface ClaimedHost {
   host_id: string;
-  /** The job id the host's lease is held by; the job must be created with exactly this id. */
+  /** The job id the host's lease is held by; a new job must be created with exactly this id. */
   job_id: string;
+  /**
+   * True when the host's earlier job is still queued or running: the lease was extended and that
+   * job still counts as the host's check, so no new job is created.
+   */
+  renewed: boolean;
   priority: number;
   state: HostState;
   /** When the host was due: the check's schedule lag is measured from here. */
@@ -16,39 +20,53 @@ export interface ClaimedHost {
   group_limit: number;
 }
 
+export interface ClaimOptions {
+  batchSize: number;
+  leaseSeconds: number;
+  groupDefaultLimit: number;
+  /** The pg-boss queues a host's check job may be on (its lanes). */
+  checkQueues: readonly string[];
+}
+
 /**
- * Claims up to `batchSize` due hosts and lets `enqueue` create their jobs in the same transaction,
- * so a crash either keeps both the leases and the jobs or neither. Each claimed host's
+ * Claims up to `batchSize` due hosts for the caller's transaction (which must create the new jobs
+ * before it commits, so a crash keeps both the leases and the jobs or neither). Each claimed host's
  * next_check_time moves forward by the lease, so no other producer claims it again; the worker
- * that finishes the check sets the real next time. SKIP LOCKED lets racing producers take
- * disjoint sets instead of waiting on each other. Hosts in maintenance (their own or their
- * group's) are not claimed.
+ * that records the check sets the real next time.
+ *
+ * A host whose lease ran out while its job is still queued or running keeps that job: the lease is
+ * only extended (renewed). Superseding it instead would starve the host whenever the queue's wait
+ * outgrows the lease — every job dropped as stale before it runs — exactly when a mass outage
+ * fills the failing lane. The job's state is read from pg-boss's table by its primary key
+ * (name, id), one probe per host that holds a lease.
+ *
+ * SKIP LOCKED lets racing producers take disjoint sets instead of waiting on each other. Hosts in
+ * maintenance (their own or their group's) are not claimed.
  */
-export async function claimDueHosts(
-  pool: Pool,
-  opts: { batchSize: number; leaseSeconds: number; groupDefaultLimit: number },
-  enqueue: (client: Client, hosts: ClaimedHost[]) => Promise<void>,
-): Promise<ClaimedHost[]> {
-  return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<ClaimedHost>(
-      `WITH due AS (
-         SELECT h.id, h.next_check_time FROM hosts h
-          WHERE h.enabled AND NOT h.maintenance AND h.next_check_time <= now()
-            AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)
-          ORDER BY h.check_priority DESC, h.next_check_time
-          LIMIT $1
-          FOR UPDATE OF h SKIP LOCKED
-       )
-       UPDATE hosts h
-          SET next_check_time = now() + make_interval(secs => $2), lease_job_id = gen_random_uuid()
-         FROM due
-        WHERE h.id = due.id
-       RETURNING h.id AS host_id, h.lease_job_id AS job_id, h.check_priority AS priority, h.monitoring_state AS state,
-                 due.next_check_time AS due_at, h."group",
-                 COALESCE((SELECT g.max_concurrent_checks FROM host_groups g WHERE g.name = h."group"), $3) AS group_limit`,
-      [opts.batchSize, opts.leaseSeconds, opts.groupDefaultLimit],
-    );
-    if (rows.length > 0) await enqueue(client, rows);
-    return rows;
-  });
+export async function claimDueHosts(tx: Queryable, opts: ClaimOptions): Promise<ClaimedHost[]> {
+  const { rows } = await tx.query<ClaimedHost>(
+    `WITH due AS (
+       SELECT h.id, h.next_check_time,
+              h.lease_job_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM pgboss.job j
+                 WHERE j.name = ANY ($4::text[]) AND j.id = h.lease_job_id AND j.state IN ('created', 'retry', 'active')
+              ) AS renewed
+         FROM hosts h
+        WHERE h.enabled AND NOT h.maintenance AND h.next_check_time <= now()
+          AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)
+        ORDER BY h.check_priority DESC, h.next_check_time
+        LIMIT $1
+        FOR UPDATE OF h SKIP LOCKED
+     )
+     UPDATE hosts h
+        SET next_check_time = now() + make_interval(secs => $2),
+            lease_job_id = CASE WHEN due.renewed THEN h.lease_job_id ELSE gen_random_uuid() END
+       FROM due
+      WHERE h.id = due.id
+     RETURNING h.id AS host_id, h.lease_job_id AS job_id, due.renewed, h.check_priority AS priority, h.monitoring_state AS state,
+               due.next_check_time AS due_at, h."group",
+               COALESCE((SELECT g.max_concurrent_checks FROM host_groups g WHERE g.name = h."group"), $3) AS group_limit`,
+    [opts.batchSize, opts.leaseSeconds, opts.groupDefaultLimit, opts.checkQueues],
+  );
+  return rows;
 }

@@ -1,4 +1,4 @@
-import type { HostState } from '../../config/config.ts';
+import type { HostState } from '../../machine/states.ts';
 import type { Pool, Queryable } from '../pool.ts';
 import { withTransaction } from '../transaction.ts';
 

@@ -1,4 +1,4 @@
-import type { HostState } from '../../config/config.ts';
+import type { HostState } from '../../machine/states.ts';
 import type { Queryable } from '../pool.ts';
 import type { HistoryRow } from './history.ts';
 

@@ -1,4 +1,4 @@
-import type { HostState } from '../../config/config.ts';
+import type { HostState } from '../../machine/states.ts';
 import type { Queryable } from '../pool.ts';
 
 /** Host counts per (group, state, enabled): at most groups × 4 × 2 rows, from one scan of hosts. */

@@ -1,4 +1,4 @@
-import type { HostState } from '../../config/config.ts';
+import type { HostState } from '../../machine/states.ts';
 import { conflict } from '../../lib/errors.ts';
 import type { Client, Pool, Queryable } from '../pool.ts';
 import { isReferenceViolation, SQLSTATE, sqlState } from '../sqlstate.ts';

@@ -5,7 +5,7 @@ import { withTransaction } from '../transaction.ts';
  * The daily partitions of host_monitoring_history (migration 0012): `host_monitoring_history_pYYYYMMDD`
  * covers [00:00, 24:00) UTC of that day; `host_monitoring_history_default` takes rows no daily
  * partition covers. This module owns their DDL. Each function is one short transaction under a
- * transaction-level advisory lock, so concurrent maintenance runs take turns and the second finds
+ * transaction-level advisory lock, so concurrent retention runs take turns and the second finds
  * nothing left to do.
  *
  * Locks, measured on PostgreSQL 15 (pg_locks inside the transaction):
@@ -71,7 +71,7 @@ export async function listHistoryPartitions(db: Queryable): Promise<HistoryParti
  */
 export async function createHistoryPartitions(pool: Pool, r: { days: Date[]; strayFrom: Date | null }): Promise<string[]> {
   return withTransaction(pool, async (tx) => {
-    await lockPartitionMaintenance(tx);
+    await lockPartitionChanges(tx);
     const existing = new Set((await listHistoryPartitions(tx)).map((p) => p.name));
     const wanted = new Map([...r.days, ...(await strayDays(tx, r.strayFrom))].map((d) => [partitionName(d), utcDayStart(d)]));
     const missing = [...wanted].filter(([name]) => !existing.has(name)).sort(([a], [b]) => a.localeCompare(b));
@@ -92,7 +92,7 @@ export async function createHistoryPartitions(pool: Pool, r: { days: Date[]; str
  */
 export async function dropHistoryPartitionsBefore(pool: Pool, cutoff: Date): Promise<{ dropped: string[]; defaultRowsDeleted: number }> {
   return withTransaction(pool, async (tx) => {
-    await lockPartitionMaintenance(tx);
+    await lockPartitionChanges(tx);
     const expired = (await listHistoryPartitions(tx)).filter((p) => p.to.getTime() <= cutoff.getTime());
     const { rowCount } = await tx.query(`DELETE FROM ${DEFAULT_PARTITION} WHERE check_time < $1`, [utcDayStart(cutoff)]);
     for (const p of expired) await tx.query(`DROP TABLE ${p.name}`);
@@ -100,8 +100,8 @@ export async function dropHistoryPartitionsBefore(pool: Pool, cutoff: Date): Pro
   });
 }
 
-/** One maintenance transaction at a time; lock waits after this one are bounded. */
-async function lockPartitionMaintenance(tx: Client): Promise<void> {
+/** One partition-changing transaction at a time; lock waits after this one are bounded. */
+async function lockPartitionChanges(tx: Client): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil_history_partitions'))`);
   await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
 }

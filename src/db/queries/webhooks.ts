@@ -1,4 +1,4 @@
-import type { HostState } from '../../config/config.ts';
+import type { HostState } from '../../machine/states.ts';
 import type { Client, Pool, Queryable } from '../pool.ts';
 import { withTransaction } from '../transaction.ts';
 import type { EventType } from './events.ts';
@@ -93,44 +93,42 @@ export async function hasUndispatchedEvents(db: Queryable): Promise<boolean> {
   return rows[0]!.pending;
 }
 
-/**
- * Turns the next events after the dispatch cursor (at most `maxEvents`) into one delivery per
- * matching enabled subscription, lets `enqueue` create their jobs in the same transaction, and
- * advances the cursor: a crash keeps all three or none. The cursor row is locked, so two
- * dispatchers (a stale leader) take turns instead of dispatching an event twice; event ids become
- * visible in commit order (see host_events), so the cursor never passes an event still in flight.
- */
-export async function dispatchEvents(
-  pool: Pool,
-  maxEvents: number,
-  enqueue: (client: Client, deliveries: NewDelivery[]) => Promise<void>,
-): Promise<{ events: number; deliveries: number }> {
-  return withTransaction(pool, async (client) => {
-    const cursor = (await client.query<{ id: string }>(`SELECT last_event_id::text AS id FROM webhook_dispatch_cursor FOR UPDATE`)).rows[0]!.id;
-    const { rows: range } = await client.query<{ n: number; upto: string | null }>(
-      `SELECT count(*)::int AS n, max(id)::text AS upto FROM (SELECT id FROM host_events WHERE id > $1 ORDER BY id LIMIT $2) e`,
-      [cursor, maxEvents],
-    );
-    const { n, upto } = range[0]!;
-    if (n === 0 || upto === null) return { events: 0, deliveries: 0 };
-    const { rows } = await client.query<NewDelivery>(
-      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id)
-       SELECT w.id, e.id, e.type, gen_random_uuid()
-         FROM host_events e
-         JOIN webhooks w ON w.enabled AND e.id > w.after_event_id
-                        AND (cardinality(w.event_types) = 0 OR e.type = ANY (w.event_types))
-                        AND (cardinality(w.states) = 0 OR e.to_state = ANY (w.states))
-                        AND (cardinality(w.groups) = 0 OR e.host_group = ANY (w.groups))
-        WHERE e.id > $1 AND e.id <= $2
-        ORDER BY e.id, w.id
-       ON CONFLICT (webhook_id, event_id) DO NOTHING
-       RETURNING id::text, job_id, webhook_id, event_id::text`,
-      [cursor, upto],
-    );
-    if (rows.length > 0) await enqueue(client, rows);
-    await client.query(`UPDATE webhook_dispatch_cursor SET last_event_id = $1`, [upto]);
-    return { events: n, deliveries: rows.length };
-  });
+/** Locks the dispatch cursor for the caller's transaction and returns the last dispatched event id. */
+export async function lockDispatchCursor(tx: Queryable): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(`SELECT last_event_id::text AS id FROM webhook_dispatch_cursor FOR UPDATE`);
+  return rows[0]!.id;
+}
+
+/** How many events follow `cursor` (at most `maxEvents`) and the id of the last of them. */
+export async function nextEventRange(db: Queryable, cursor: string, maxEvents: number): Promise<{ events: number; upto: string | null }> {
+  const { rows } = await db.query<{ n: number; upto: string | null }>(
+    `SELECT count(*)::int AS n, max(id)::text AS upto FROM (SELECT id FROM host_events WHERE id > $1 ORDER BY id LIMIT $2) e`,
+    [cursor, maxEvents],
+  );
+  return { events: rows[0]!.n, upto: rows[0]!.upto };
+}
+
+/** One delivery per enabled subscription matching each event in (cursor, upto]; each with the id its job must get. */
+export async function insertDeliveries(tx: Queryable, cursor: string, upto: string): Promise<NewDelivery[]> {
+  const { rows } = await tx.query<NewDelivery>(
+    `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id)
+     SELECT w.id, e.id, e.type, gen_random_uuid()
+       FROM host_events e
+       JOIN webhooks w ON w.enabled AND e.id > w.after_event_id
+                      AND (cardinality(w.event_types) = 0 OR e.type = ANY (w.event_types))
+                      AND (cardinality(w.states) = 0 OR e.to_state = ANY (w.states))
+                      AND (cardinality(w.groups) = 0 OR e.host_group = ANY (w.groups))
+      WHERE e.id > $1 AND e.id <= $2
+      ORDER BY e.id, w.id
+     ON CONFLICT (webhook_id, event_id) DO NOTHING
+     RETURNING id::text, job_id, webhook_id, event_id::text`,
+    [cursor, upto],
+  );
+  return rows;
+}
+
+export async function advanceDispatchCursor(tx: Queryable, upto: string): Promise<void> {
+  await tx.query(`UPDATE webhook_dispatch_cursor SET last_event_id = $1`, [upto]);
 }
 
 // ---- delivery -------------------------------------------------------------------------------

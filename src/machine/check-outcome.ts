@@ -1,24 +1,73 @@
 import type { Config } from '../config/config.ts';
-import type { CheckedBy, CheckOutcome, LockedHost } from '../db/queries/checks.ts';
-import { applyCheckResult, type PersistedHealth } from '../machine/apply-result.ts';
-import type { HealthMachine } from '../machine/health-machine.ts';
-import { nextCheckDelayMs } from '../machine/schedule.ts';
 import type { ProbeResult } from '../probes/types.ts';
+import { applyCheckResult, type PersistedHealth } from './apply-result.ts';
+import type { HealthMachine } from './health-machine.ts';
+import { nextCheckDelayMs } from './schedule.ts';
+import type { HostState } from './states.ts';
+
+/** Who asked for a check: the schedule, or someone through the API (just in time). */
+export type CheckedBy = 'scheduler' | 'jit';
+
+/** What wrote a history row: a check, or a group reset (src/db/queries/groups.ts). */
+export type HistorySource = CheckedBy | 'reset';
 
 /** A finished probe run, ready to be decided against the locked host row. */
 export interface FinishedCheck {
   result: ProbeResult;
+  /** When the probes started, on the database's clock (src/queue/database-clock.ts). */
   checkTime: Date;
   checkedBy: CheckedBy;
   /** How late the check started after its due time (scheduled checks), else null. */
   lagMs: number | null;
 }
 
+/** The facts of a host row that decide what a check means (the row as the record transaction locked it). */
+export interface HostAtRecord {
+  id: string;
+  machine_snapshot: unknown;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  maintenance: boolean;
+  group_maintenance: boolean;
+  lease_job_id: string | null;
+  ssh_host_key_sha256: string | null;
+  probes: unknown[];
+}
+
+/** What a check means for its host: the machine's next state, the schedule and the history row's fields. */
+export interface CheckOutcome {
+  machineSnapshot: PersistedHealth;
+  state: HostState;
+  previousState: HostState;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  changed: boolean;
+  priority: number;
+  /**
+   * Milliseconds from the record transaction's database time to the next scheduled check; null
+   * leaves next_check_time alone (a scheduled check is still pending). A delay rather than an
+   * instant, so the worker's clock never sets a schedule (the database's now() does).
+   */
+  nextCheckDelayMs: number | null;
+  checkTime: Date;
+  success: boolean;
+  responseTimeMs: number;
+  errorType: string | null;
+  errorMessage: string | null;
+  detail: Record<string, unknown>;
+  /** SSH host key to record when none is recorded yet (trust on first use); null for none. */
+  sshHostKeySha256: string | null;
+  scheduleLagMs: number | null;
+  /** The host's probe types joined with '+', e.g. 'tcp+ssh'. */
+  probeType: string;
+  inMaintenance: boolean;
+}
+
 /**
  * What a check means for its host, decided from the row as it is at record time: the machine's
- * next state, when to check next, and the history row's fields. Pure apart from the clock.
+ * next state, when to check next, and the history row's fields. Pure.
  */
-export function decideOutcome(machine: HealthMachine, config: Config, host: LockedHost, check: FinishedCheck): CheckOutcome {
+export function decideOutcome(machine: HealthMachine, config: Config, host: HostAtRecord, check: FinishedCheck): CheckOutcome {
   const { result, checkTime, checkedBy, lagMs } = check;
   // In maintenance a check is recorded (flagged) but does not move the machine, so the host
   // resumes from the state it had when maintenance ends.
@@ -39,7 +88,7 @@ export function decideOutcome(machine: HealthMachine, config: Config, host: Lock
     consecutiveSuccesses: applied.consecutiveSuccesses,
     changed: applied.changed,
     priority: policy.priority,
-    nextCheckTime: scheduleNext ? new Date(Date.now() + nextCheckDelayMs(host.id, applied.state, config)) : null,
+    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, applied.state, config) : null,
     checkTime,
     success: result.success,
     responseTimeMs: result.responseTimeMs,

@@ -1,6 +1,7 @@
-import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from '../probes/index.ts';
-import { elapsedMs, failed } from '../probes/errors.ts';
-import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
+import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from './index.ts';
+import { elapsedMs, failed } from './errors.ts';
+import { coerceError } from '../lib/errors.ts';
+import { CheckNotRunError, CredentialUnavailableError, type ProbeResult, type ResolvedCredential } from './types.ts';
 
 export interface CheckTarget extends HostFacts {
   address: string;
@@ -8,20 +9,21 @@ export interface CheckTarget extends HostFacts {
   probes: unknown[];
 }
 
-/** Thrown by a credential resolver when a credential exists but cannot be used (no key). */
-export class CredentialUnavailableError extends Error {}
-
 export interface RunCheckOptions {
   /** Hard limit for the whole check (all steps together), in milliseconds. */
   timeoutMs: number;
-  /** Decrypts the credential a probe references. */
+  /**
+   * Decrypts the credential a probe references: undefined for an unknown id, CredentialUnavailableError
+   * when it cannot be opened; anything else it throws is Vigil's own failure (CheckNotRunError).
+   */
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
 }
 
 /**
  * Runs a host's probes in order as one check (seed 004: a chain of nodes counts as one). The first
  * failing step decides the result; response time is the total; each step is in detail.steps.
- * Never throws: a probe that breaks its contract becomes an internal_error result.
+ * A probe that breaks its contract becomes an internal_error result. Throws only CheckNotRunError,
+ * when Vigil could not run the check at all (a credential could not be looked up).
  */
 export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Promise<ProbeResult> {
   const startNs = process.hrtime.bigint();
@@ -78,15 +80,20 @@ async function runStep(
   opts: RunCheckOptions,
 ): Promise<ProbeResult> {
   const startNs = process.hrtime.bigint();
+  const credentialId = credentialIdOf(probe);
+  let credential: ResolvedCredential | undefined;
   try {
-    const credentialId = credentialIdOf(probe);
-    const credential = credentialId ? await opts.resolveCredential?.(credentialId) : undefined;
-    if (credentialId && !credential) return failed(startNs, 'config_error', `credential ${credentialId} not found`);
+    credential = credentialId ? await opts.resolveCredential?.(credentialId) : undefined;
+  } catch (err) {
+    if (err instanceof CredentialUnavailableError) return failed(startNs, 'config_error', err.message);
+    throw new CheckNotRunError(`credential ${credentialId} could not be looked up: ${coerceError(err).message}`, { cause: err });
+  }
+  if (credentialId && !credential) return failed(startNs, 'config_error', `credential ${credentialId} not found`);
+  try {
     const ctx = { address: target.address, signal, timeoutMs, credential };
     return await withHardTimeout(runProbe(probe, ctx, target), signal, startNs, timeoutMs);
   } catch (err) {
-    if (err instanceof CredentialUnavailableError) return failed(startNs, 'config_error', err.message);
-    return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${(err as Error)?.message ?? String(err)}`);
+    return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${coerceError(err).message}`);
   }
 }
 

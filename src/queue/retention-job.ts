@@ -1,13 +1,14 @@
 import type { Job, QueueOptions } from 'pg-boss';
 import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
+import { databaseNow } from '../db/queries/hosts.ts';
 import type { Logger } from '../lib/logger.ts';
-import { maintainHistoryPartitions, type MaintenanceReport } from '../maintenance/retention.ts';
+import { maintainHistoryPartitions, type RetentionReport } from '../retention/history-partitions.ts';
 import { ensureQueue, type Boss } from './boss.ts';
-import { QUEUES } from './names.ts';
+import { QUEUES, RETIRED_RETENTION_QUEUE } from './names.ts';
 
 /**
- * The maintenance job: history partitions created ahead and dropped past the retention, on
+ * The retention job: history partitions created ahead and dropped past the retention, on
  * pg-boss's cron. It belongs to the scheduler role, which creates the queue and the schedule and
  * works the queue: a deployment that checks anything runs a scheduler, usually one or two of them,
  * so the job always has a taker, its DDL never competes with checks for a worker's slots, and it
@@ -17,13 +18,13 @@ import { QUEUES } from './names.ts';
  */
 
 /** Hourly, 7 minutes past (UTC): partitions are made days ahead, so a missed run costs nothing. */
-export const MAINTENANCE_CRON = '7 * * * *';
+export const RETENTION_CRON = '7 * * * *';
 
-export interface MaintenanceJobData {
+export interface RetentionJobData {
   trigger: 'cron' | 'startup';
 }
 
-export interface MaintenanceDeps {
+export interface RetentionDeps {
   pool: Pool;
   boss: Boss;
   config: Config;
@@ -48,24 +49,26 @@ const QUEUE_OPTIONS: QueueOptions & { notify: boolean } = {
  * date), works the queue, and queues one run now, so a new deployment has its partitions without
  * waiting for the hour. Returns the step that stops working the queue (waiting for a run in flight).
  */
-export async function startMaintenance(deps: MaintenanceDeps): Promise<() => Promise<void>> {
+export async function startRetention(deps: RetentionDeps): Promise<() => Promise<void>> {
   const { boss } = deps;
-  await ensureQueue(boss, QUEUES.maintenance, QUEUE_OPTIONS);
-  await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { trigger: 'cron' } satisfies MaintenanceJobData, { tz: 'UTC' });
-  await boss.work<MaintenanceJobData, MaintenanceReport>(
-    QUEUES.maintenance,
+  await ensureQueue(boss, QUEUES.retention, QUEUE_OPTIONS);
+  // Versions before the rename scheduled the same job on another queue, which nothing works now.
+  if (await boss.getQueue(RETIRED_RETENTION_QUEUE)) await boss.deleteQueue(RETIRED_RETENTION_QUEUE);
+  await boss.schedule(QUEUES.retention, RETENTION_CRON, { trigger: 'cron' } satisfies RetentionJobData, { tz: 'UTC' });
+  await boss.work<RetentionJobData, RetentionReport>(
+    QUEUES.retention,
     { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 30 },
-    async ([job]: Job<MaintenanceJobData>[]) => runMaintenance(deps, job!.data.trigger),
+    async ([job]: Job<RetentionJobData>[]) => runRetention(deps, job!.data.trigger),
   );
-  await boss.send(QUEUES.maintenance, { trigger: 'startup' } satisfies MaintenanceJobData);
-  return () => boss.offWork(QUEUES.maintenance, { wait: true });
+  await boss.send(QUEUES.retention, { trigger: 'startup' } satisfies RetentionJobData);
+  return () => boss.offWork(QUEUES.retention, { wait: true });
 }
 
 /** One run, as the job handler does it; logs what it created and dropped. A failure is logged and rethrown, so pg-boss retries. */
-export async function runMaintenance(deps: Omit<MaintenanceDeps, 'boss'>, trigger: MaintenanceJobData['trigger']): Promise<MaintenanceReport> {
+export async function runRetention(deps: Omit<RetentionDeps, 'boss'>, trigger: RetentionJobData['trigger']): Promise<RetentionReport> {
   const { retentionDays, partitionsAheadDays } = deps.config.history;
   try {
-    const report = await maintainHistoryPartitions(deps.pool, { aheadDays: partitionsAheadDays, retentionDays, now: new Date() });
+    const report = await maintainHistoryPartitions(deps.pool, { aheadDays: partitionsAheadDays, retentionDays, now: await databaseNow(deps.pool) });
     const changed = report.created.length + report.dropped.length + report.defaultRowsDeleted > 0;
     deps.logger.log(changed ? 'info' : 'debug', 'history partitions maintained', {
       trigger,
@@ -76,7 +79,7 @@ export async function runMaintenance(deps: Omit<MaintenanceDeps, 'boss'>, trigge
     });
     return report;
   } catch (err) {
-    deps.logger.error('history partition maintenance failed; pg-boss retries it', { trigger, err: (err as Error).message });
+    deps.logger.error('history retention run failed; pg-boss retries it', { trigger, err: (err as Error).message });
     throw err;
   }
 }

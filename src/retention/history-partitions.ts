@@ -23,8 +23,8 @@ export interface PartitionPlan {
   cutoff: Date | null;
 }
 
-/** What one maintenance run did. */
-export interface MaintenanceReport {
+/** What one retention run did. */
+export interface RetentionReport {
   created: string[];
   dropped: string[];
   /** Rows of expired days found in the DEFAULT partition (they never got a partition) and deleted. */
@@ -40,12 +40,12 @@ export function planPartitions(p: RetentionPolicy): PartitionPlan {
 }
 
 /**
- * One maintenance run: create the partitions due ahead (and for days with rows stranded in the
+ * One retention run: create the partitions due ahead (and for days with rows stranded in the
  * DEFAULT partition, moving them), then drop the partitions wholly older than the retention. Two
  * transactions, so a drop waiting out a long export cannot hold back the creation. Idempotent, and
  * safe to run from several processes at once.
  */
-export async function maintainHistoryPartitions(pool: Pool, policy: RetentionPolicy): Promise<MaintenanceReport> {
+export async function maintainHistoryPartitions(pool: Pool, policy: RetentionPolicy): Promise<RetentionReport> {
   const { days, cutoff } = planPartitions(policy);
   const created = await createHistoryPartitions(pool, { days, strayFrom: cutoff && utcDayStart(cutoff) });
   if (!cutoff) return { created, dropped: [], defaultRowsDeleted: 0 };
