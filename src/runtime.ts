@@ -20,6 +20,7 @@ import { WorkerActivity } from './queue/worker-activity.ts';
 import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
 import { runProducerLoop } from './queue/producer.ts';
 import { startRetention } from './queue/retention-job.ts';
+import { startCheckNotRunWorker } from './queue/check-not-run.ts';
 import { startCheckWorker } from './queue/worker.ts';
 import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { ensureWebhookQueue } from './webhooks/queue.ts';
@@ -44,7 +45,12 @@ export interface Vigil {
  * The composition root: database (embedded when no DATABASE_URL), migrations, pg-boss, then the
  * requested roles. Every role works alone against a shared database.
  */
-export async function startVigil(config: Config, roles: readonly Role[], logger: Logger): Promise<Vigil> {
+export interface StartOptions {
+  /** This process's clock, for the worker to measure against the database's (tests pass a skewed one). */
+  localClock?: () => number;
+}
+
+export async function startVigil(config: Config, roles: readonly Role[], logger: Logger, options: StartOptions = {}): Promise<Vigil> {
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const step of stack.reverse()) await step().catch((err) => logger.error('shutdown step failed', { err: String(err) }));
@@ -74,10 +80,11 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: (id) => resolveCredential(pool, secretKey, id) });
+      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: (id) => resolveCredential(pool, secretKey, id), localClock: options.localClock });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // Lets in-flight checks finish and be recorded; it runs before boss.stop in the reversed stack.
       stack.push(() => worker.stop());
+      stack.push(await startCheckNotRunWorker({ pool, boss, config, logger, metrics }));
       // Webhook deliveries have their own few slots, so a dead receiver never holds a check slot.
       await startWebhookWorker({ pool, boss, config, logger, secretKey, metrics });
       stack.push(() => boss.offWork(QUEUES.webhooks, { wait: true }));

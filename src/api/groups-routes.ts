@@ -1,4 +1,6 @@
-import { getGroup, listGroups, makeGroupDueSoon, resetGroup, setGroupEnabled, upsertGroup } from '../db/queries/groups.ts';
+import { getGroup, insertResetHistory, listGroups, makeGroupDueSoon, resetGroupHosts, setGroupEnabled, upsertGroup } from '../db/queries/groups.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { recordResetEffects } from '../incidents/record.ts';
 import { notFound } from '../lib/errors.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import type { ApiDeps } from './deps.ts';
@@ -70,8 +72,13 @@ export function groupRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: (await getGroup(pool, params.group, defaultLimit))! };
       },
     }),
-    bulk('reset', 'Put every host of the group back to HEALTHY with cleared counters (recorded in history)', (group) =>
-      resetGroup(pool, group, { machineSnapshot: initialHealth(deps.machine), priority: config.states.HEALTHY.priority, spreadSeconds: spread }),
+    bulk('reset', 'Put every host of the group back to HEALTHY with cleared counters (recorded in history, with state_changed events; open incidents are resolved)', (group) =>
+      withTransaction(pool, async (tx) => {
+        const hosts = await resetGroupHosts(tx, group, { machineSnapshot: initialHealth(deps.machine), priority: config.states.HEALTHY.priority, spreadSeconds: spread });
+        const historyIds = await insertResetHistory(tx, hosts);
+        await recordResetEffects(tx, hosts, historyIds);
+        return hosts.length;
+      }),
     ),
     bulk('enable', 'Enable every host of the group', (group) => setGroupEnabled(pool, group, true, spread)),
     bulk('disable', 'Disable every host of the group', (group) => setGroupEnabled(pool, group, false, spread)),

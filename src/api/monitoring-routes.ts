@@ -1,5 +1,5 @@
 import { groupInMaintenance } from '../db/queries/groups.ts';
-import { getHost, type HostRow } from '../db/queries/hosts.ts';
+import { databaseNow, getHost, type HostRow } from '../db/queries/hosts.ts';
 import { historyForJob, recentHistory, type HistoryRow } from '../db/queries/history.ts';
 import { conflict, notFound } from '../lib/errors.ts';
 import { describeInterval } from '../machine/schedule.ts';
@@ -29,7 +29,8 @@ export function monitoringRoutes(deps: ApiDeps): RouteSpec[] {
   return [jitRoute(deps), stateRoute(deps), taskRoute(deps)];
 }
 
-function jitBody(host: HostRow, fields: { result: HistoryRow | undefined; queued: boolean; taskId: string | null; priority: number | null; message: string }) {
+/** `now` is the database's time: results are aged on the clock that stamped them, not this process's. */
+function jitBody(host: HostRow, now: Date, fields: { result: HistoryRow | undefined; queued: boolean; taskId: string | null; priority: number | null; message: string }) {
   const lastCheck = fields.result?.check_time ?? host.last_check;
   return {
     host_id: host.id,
@@ -38,7 +39,7 @@ function jitBody(host: HostRow, fields: { result: HistoryRow | undefined; queued
     current_state: fields.result ? (fields.result.monitoring_state as HostRow['monitoring_state']) : host.monitoring_state,
     current_status: fields.result ? currentStatus({ ...host, last_check: lastCheck, monitoring_state: fields.result.monitoring_state as HostRow['monitoring_state'] }) : currentStatus(host),
     last_check: lastCheck?.toISOString() ?? null,
-    result_age_seconds: lastCheck ? Math.max(0, (Date.now() - lastCheck.getTime()) / 1000) : null,
+    result_age_seconds: lastCheck ? Math.max(0, (now.getTime() - lastCheck.getTime()) / 1000) : null,
     response_time_ms: fields.result?.response_time_ms ?? host.last_response_time_ms,
     check_queued: fields.queued,
     task_id: fields.taskId,
@@ -76,10 +77,11 @@ function jitRoute(deps: ApiDeps): RouteSpec {
       const host = await getHost(deps.pool, params.host_id);
       if (!host) throw notFound('host');
       if (!host.enabled) throw conflict('host is disabled; enable it to check it');
-      if (query.max_age !== undefined && host.last_check && Date.now() - host.last_check.getTime() <= query.max_age * 1000) {
+      const now = query.max_age !== undefined && host.last_check ? await databaseNow(deps.pool) : undefined;
+      if (now && host.last_check && now.getTime() - host.last_check.getTime() <= query.max_age! * 1000) {
         const [latest] = await recentHistory(deps.pool, host.id, 1);
-        const message = `Result measured ${Math.round((Date.now() - host.last_check.getTime()) / 1000)} s ago is within max_age`;
-        return { status: 200, body: jitBody(host, { result: latest, queued: false, taskId: null, priority: null, message }) };
+        const message = `Result measured ${Math.round((now.getTime() - host.last_check.getTime()) / 1000)} s ago is within max_age`;
+        return { status: 200, body: jitBody(host, now, { result: latest, queued: false, taskId: null, priority: null, message }) };
       }
       // Only requests that would queue a check count: answers from max_age cost nothing.
       limiter.take(principalOf(http.res));
@@ -87,14 +89,15 @@ function jitRoute(deps: ApiDeps): RouteSpec {
       if (!claim) throw notFound('host');
       const priority = deps.config.jitPriority;
       const joined = claim.shared ? 'Joined the check already queued for this host' : 'Fresh connectivity check queued with high priority';
-      if (!query.wait) return { status: 202, body: jitBody(claim.host, { result: undefined, queued: true, taskId: claim.jobId, priority, message: joined }) };
+      if (!query.wait) return { status: 202, body: jitBody(claim.host, await databaseNow(deps.pool), { result: undefined, queued: true, taskId: claim.jobId, priority, message: joined }) };
       const result = await deps.notifier.waitFor(claim.jobId, query.timeout * 1000);
       const fresh = (await getHost(deps.pool, host.id)) ?? claim.host;
+      const answeredAt = await databaseNow(deps.pool);
       if (!result) {
         const message = `${joined}; not finished within ${query.timeout} s`;
-        return { status: 202, body: jitBody(fresh, { result: undefined, queued: true, taskId: claim.jobId, priority, message }) };
+        return { status: 202, body: jitBody(fresh, answeredAt, { result: undefined, queued: true, taskId: claim.jobId, priority, message }) };
       }
-      return { status: 200, body: jitBody(fresh, { result, queued: true, taskId: claim.jobId, priority, message: 'Fresh check completed' }) };
+      return { status: 200, body: jitBody(fresh, answeredAt, { result, queued: true, taskId: claim.jobId, priority, message: 'Fresh check completed' }) };
     },
   });
 }

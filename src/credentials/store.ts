@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
-import { getCredential, insertCredential, updateCredential, type CredentialRow } from '../db/queries/credentials.ts';
+import { getCredential, insertCredential, lockCredential, rewriteCredential, type CredentialRow } from '../db/queries/credentials.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { AppError, badRequest, coerceError } from '../lib/errors.ts';
 import { CredentialUnavailableError, type ResolvedCredential } from '../probes/types.ts';
 import { open, seal } from './cipher.ts';
@@ -51,7 +52,10 @@ export async function createCredential(
  */
 export async function changeCredential(pool: Pool, key: Buffer | undefined, id: string, patch: Record<string, unknown>): Promise<CredentialRow | undefined> {
   const k = requireKey(key);
-  return updateCredential(pool, id, (row) => {
+  // The row stays locked from read to rewrite, so two concurrent changes cannot lose each other's secrets.
+  return withTransaction(pool, async (tx) => {
+    const row = await lockCredential(tx, id);
+    if (!row) return undefined;
     const kind = row.kind as CredentialKind;
     const shape = credentialFieldsByKind[kind].shape as Record<string, unknown>;
     const foreign = Object.keys(patch).filter((f) => f !== 'name' && !(f in shape));
@@ -63,7 +67,7 @@ export async function changeCredential(pool: Pool, key: Buffer | undefined, id: 
     const parsed = credentialFieldsByKind[kind].strict().safeParse(merged);
     const problems = parsed.success ? (kind === 'snmp-v3' ? snmpV3Problems(merged) : []) : parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
     if (problems.length > 0) throw badRequest('the changed credential is incomplete', problems.map((p) => ({ ...p, field: `body.${p.field}` })));
-    return { name: (name as string | undefined) ?? row.name, ...sealed(k, id, merged) };
+    return rewriteCredential(tx, id, { name: (name as string | undefined) ?? row.name, ...sealed(k, id, merged) });
   });
 }
 

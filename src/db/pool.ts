@@ -1,8 +1,8 @@
 import pg from 'pg';
 
 /**
- * Only modules under src/db open transactions (see withTransaction); handlers and roles call
- * query functions, never SQL of their own.
+ * SQL lives under src/db only; handlers and roles call query functions, never SQL of their own.
+ * Who may open a transaction: src/db/queries/README.md.
  */
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;

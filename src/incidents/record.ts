@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import { appendEvents, type NewEvent } from '../db/queries/events.ts';
 import { openIncident, openIncidentsFor, resolveIncident, updateIncidents, type IncidentUpdate } from '../db/queries/incidents.ts';
 import type { Queryable } from '../db/pool.ts';
+import type { ResetHost } from '../db/queries/groups.ts';
 import type { CheckOutcome } from '../machine/check-outcome.ts';
 import { decideIncident, incidentFingerprint } from './policy.ts';
 
@@ -47,5 +48,24 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
     }
   }
   await updateIncidents(tx, updates);
+  await appendEvents(tx, events);
+}
+
+/**
+ * What a group reset means beyond the host rows, in the reset's transaction: a reset is a state
+ * change like any other, so each host it moved gets a state_changed event, and each open incident
+ * of a reset host is resolved (with its event) rather than left open until the next check.
+ */
+export async function recordResetEffects(tx: Queryable, hosts: ResetHost[], historyIds: Map<string, string>): Promise<void> {
+  const open = await openIncidentsFor(tx, hosts.map((h) => incidentFingerprint(h.id)));
+  const events: NewEvent[] = [];
+  for (const h of hosts) {
+    const base = { hostId: h.id, hostName: h.name, hostGroup: h.group, occurredAt: h.reset_at, checkId: historyIds.get(h.id) ?? null };
+    if (h.previous !== 'HEALTHY') events.push({ ...base, type: 'state_changed', fromState: h.previous, toState: 'HEALTHY', reason: 'group reset' });
+    const incident = open.get(incidentFingerprint(h.id));
+    if (!incident) continue;
+    await resolveIncident(tx, incident.id, h.reset_at);
+    events.push({ ...base, type: 'incident_resolved', incidentId: incident.id, fromState: h.previous, toState: 'HEALTHY', reason: 'group reset' });
+  }
   await appendEvents(tx, events);
 }

@@ -2,7 +2,7 @@ import { PgBoss, type QueueOptions } from 'pg-boss';
 import type { Config } from '../config/config.ts';
 import type { Client } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
-import { CHECK_QUEUES, PGBOSS_SCHEMA } from './names.ts';
+import { CHECK_QUEUES, PGBOSS_SCHEMA, QUEUES } from './names.ts';
 
 export type Boss = PgBoss;
 
@@ -58,7 +58,11 @@ async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
     // completion (a 10-minute benchmark lost 10 % of its throughput to it).
     deleteAfterSeconds: 5 * 60,
     notify: true,
+    // A job whose retries run out moves here (src/queue/check-not-run.ts reschedules its host).
+    deadLetter: QUEUES.checksNotRun,
   };
+  // The dead letter queue must exist first (the check queues reference it).
+  await ensureQueue(boss, QUEUES.checksNotRun, { retryLimit: 5, retryDelay: 5, retryBackoff: true, deleteAfterSeconds: 24 * 60 * 60, notify: true });
   for (const name of CHECK_QUEUES) await ensureQueue(boss, name, options);
 }
 

@@ -1,7 +1,6 @@
 import { conflict } from '../../lib/errors.ts';
 import type { Pool, Queryable } from '../pool.ts';
 import { isReferenceViolation, SQLSTATE, sqlState } from '../sqlstate.ts';
-import { withTransaction } from '../transaction.ts';
 
 export interface CredentialRow {
   id: string;
@@ -47,26 +46,24 @@ export async function listCredentials(db: Queryable, f: { kind?: string; afterNa
   return rows;
 }
 
-/**
- * Rewrites a credential from its current row: `change` gets the row locked, returns the new
- * name, public fields and sealed secret. Returns undefined for an unknown id.
- */
-export async function updateCredential(
-  pool: Pool,
+/** The credential row locked for the caller's transaction; undefined for an unknown id. */
+export async function lockCredential(tx: Queryable, id: string): Promise<CredentialRow | undefined> {
+  const { rows } = await tx.query<CredentialRow>(`${SELECT} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
+  return rows[0];
+}
+
+/** Rewrites a credential's name, public fields and sealed secret; returns the row as it is now. */
+export async function rewriteCredential(
+  tx: Queryable,
   id: string,
-  change: (row: CredentialRow) => { name: string; public: Record<string, unknown>; secret: Buffer },
+  next: { name: string; public: Record<string, unknown>; secret: Buffer },
 ): Promise<CredentialRow | undefined> {
-  return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<CredentialRow>(`${SELECT} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
-    if (!rows[0]) return undefined;
-    const next = change(rows[0]);
-    try {
-      await client.query(`UPDATE credentials SET name = $2, public = $3, secret = $4, updated_at = now() WHERE id = $1`, [id, next.name, next.public, next.secret]);
-    } catch (err) {
-      throw nameConflict(err, next.name);
-    }
-    return getCredential(client, id);
-  });
+  try {
+    await tx.query(`UPDATE credentials SET name = $2, public = $3, secret = $4, updated_at = now() WHERE id = $1`, [id, next.name, next.public, next.secret]);
+  } catch (err) {
+    throw nameConflict(err, next.name);
+  }
+  return getCredential(tx, id);
 }
 
 /** Deletes an unused credential; one still used by hosts is refused with 409 naming them. */

@@ -1,6 +1,5 @@
 import type { HostState } from '../../machine/states.ts';
-import type { Pool, Queryable } from '../pool.ts';
-import { withTransaction } from '../transaction.ts';
+import type { Queryable } from '../pool.ts';
 
 export interface GroupRow {
   name: string;
@@ -63,33 +62,43 @@ export async function setGroupEnabled(db: Queryable, name: string, enabled: bool
   return rowCount ?? 0;
 }
 
-/**
- * Puts every host of a group back to HEALTHY with cleared counters, recording a history row
- * (checked_by 'reset') for each, all in one transaction. Returns how many hosts were reset.
- */
-export async function resetGroup(
-  pool: Pool,
+/** A host a group reset put back to HEALTHY, with the state it left. */
+export interface ResetHost {
+  id: string;
+  name: string;
+  group: string | null;
+  previous: HostState;
+  reset_at: Date;
+}
+
+/** Puts every host of a group back to HEALTHY with cleared counters (locked in id order); returns them. */
+export async function resetGroupHosts(
+  tx: Queryable,
   name: string,
   r: { machineSnapshot: unknown; priority: number; spreadSeconds: number },
-): Promise<number> {
-  return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ id: string; previous: string }>(
-      `WITH locked AS (SELECT id, monitoring_state FROM hosts WHERE "group" = $1 ORDER BY id FOR UPDATE)
-       UPDATE hosts h SET machine_snapshot = $2, monitoring_state = 'HEALTHY', consecutive_failures = 0, consecutive_successes = 0,
-              check_priority = $3, last_state_change = CASE WHEN locked.monitoring_state <> 'HEALTHY' THEN now() ELSE h.last_state_change END,
-              next_check_time = CASE WHEN h.lease_job_id IS NULL THEN now() + make_interval(secs => random() * $4::float8) ELSE h.next_check_time END,
-              state_version = state_version + 1, updated_at = now()
-         FROM locked WHERE h.id = locked.id
-       RETURNING h.id, locked.monitoring_state AS previous`,
-      [name, r.machineSnapshot, r.priority, r.spreadSeconds],
-    );
-    await client.query(
-      `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, success, checked_by, detail)
-       SELECT id, now(), 'HEALTHY', previous, true, 'reset', '{"reset": true}' FROM unnest($1::uuid[], $2::text[]) AS t(id, previous)`,
-      [rows.map((r) => r.id), rows.map((r) => r.previous)],
-    );
-    return rows.length;
-  });
+): Promise<ResetHost[]> {
+  const { rows } = await tx.query<ResetHost>(
+    `WITH locked AS (SELECT id, monitoring_state FROM hosts WHERE "group" = $1 ORDER BY id FOR UPDATE)
+     UPDATE hosts h SET machine_snapshot = $2, monitoring_state = 'HEALTHY', consecutive_failures = 0, consecutive_successes = 0,
+            check_priority = $3, last_state_change = CASE WHEN locked.monitoring_state <> 'HEALTHY' THEN now() ELSE h.last_state_change END,
+            next_check_time = CASE WHEN h.lease_job_id IS NULL THEN now() + make_interval(secs => random() * $4::float8) ELSE h.next_check_time END,
+            state_version = state_version + 1, updated_at = now()
+       FROM locked WHERE h.id = locked.id
+     RETURNING h.id, h.name, h."group", locked.monitoring_state AS previous, now() AS reset_at`,
+    [name, r.machineSnapshot, r.priority, r.spreadSeconds],
+  );
+  return rows;
+}
+
+/** One history row (checked_by 'reset') per reset host; returns each row's id by host id. */
+export async function insertResetHistory(tx: Queryable, hosts: ResetHost[]): Promise<Map<string, string>> {
+  const { rows } = await tx.query<{ id: string; host_id: string }>(
+    `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, success, checked_by, detail)
+     SELECT id, now(), 'HEALTHY', previous, true, 'reset', '{"reset": true}' FROM unnest($1::uuid[], $2::text[]) AS t(id, previous)
+     RETURNING id, host_id`,
+    [hosts.map((h) => h.id), hosts.map((h) => h.previous)],
+  );
+  return new Map(rows.map((r) => [r.host_id, r.id]));
 }
 
 /** The concurrent-check limit for a host's group (the group's setting or the default). */

@@ -1,6 +1,5 @@
 import type { HostState } from '../../machine/states.ts';
-import type { Client, Pool, Queryable } from '../pool.ts';
-import { withTransaction } from '../transaction.ts';
+import type { Queryable } from '../pool.ts';
 import type { EventType } from './events.ts';
 
 /** A webhook subscription as stored; `secret` is sealed (see src/webhooks/secret.ts). */
