@@ -62,7 +62,8 @@ async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
     deadLetter: QUEUES.checksNotRun,
   };
   // The dead letter queue must exist first (the check queues reference it).
-  await ensureQueue(boss, QUEUES.checksNotRun, { retryLimit: 5, retryDelay: 5, retryBackoff: true, deleteAfterSeconds: 24 * 60 * 60, notify: true });
+  // pg-boss moves failed jobs there without a NOTIFY, so its workers poll (src/queue/check-not-run.ts).
+  await ensureQueue(boss, QUEUES.checksNotRun, { retryLimit: 5, retryDelay: 5, retryBackoff: true, deleteAfterSeconds: 24 * 60 * 60, notify: false });
   for (const name of CHECK_QUEUES) await ensureQueue(boss, name, options);
 }
 

@@ -29,6 +29,7 @@ export interface CheckNotRunDeps {
 
 /** Works the dead letter queue of check jobs; returns the step that stops working it. */
 export async function startCheckNotRunWorker(deps: CheckNotRunDeps): Promise<() => Promise<void>> {
+  // Polled: pg-boss announces no job it dead-letters. One cheap query per worker process and second.
   const options = { batchSize: 50, includeMetadata: true, pollingIntervalSeconds: 1 } as const;
   await deps.boss.work<CheckJobData, void, typeof options>(
     QUEUES.checksNotRun,

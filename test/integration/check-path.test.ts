@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { startVigil, type Role, type StartOptions, type Vigil } from '../../src/runtime.ts';
+import { CHECK_QUEUES } from '../../src/queue/names.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedHosts } from '../helpers/hosts.ts';
+import { reserveRefusedPort, startHttpTarget, startSilentTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { authHeader, FAST_ENV, memoryLogger, TEST_ADMIN_TOKEN, waitFor, type MemoryTransport } from '../helpers/vigil.ts';
+import request from 'supertest';
+
+/**
+ * The four holes of the check path (issue "The check path, made plain and made safe"): a queue
+ * backlog longer than the lease, infrastructure errors counted against hosts, schedules on each
+ * process's clock, and jobs that fail for good leaving a silent gap. Each test fails on the code
+ * before the fix.
+ */
+
+let db: TestDatabase;
+/** One key for all the Vigils of a test (a database with credentials refuses any other). */
+const SECRET_KEY = randomBytes(32).toString('base64');
+const running: Vigil[] = [];
+const targets: LoopbackTarget[] = [];
+
+interface Started extends Vigil {
+  transport: MemoryTransport;
+}
+
+async function start(roles: readonly Role[], env: Record<string, string>, options?: StartOptions): Promise<Started> {
+  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, VIGIL_SECRET_KEY: SECRET_KEY, ...env });
+  const { logger, transport } = memoryLogger();
+  const vigil = await startVigil(config, roles, logger, options);
+  running.push(vigil);
+  return { ...vigil, transport };
+}
+
+async function stopAll(): Promise<void> {
+  for (const v of running.splice(0).reverse()) await v.stop();
+}
+
+const query = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> => (await running[0]!.pool.query(text, values)).rows as T[];
+
+// Each test gets a database of its own: they leave hosts, jobs and events behind.
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await stopAll();
+  for (const t of targets.splice(0)) await t.close();
+  await db?.drop();
+});
+
+describe('a queue backlog longer than the lease', () => {
+  it('keeps each host\'s queued job as its check: one job per host however often the lease runs out, and every host reaches DOWN', { timeout: 120_000 }, async () => {
+    const silent = await startSilentTarget();
+    targets.push(silent);
+    // A lease of 0.6 s and checks that hang until their 0.3 s timeout: with 20 such hosts and one
+    // check slot per lane, a job waits several seconds in the queue, many leases long.
+    const env = { ...FAST_ENV, VIGIL_CHECK_TIMEOUT_MS: '300', VIGIL_LEASE_SECONDS: '0.6', VIGIL_WORKER_CONCURRENCY: '2', VIGIL_FAILING_SHARE: '0.5' };
+    const scheduler = await start(['scheduler'], env);
+    const ids = await seedHosts(scheduler.pool, { count: 20, namePrefix: 'backlog', probes: [{ type: 'http', url: silent.url }] });
+    const [{ t0 }] = (await query<{ t0: Date }>('SELECT now() AS t0')) as [{ t0: Date }];
+    // No worker yet: the backlog only grows. Wait until every lease has run out at least three times.
+    await waitFor('three leases to pass for every host', async () => {
+      const [row] = await query<{ passed: boolean }>(`SELECT min(next_check_time) > $1::timestamptz + interval '2 seconds' AS passed FROM hosts`, [t0]);
+      return row!.passed;
+    });
+    const jobs = await query<{ host_id: string; jobs: number; job_id: string }>(
+      `SELECT data->>'host_id' AS host_id, count(*)::int AS jobs, min(id::text) AS job_id FROM pgboss.job WHERE name = ANY($1) GROUP BY 1`,
+      [CHECK_QUEUES],
+    );
+    expect(jobs).toHaveLength(20);
+    expect(jobs.every((j) => j.jobs === 1)).toBe(true);
+    const leases = await query<{ id: string; lease_job_id: string }>('SELECT id, lease_job_id::text FROM hosts');
+    const jobOf = new Map(jobs.map((j) => [j.host_id, j.job_id]));
+    for (const h of leases) expect(h.lease_job_id).toBe(jobOf.get(h.id));
+
+    const worker = await start(['worker'], env);
+    await waitFor('every host to reach DOWN', async () => {
+      const [row] = await query<{ down: number }>(`SELECT count(*)::int AS down FROM hosts WHERE monitoring_state = 'DOWN'`);
+      return row!.down === ids.length;
+    }, 90_000, 200);
+    // Every check that ran was recorded: none was dropped because its lease had moved on.
+    const dropped = worker.transport.entries.filter((e) => e.message === 'check result dropped');
+    expect(dropped).toEqual([]);
+    const [{ checks }] = (await query<{ checks: number }>(`SELECT count(*)::int AS checks FROM host_monitoring_history WHERE checked_by = 'scheduler'`)) as [{ checks: number }];
+    expect(checks).toBeGreaterThanOrEqual(3 * ids.length);
+  });
+});
+
+describe('infrastructure errors', () => {
+  let target: HttpTarget;
+  const env = { ...FAST_ENV, VIGIL_JOB_RETRY_LIMIT: '20' };
+
+  beforeAll(async () => {
+    target = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
+  });
+  afterAll(async () => {
+    await target?.close();
+  });
+
+  it('never count against a host: a credential lookup failing mid-run moves no machine, and the checks are done after it recovers', { timeout: 60_000 }, async () => {
+    const vigil = await start(['api', 'scheduler', 'worker'], env);
+    const api = request.agent(vigil.apiUrl!).set(authHeader());
+    const cred = await api.post('/api/credentials').send({ name: 'basic', kind: 'http-basic', username: 'u', password: 'pw-123456' });
+    expect(cred.status).toBe(201);
+    const names = ['infra-1', 'infra-2', 'infra-3'];
+    for (const name of names) {
+      const res = await api.post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'http', url: target.url, credential_id: cred.body.id }] });
+      expect(res.status).toBe(201);
+    }
+    const successes = async () => (await query<{ n: number }>(`SELECT count(*)::int AS n FROM host_monitoring_history WHERE success`))[0]!.n;
+    await waitFor('each host to be checked', async () => (await successes()) >= names.length);
+
+    // The credentials table goes away under the workers: every lookup now fails in the database.
+    await vigil.pool.query('ALTER TABLE credentials RENAME TO credentials_offline');
+    const notRun = () => vigil.transport.entries.filter((e) => e.message === 'check could not be run; pg-boss will retry it').length;
+    await waitFor('checks to fail for lack of their credential', async () => notRun() >= 6, 20_000);
+    await vigil.pool.query('ALTER TABLE credentials_offline RENAME TO credentials');
+    const before = await successes();
+    await waitFor('checks to succeed again', async () => (await successes()) >= before + 2 * names.length, 20_000);
+
+    expect(await query(`SELECT error_type FROM host_monitoring_history WHERE NOT success`)).toEqual([]);
+    expect(await query(`SELECT DISTINCT monitoring_state FROM hosts`)).toEqual([{ monitoring_state: 'HEALTHY' }]);
+    expect(await query(`SELECT type FROM host_events`)).toEqual([]);
+    expect(await query(`SELECT id FROM incidents`)).toEqual([]);
+    const metrics = await request(vigil.apiUrl!).get('/metrics');
+    expect(metrics.text).toMatch(/vigil_checks_not_run_total\{outcome="retried"\} [1-9]/);
+  });
+});
+
+describe('clocks', () => {
+  it('schedule and record on the database\'s time even when the worker\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
+    const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
+    targets.push(listener);
+    const env = { ...FAST_ENV, VIGIL_HEALTHY_INTERVAL_SECONDS: '60' };
+    const vigil = await start(['scheduler', 'worker'], env, { localClock: () => Date.now() + 3_600_000 });
+    await seedHosts(vigil.pool, { count: 3, namePrefix: 'clock', probes: [{ type: 'http', url: listener.url }] });
+    await waitFor('the checks to be recorded', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length === 3);
+    const [history] = await query<{ skew_s: number; max_lag_ms: number }>(
+      `SELECT max(abs(extract(epoch FROM check_time - now())))::float8 AS skew_s, max(schedule_lag_ms)::float8 AS max_lag_ms FROM host_monitoring_history`,
+    );
+    expect(history!.skew_s).toBeLessThan(60);
+    expect(history!.max_lag_ms).toBeLessThan(60_000);
+    const [hosts] = await query<{ max_next_s: number; min_next_s: number }>(
+      `SELECT max(extract(epoch FROM next_check_time - now()))::float8 AS max_next_s, min(extract(epoch FROM next_check_time - now()))::float8 AS min_next_s FROM hosts`,
+    );
+    // The HEALTHY interval (60 s) varies by at most ± 10 %.
+    expect(hosts!.max_next_s).toBeLessThanOrEqual(66);
+    expect(hosts!.min_next_s).toBeGreaterThan(30);
+  });
+});
+
+describe('a check job that fails for good', () => {
+  it('releases the host at once, reschedules it at its state\'s interval and says so with an event and a metric', { timeout: 60_000 }, async () => {
+    const refused = await reserveRefusedPort();
+    // No retries: the first failure is final. The CRITICAL interval is 45 s, far from the 900 s lease.
+    const env = { ...FAST_ENV, VIGIL_JOB_RETRY_LIMIT: '0', VIGIL_CRITICAL_INTERVAL_SECONDS: '45' };
+    const vigil = await start(['api', 'scheduler', 'worker'], env);
+    const api = request.agent(vigil.apiUrl!).set(authHeader());
+    const cred = await api.post('/api/credentials').send({ name: 'bearer', kind: 'http-bearer', token: 'token-0123456789' });
+    expect(cred.status).toBe(201);
+    await vigil.pool.query('ALTER TABLE credentials RENAME TO credentials_offline');
+    const [hostId] = await seedHosts(vigil.pool, { count: 1, namePrefix: 'gone', state: 'CRITICAL', priority: 9, probes: [{ type: 'http', url: refused.url, credential_id: cred.body.id }] });
+    const [event] = await waitFor('the check_not_run event', async () => query<{ type: string; reason: string; from_state: string; to_state: string }>(
+      `SELECT type, reason, from_state, to_state FROM host_events WHERE host_id = $1`, [hostId],
+    ).then((rows) => (rows.length > 0 ? rows : undefined)), 20_000);
+    expect(event).toMatchObject({ type: 'check_not_run', from_state: 'CRITICAL', to_state: 'CRITICAL' });
+    expect(event!.reason).toMatch(/gave up after 1 attempt: credential .* could not be looked up/);
+    const [host] = await query<{ lease_job_id: string | null; monitoring_state: string; next_s: number }>(
+      `SELECT lease_job_id, monitoring_state, extract(epoch FROM next_check_time - now())::float8 AS next_s FROM hosts WHERE id = $1`, [hostId],
+    );
+    expect(host!.lease_job_id).toBeNull();
+    expect(host!.monitoring_state).toBe('CRITICAL');
+    expect(host!.next_s).toBeGreaterThan(30);
+    expect(host!.next_s).toBeLessThan(50);
+    expect(await query(`SELECT 1 FROM host_monitoring_history WHERE host_id = $1`, [hostId])).toEqual([]);
+    const metrics = await request(vigil.apiUrl!).get('/metrics');
+    expect(metrics.text).toMatch(/vigil_checks_not_run_total\{outcome="abandoned"\} 1/);
+    expect(vigil.transport.entries.some((e) => String(e.message).startsWith('check could not be run; pg-boss gave up'))).toBe(true);
+    await vigil.pool.query('ALTER TABLE credentials_offline RENAME TO credentials');
+  });
+});
+
+describe('a group reset', () => {
+  it('is a state change like any other: state_changed events, and open incidents resolved', { timeout: 60_000 }, async () => {
+    const refused = await reserveRefusedPort();
+    const checking = await start(['api', 'scheduler', 'worker'], FAST_ENV);
+    const api = request.agent(checking.apiUrl!).set(authHeader());
+    for (const name of ['reset-1', 'reset-2']) {
+      const res = await api.post('/api/hosts').send({ name, address: '127.0.0.1', group: 'olt-7', probes: [{ type: 'tcp', port: refused.port }] });
+      expect(res.status).toBe(201);
+    }
+    await waitFor('both hosts DOWN with an open incident', async () =>
+      (await query(`SELECT 1 FROM incidents WHERE status = 'open'`)).length === 2);
+    await stopAll();
+
+    // Only an API now: nothing checks the hosts, so only the reset can change them.
+    const apiOnly = await start(['api'], FAST_ENV);
+    const res = await request(apiOnly.apiUrl!).post('/api/groups/olt-7/reset').set(authHeader());
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ affected: 2 });
+    const events = await query<{ type: string; from_state: string; to_state: string; reason: string }>(
+      `SELECT type, from_state, to_state, reason FROM host_events WHERE reason = 'group reset' ORDER BY id`,
+    );
+    expect(events.filter((e) => e.type === 'state_changed')).toEqual([
+      { type: 'state_changed', from_state: 'DOWN', to_state: 'HEALTHY', reason: 'group reset' },
+      { type: 'state_changed', from_state: 'DOWN', to_state: 'HEALTHY', reason: 'group reset' },
+    ]);
+    expect(events.filter((e) => e.type === 'incident_resolved')).toHaveLength(2);
+    expect(await query(`SELECT status FROM incidents`)).toEqual([{ status: 'resolved' }, { status: 'resolved' }]);
+  });
+});
