@@ -45,12 +45,7 @@ export interface Vigil {
  * The composition root: database (embedded when no DATABASE_URL), migrations, pg-boss, then the
  * requested roles. Every role works alone against a shared database.
  */
-export interface StartOptions {
-  /** This process's clock, for the worker to measure against the database's (tests pass a skewed one). */
-  localClock?: () => number;
-}
-
-export async function startVigil(config: Config, roles: readonly Role[], logger: Logger, options: StartOptions = {}): Promise<Vigil> {
+export async function startVigil(config: Config, roles: readonly Role[], logger: Logger): Promise<Vigil> {
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const step of stack.reverse()) await step().catch((err) => logger.error('shutdown step failed', { err: String(err) }));
@@ -80,7 +75,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: (id) => resolveCredential(pool, secretKey, id), localClock: options.localClock });
+      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: (id) => resolveCredential(pool, secretKey, id) });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // Lets in-flight checks finish and be recorded; it runs before boss.stop in the reversed stack.
       stack.push(() => worker.stop());

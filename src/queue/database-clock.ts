@@ -13,7 +13,7 @@ export class DatabaseClock {
   private readonly pool: Pool;
   private readonly localNow: () => number;
 
-  /** `localNow` is this process's clock (tests pass a skewed one). */
+  /** `localNow` is this process's clock. */
   constructor(pool: Pool, localNow: () => number = Date.now) {
     this.pool = pool;
     this.localNow = localNow;

@@ -41,8 +41,6 @@ export interface WorkerDeps {
   /** Counts running and finished checks for the worker heartbeat. */
   activity?: WorkerActivity;
   metrics?: Metrics;
-  /** This process's clock (tests pass a skewed one); check times are taken on the database's clock through it. */
-  localClock?: () => number;
 }
 
 export interface CheckWorker {
@@ -62,7 +60,7 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
   const recorder = new ResultRecorder(deps);
   const groups = new GroupPresence(deps.pool);
   await groups.refresh();
-  const clock = new DatabaseClock(deps.pool, deps.localClock);
+  const clock = new DatabaseClock(deps.pool);
   await clock.sync();
   const slots = laneSlots(deps.config);
   const lanes = [new CheckLane(deps, recorder, groups, clock, QUEUES.checks, slots.normal)];

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { startVigil, type Role, type StartOptions, type Vigil } from '../../src/runtime.ts';
+import { startVigil, type Role, type Vigil } from '../../src/runtime.ts';
 import { CHECK_QUEUES } from '../../src/queue/names.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, startSilentTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { spawnVigil, stopProcesses, type VigilProcess } from '../helpers/vigil-processes.ts';
 import { authHeader, FAST_ENV, memoryLogger, TEST_ADMIN_TOKEN, waitFor, type MemoryTransport } from '../helpers/vigil.ts';
 import request from 'supertest';
 
@@ -21,15 +23,17 @@ let db: TestDatabase;
 const SECRET_KEY = randomBytes(32).toString('base64');
 const running: Vigil[] = [];
 const targets: LoopbackTarget[] = [];
+const skewed: VigilProcess[] = [];
+const CLOCK_AHEAD = path.resolve('test/helpers/clock-ahead.mjs');
 
 interface Started extends Vigil {
   transport: MemoryTransport;
 }
 
-async function start(roles: readonly Role[], env: Record<string, string>, options?: StartOptions): Promise<Started> {
+async function start(roles: readonly Role[], env: Record<string, string>): Promise<Started> {
   const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, VIGIL_SECRET_KEY: SECRET_KEY, ...env });
   const { logger, transport } = memoryLogger();
-  const vigil = await startVigil(config, roles, logger, options);
+  const vigil = await startVigil(config, roles, logger);
   running.push(vigil);
   return { ...vigil, transport };
 }
@@ -45,6 +49,7 @@ beforeEach(async () => {
   db = await createTestDatabase();
 });
 afterEach(async () => {
+  await stopProcesses(skewed.splice(0));
   await stopAll();
   for (const t of targets.splice(0)) await t.close();
   await db?.drop();
@@ -134,9 +139,15 @@ describe('clocks', () => {
     const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
     targets.push(listener);
     const env = { ...FAST_ENV, VIGIL_HEALTHY_INTERVAL_SECONDS: '60' };
-    const vigil = await start(['scheduler', 'worker'], env, { localClock: () => Date.now() + 3_600_000 });
-    await seedHosts(vigil.pool, { count: 3, namePrefix: 'clock', probes: [{ type: 'http', url: listener.url }] });
-    await waitFor('the checks to be recorded', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length === 3);
+    const scheduler = await start(['scheduler'], env);
+    // The worker is a process of its own whose clock runs an hour ahead.
+    const worker = spawnVigil(db.url, ['worker'], { ...env, VIGIL_SECRET_KEY: SECRET_KEY, NODE_OPTIONS: `--import=${CLOCK_AHEAD}` });
+    skewed.push(worker);
+    await seedHosts(scheduler.pool, { count: 3, namePrefix: 'clock', probes: [{ type: 'http', url: listener.url }] });
+    await waitFor('the checks to be recorded', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length === 3, 30_000);
+    // The skew is real: the worker's own log lines are stamped an hour ahead.
+    const stamped = worker.logs().find((l) => l.message === 'vigil started');
+    expect(Date.parse(String(stamped?.timestamp)) - Date.now()).toBeGreaterThan(3_500_000);
     const [history] = await query<{ skew_s: number; max_lag_ms: number }>(
       `SELECT max(abs(extract(epoch FROM check_time - now())))::float8 AS skew_s, max(schedule_lag_ms)::float8 AS max_lag_ms FROM host_monitoring_history`,
     );
