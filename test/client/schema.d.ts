@@ -178,7 +178,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Put every host of the group back to HEALTHY with cleared counters (recorded in history) */
+        /** Put every host of the group back to HEALTHY with cleared counters (recorded in history, with state_changed events; open incidents are resolved) */
         post: operations["resetGroup"];
         delete?: never;
         options?: never;
@@ -1399,7 +1399,7 @@ export interface components {
             url: string;
             /** @description Deliveries are signed; the secret itself is never returned */
             has_secret: boolean;
-            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged")[];
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
             states: components["schemas"]["HostState"][];
             groups: string[];
             enabled: boolean;
@@ -1422,7 +1422,7 @@ export interface components {
              * @description Only these event types; empty = all
              * @default []
              */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
             /**
              * @description Only events whose to_state is one of these; empty = all
              * @default []
@@ -1445,7 +1445,7 @@ export interface components {
             /** @description Event id, sent as Vigil-Event-Id */
             event_id: string;
             /** @enum {string} */
-            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged";
+            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run";
             /**
              * @description pending: queued or waiting for a retry; delivered: answered 2xx; failed: every attempt failed, or the webhook was disabled first
              * @enum {string}
@@ -1485,7 +1485,7 @@ export interface components {
             /** @description A new signing key (used from the next attempt on); null removes it (unsigned deliveries) */
             secret?: string | null;
             /** @description Only these event types; empty = all */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
             /** @description Only events whose to_state is one of these; empty = all */
             states?: components["schemas"]["HostStateInput"][];
             /** @description Only events of hosts in these groups; empty = all */
