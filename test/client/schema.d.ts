@@ -1123,8 +1123,12 @@ export interface components {
         };
         MonitoringStats: {
             window_seconds: number;
+            /** @description Hosts per state (every state present, 0 when none) */
             hosts_by_state: {
-                [key: string]: number;
+                HEALTHY: number;
+                DEGRADED: number;
+                CRITICAL: number;
+                DOWN: number;
             };
             checks: {
                 checks: number;
