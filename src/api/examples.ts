@@ -429,6 +429,18 @@ export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
     status: 403,
     detail: 'this operation needs a token with scope admin',
   }),
+  413: problem('PayloadTooLargeProblem', 'A body over the limit', {
+    type: 'about:blank',
+    title: 'Payload Too Large',
+    status: 413,
+    detail: 'request body is too large',
+  }),
+  415: problem('UnsupportedMediaTypeProblem', 'A body that is not application/json', {
+    type: 'about:blank',
+    title: 'Unsupported Media Type',
+    status: 415,
+    detail: 'send the body as application/json',
+  }),
   429: problem('RateLimitedProblem', 'Too many JIT checks for one token', {
     type: 'about:blank',
     title: 'Too Many Requests',

@@ -23,10 +23,18 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   webhooks: 'Event subscriptions POSTed to your URLs, signed (Vigil-Signature), retried with backoff; delivery logs (admin only)',
 };
 
-/** Answers every operation can give outside its handler: authentication, and the database being away. */
-const SECURITY_RESPONSES = {
+/**
+ * Answers every operation can give outside its handler: authentication, the body parser (it reads
+ * any JSON body sent to /api before routing, even a GET's), and the database being away.
+ */
+const SHARED_RESPONSES = {
   401: { name: 'Unauthorized', description: 'No valid bearer token' },
   403: { name: 'Forbidden', description: "The token lacks the operation's scope (x-required-scope)" },
+  413: { name: 'PayloadTooLarge', description: 'The request body is larger than the operation takes (1 MB unless its own 413 says otherwise)' },
+  415: {
+    name: 'UnsupportedMediaType',
+    description: 'The request body cannot be read: not application/json (operations that take a body), a charset other than UTF-8, or an unknown Content-Encoding',
+  },
   503: { name: 'Unavailable', description: 'The database is unreachable; retry after the Retry-After seconds' },
 } as const;
 
@@ -170,7 +178,7 @@ function operation(route: RouteSpec, examples: ExampleComponents) {
   const params = parameters(route);
   const responses: Record<string, unknown> = {};
   for (const status of Object.keys(route.responses).map(Number)) responses[status] = response(route, status, examples);
-  for (const [status, { name }] of Object.entries(SECURITY_RESPONSES)) responses[status] ??= { $ref: RESPONSE_REF(name) };
+  for (const [status, { name }] of Object.entries(SHARED_RESPONSES)) responses[status] ??= { $ref: RESPONSE_REF(name) };
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -183,10 +191,10 @@ function operation(route: RouteSpec, examples: ExampleComponents) {
   };
 }
 
-/** components/responses: the 401, 403 and 503 every operation shares. */
-function securityResponses(examples: ExampleComponents): Record<string, unknown> {
+/** components/responses: the 401, 403, 413, 415 and 503 every operation shares. */
+function sharedResponses(examples: ExampleComponents): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(SECURITY_RESPONSES).map(([status, { name, description }]) => {
+    Object.entries(SHARED_RESPONSES).map(([status, { name, description }]) => {
       const example = PROBLEM_EXAMPLES[Number(status)];
       const media = { schema: toSchema(problemSchema, 'output'), ...examples.refs(example && [example]) };
       return [name, { description, content: { [PROBLEM_TYPE]: media } }];
@@ -199,7 +207,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
   const examples = new ExampleComponents();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route, examples);
-  const responses = securityResponses(examples);
+  const responses = sharedResponses(examples);
   return {
     openapi: '3.1.0',
     info: {

@@ -58,6 +58,15 @@ describe('openapi.yaml', () => {
     }
   });
 
+  it("documents the body parser's 413 and 415 on every operation (it runs before routing)", () => {
+    for (const { name, op } of operations) {
+      expect(op.responses['415'], name).toEqual({ $ref: '#/components/responses/UnsupportedMediaType' });
+      // An operation with a larger limit documents its own 413 naming it.
+      if (op.responses['413']!.$ref === undefined) expect(op.responses['413']!.description, name).toMatch(/\d+ MB/);
+      else expect(op.responses['413'], name).toEqual({ $ref: '#/components/responses/PayloadTooLarge' });
+    }
+  });
+
   it('declares every path parameter of every path', () => {
     for (const { name, path, op } of operations) {
       const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
