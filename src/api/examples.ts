@@ -7,6 +7,7 @@ import {
   credentialListSchema,
   credentialPatchSchema,
   credentialSchema,
+  eventSchema,
   groupListSchema,
   groupSchema,
   groupUpdateSchema,
@@ -457,15 +458,26 @@ export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
 
 // ---- events and incidents -------------------------------------------------------------------
 
+const eventValue: z.output<typeof eventSchema> = {
+  id: '42',
+  type: 'state_changed',
+  occurred_at: CHECKED_AT,
+  host: { id: HOST_ID, name: 'web-1', group: null },
+  from_state: 'HEALTHY',
+  to_state: 'DEGRADED',
+  reason: 'connect ECONNREFUSED 10.0.0.5:443',
+  incident_id: null,
+  check_id: '1042',
+  job_id: TASK_ID,
+};
+/** One event: a webhook delivery's body, and the data of an event on the stream. */
+export const EVENT_EXAMPLE = responseExample(eventSchema, 'Event', 'A host going from HEALTHY to DEGRADED', eventValue);
+
 export const EVENT_STREAM_EXAMPLE: ApiExample = {
   name: 'EventStream',
   summary: 'A heartbeat and one state change',
   mediaType: 'text/event-stream',
-  value:
-    ': heartbeat\n\n' +
-    'id: 42\nevent: state_changed\ndata: {"id":"42","type":"state_changed","occurred_at":"2026-05-04T10:00:00.412Z",' +
-    '"host":{"id":"06909604-8df5-4680-bb1c-e7dc7f17dcbf","name":"web-1","group":null},"from_state":"HEALTHY","to_state":"DEGRADED",' +
-    '"reason":"connect ECONNREFUSED 10.0.0.5:443","incident_id":null,"check_id":"1042","job_id":"20cedcf6-7bad-4630-aaa1-beb9ff9656d4"}\n\n',
+  value: `: heartbeat\n\nid: 42\nevent: state_changed\ndata: ${JSON.stringify(eventValue)}\n\n`,
 };
 
 const incidentValue: z.output<typeof incidentSchema> = {

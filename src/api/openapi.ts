@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { BAD_REQUEST_EXAMPLES, PROBLEM_EXAMPLES, SCHEMA_EXAMPLES } from './examples.ts';
+import { SIGNATURE_HEADER } from '../webhooks/payload.ts';
+import { BAD_REQUEST_EXAMPLES, EVENT_EXAMPLE, PROBLEM_EXAMPLES, SCHEMA_EXAMPLES } from './examples.ts';
 import { requiredScope, type ApiExample, type RouteSpec } from './route.ts';
-import { apiRegistry, problemSchema } from './schemas.ts';
+import { apiRegistry, eventSchema, problemSchema } from './schemas.ts';
 
 const SCHEMA_REF = (id: string) => `#/components/schemas/${id}`;
 const EXAMPLE_REF = (name: string) => `#/components/examples/${name}`;
@@ -202,12 +203,44 @@ function sharedResponses(examples: ExampleComponents): Record<string, unknown> {
   );
 }
 
+/**
+ * OpenAPI 3.1 `webhooks`: what Vigil POSTs to a subscription's URL. The body is the same Event as
+ * the data of /api/events (both come from src/events/serialize.ts).
+ */
+function webhooks(examples: ExampleComponents): Record<string, unknown> {
+  const header = (name: string, description: string, required = true) => ({ name, in: 'header', required, description, schema: { type: 'string' } });
+  return {
+    event: {
+      post: {
+        operationId: 'receiveEvent',
+        summary: "One event, POSTed to a subscription's URL",
+        description:
+          'Sent for each event matching the subscription, at least once: deduplicate on Vigil-Event-Id. ' +
+          'Verify the signature over the raw body (README "Webhooks").',
+        tags: ['webhooks'],
+        security: [],
+        parameters: [
+          header('Vigil-Event-Id', 'The event id (the body\'s `id`)'),
+          header('Vigil-Delivery-Id', 'The delivery; the same on every retry'),
+          header(SIGNATURE_HEADER, 'With a secret: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`', false),
+        ],
+        requestBody: { required: true, content: { 'application/json': { schema: toSchema(eventSchema, 'output'), ...examples.refs([EVENT_EXAMPLE]) } } },
+        responses: {
+          '2XX': { description: 'Delivered' },
+          default: { description: 'Not delivered: retried with backoff (so are no answer in time and redirects), then given up' },
+        },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document for a list of routes. */
 export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknown> {
   const examples = new ExampleComponents();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route, examples);
   const responses = sharedResponses(examples);
+  const hooks = webhooks(examples);
   return {
     openapi: '3.1.0',
     info: {
@@ -221,8 +254,9 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
     security: [{ bearerAuth: [] }],
     tags: [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
     paths,
+    webhooks: hooks,
     components: {
-      schemas: reachable({ paths, responses }, components()),
+      schemas: reachable({ paths, hooks, responses }, components()),
       responses,
       examples: examples.components(),
       securitySchemes: { bearerAuth: BEARER_AUTH },

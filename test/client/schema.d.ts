@@ -600,7 +600,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One event, POSTed to a subscription's URL
+         * @description Sent for each event matching the subscription, at least once: deduplicate on Vigil-Event-Id. Verify the signature over the raw body (README "Webhooks").
+         */
+        post: operations["receiveEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         CheckResult: {
@@ -767,6 +788,27 @@ export interface components {
             community?: string;
             /** @description Bearer token (write-only: never returned) */
             token?: string;
+        };
+        Event: {
+            /** @description Increasing event id; resume with Last-Event-ID */
+            id: string;
+            /** @enum {string} */
+            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged";
+            /** Format: date-time */
+            occurred_at: string;
+            host: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                group: string | null;
+            };
+            from_state: string | null;
+            to_state: string | null;
+            reason: string | null;
+            incident_id: string | null;
+            /** @description History row of the check that caused it */
+            check_id: string | null;
+            job_id: string | null;
         };
         Group: {
             name: string;
@@ -3682,6 +3724,42 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    receiveEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's `id`) */
+                "Vigil-Event-Id": string;
+                /** @description The delivery; the same on every retry */
+                "Vigil-Delivery-Id": string;
+                /** @description With a secret: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` */
+                "Vigil-Signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried with backoff (so are no answer in time and redirects), then given up */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -23,6 +23,7 @@ type Operation = {
 type Document = {
   security: unknown;
   paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, { post: Operation }>;
   components: {
     responses: Record<string, Response>;
     examples: Record<string, { summary: string; value: unknown }>;
@@ -146,6 +147,7 @@ describe('openapi.yaml examples', () => {
     for (const [status, response] of Object.entries(op.responses)) collect(`${name} ${status}`, response.content, ['paths', path, method, 'responses', status]);
   }
   for (const [name, response] of Object.entries(spec.components.responses)) collect(name, response.content, ['components', 'responses', name]);
+  for (const [name, hook] of Object.entries(spec.webhooks)) collect(`webhook ${name}`, hook.post.requestBody?.content, ['webhooks', name, 'post', 'requestBody']);
 
   it('uses every example it defines', () => {
     expect(new Set(uses.map((u) => u.example))).toEqual(new Set(Object.keys(spec.components.examples)));
