@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { PROBLEM_TITLES } from './problem.ts';
 import type { ApiExample } from './route.ts';
 import {
   bulkResultSchema,
@@ -416,44 +417,18 @@ export const BAD_REQUEST_EXAMPLES = {
   }),
 };
 
+/** A problem example as the error handler writes one: the status's title, and a detail. */
+const statusProblem = (name: string, summary: string, status: number, detail: string) =>
+  problem(name, summary, { type: 'about:blank', title: PROBLEM_TITLES[status]!, status, detail });
+
 /** Problem examples by status, for every problem+json response with that status but 400. */
 export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
-  401: problem('UnauthorizedProblem', 'No bearer token', {
-    type: 'about:blank',
-    title: 'Unauthorized',
-    status: 401,
-    detail: 'send an API token as Authorization: Bearer <token>',
-  }),
-  403: problem('ForbiddenProblem', 'A token without the scope the operation needs', {
-    type: 'about:blank',
-    title: 'Forbidden',
-    status: 403,
-    detail: 'this operation needs a token with scope admin',
-  }),
-  413: problem('PayloadTooLargeProblem', 'A body over the limit', {
-    type: 'about:blank',
-    title: 'Payload Too Large',
-    status: 413,
-    detail: 'request body is too large',
-  }),
-  415: problem('UnsupportedMediaTypeProblem', 'A body that is not application/json', {
-    type: 'about:blank',
-    title: 'Unsupported Media Type',
-    status: 415,
-    detail: 'send the body as application/json',
-  }),
-  429: problem('RateLimitedProblem', 'Too many JIT checks for one token', {
-    type: 'about:blank',
-    title: 'Too Many Requests',
-    status: 429,
-    detail: 'this token may request 120 JIT checks a minute; retry in 1 s',
-  }),
-  503: problem('UnavailableProblem', 'The database is unreachable', {
-    type: 'about:blank',
-    title: 'Service Unavailable',
-    status: 503,
-    detail: 'the database is unreachable; retry shortly',
-  }),
+  401: statusProblem('UnauthorizedProblem', 'No bearer token', 401, 'send an API token as Authorization: Bearer <token>'),
+  403: statusProblem('ForbiddenProblem', 'A token without the scope the operation needs', 403, 'this operation needs a token with scope admin'),
+  413: statusProblem('PayloadTooLargeProblem', 'A body over the limit', 413, 'request body is too large'),
+  415: statusProblem('UnsupportedMediaTypeProblem', 'A body that is not application/json', 415, 'send the body as application/json'),
+  429: statusProblem('RateLimitedProblem', 'Too many JIT checks for one token', 429, 'this token may request 120 JIT checks a minute; retry in 1 s'),
+  503: statusProblem('UnavailableProblem', 'The database is unreachable', 503, 'the database is unreachable; retry shortly'),
 };
 
 // ---- events and incidents -------------------------------------------------------------------

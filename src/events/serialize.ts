@@ -3,25 +3,10 @@ import type { EventRow } from '../db/queries/events.ts';
 /**
  * An event as every client sees it: the `data` of a Server-Sent Event on /api/events and the body
  * of a webhook delivery are this same JSON (openapi.yaml's Event), so a consumer parses one shape.
- * Ids of bigint rows (`id`, `check_id`) are decimal strings.
+ * Ids of bigint rows (`id`, `check_id`) are decimal strings; `check_id` and `job_id` name the check
+ * that caused the event (history row, pg-boss job).
  */
-export interface EventPayload {
-  id: string;
-  type: EventRow['type'];
-  /** ISO 8601, UTC. */
-  occurred_at: string;
-  host: { id: string; name: string; group: string | null };
-  from_state: string | null;
-  to_state: string | null;
-  reason: string | null;
-  incident_id: string | null;
-  /** History row of the check that caused it. */
-  check_id: string | null;
-  /** pg-boss job of that check. */
-  job_id: string | null;
-}
-
-export function serializeEvent(e: EventRow): EventPayload {
+export function serializeEvent(e: EventRow) {
   return {
     id: e.id,
     type: e.type,
