@@ -7,7 +7,7 @@ import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './lib/logger.ts';
 import { createHealthMachine } from './machine/health-machine.ts';
 import { bootstrapAdminToken } from './auth/token-service.ts';
-import { loadSecretKey, verifySecretKey } from './credentials/secret-key.ts';
+import { loadSecretKey, NO_SECRET_KEY_WARNING, verifySecretKey } from './credentials/secret-key.ts';
 import { resolveCredential } from './credentials/store.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
@@ -61,6 +61,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     }
     const secretKey = await loadSecretKey(config);
     await verifySecretKey(pool, secretKey);
+    if (!secretKey) logger.warn(NO_SECRET_KEY_WARNING);
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     if (roles.includes('scheduler') || roles.includes('worker')) await ensureWebhookQueue(boss, config);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { PROBLEM_TITLES } from './problem.ts';
 import type { ApiExample } from './route.ts';
 import {
   bulkResultSchema,
@@ -7,6 +8,7 @@ import {
   credentialListSchema,
   credentialPatchSchema,
   credentialSchema,
+  eventSchema,
   groupListSchema,
   groupSchema,
   groupUpdateSchema,
@@ -415,45 +417,42 @@ export const BAD_REQUEST_EXAMPLES = {
   }),
 };
 
+/** A problem example as the error handler writes one: the status's title, and a detail. */
+const statusProblem = (name: string, summary: string, status: number, detail: string) =>
+  problem(name, summary, { type: 'about:blank', title: PROBLEM_TITLES[status]!, status, detail });
+
 /** Problem examples by status, for every problem+json response with that status but 400. */
 export const PROBLEM_EXAMPLES: Partial<Record<number, ApiExample>> = {
-  401: problem('UnauthorizedProblem', 'No bearer token', {
-    type: 'about:blank',
-    title: 'Unauthorized',
-    status: 401,
-    detail: 'send an API token as Authorization: Bearer <token>',
-  }),
-  403: problem('ForbiddenProblem', 'A token without the scope the operation needs', {
-    type: 'about:blank',
-    title: 'Forbidden',
-    status: 403,
-    detail: 'this operation needs a token with scope admin',
-  }),
-  429: problem('RateLimitedProblem', 'Too many JIT checks for one token', {
-    type: 'about:blank',
-    title: 'Too Many Requests',
-    status: 429,
-    detail: 'this token may request 120 JIT checks a minute; retry in 1 s',
-  }),
-  503: problem('UnavailableProblem', 'The database is unreachable', {
-    type: 'about:blank',
-    title: 'Service Unavailable',
-    status: 503,
-    detail: 'the database is unreachable; retry shortly',
-  }),
+  401: statusProblem('UnauthorizedProblem', 'No bearer token', 401, 'send an API token as Authorization: Bearer <token>'),
+  403: statusProblem('ForbiddenProblem', 'A token without the scope the operation needs', 403, 'this operation needs a token with scope admin'),
+  413: statusProblem('PayloadTooLargeProblem', 'A body over the limit', 413, 'request body is too large'),
+  415: statusProblem('UnsupportedMediaTypeProblem', 'A body that is not application/json', 415, 'send the body as application/json'),
+  429: statusProblem('RateLimitedProblem', 'Too many JIT checks for one token', 429, 'this token may request 120 JIT checks a minute; retry in 1 s'),
+  503: statusProblem('UnavailableProblem', 'The database is unreachable', 503, 'the database is unreachable; retry shortly'),
 };
 
 // ---- events and incidents -------------------------------------------------------------------
+
+const eventValue: z.output<typeof eventSchema> = {
+  id: '42',
+  type: 'state_changed',
+  occurred_at: CHECKED_AT,
+  host: { id: HOST_ID, name: 'web-1', group: null },
+  from_state: 'HEALTHY',
+  to_state: 'DEGRADED',
+  reason: 'connect ECONNREFUSED 10.0.0.5:443',
+  incident_id: null,
+  check_id: '1042',
+  job_id: TASK_ID,
+};
+/** One event: a webhook delivery's body, and the data of an event on the stream. */
+export const EVENT_EXAMPLE = responseExample(eventSchema, 'Event', 'A host going from HEALTHY to DEGRADED', eventValue);
 
 export const EVENT_STREAM_EXAMPLE: ApiExample = {
   name: 'EventStream',
   summary: 'A heartbeat and one state change',
   mediaType: 'text/event-stream',
-  value:
-    ': heartbeat\n\n' +
-    'id: 42\nevent: state_changed\ndata: {"id":"42","type":"state_changed","occurred_at":"2026-05-04T10:00:00.412Z",' +
-    '"host":{"id":"06909604-8df5-4680-bb1c-e7dc7f17dcbf","name":"web-1","group":null},"from_state":"HEALTHY","to_state":"DEGRADED",' +
-    '"reason":"connect ECONNREFUSED 10.0.0.5:443","incident_id":null,"check_id":"1042","job_id":"20cedcf6-7bad-4630-aaa1-beb9ff9656d4"}\n\n',
+  value: `: heartbeat\n\nid: 42\nevent: state_changed\ndata: ${JSON.stringify(eventValue)}\n\n`,
 };
 
 const incidentValue: z.output<typeof incidentSchema> = {

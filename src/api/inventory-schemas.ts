@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { HOST_STATES } from '../machine/states.ts';
 import { cursorParam } from './cursor.ts';
-import { apiRegistry, hostCreateSchema, hostSchema } from './schemas.ts';
+import { apiRegistry, hostCreateSchema, hostSchema, hostsByStateSchema } from './schemas.ts';
 
 /** Request and response shapes of the summary, change feed and bulk host operations. */
 
@@ -13,19 +12,15 @@ const named = <T extends z.ZodType>(id: string, schema: T): T => {
 const isoTime = z.iso.datetime({ offset: true });
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-const byState = z
-  .object(Object.fromEntries(HOST_STATES.map((s) => [s, z.int()])) as Record<(typeof HOST_STATES)[number], z.ZodInt>)
-  .describe('Hosts per state (every state present, 0 when none)');
-
 export const summarySchema = named(
   'MonitoringSummary',
   z.object({
     total: z.int(),
     enabled: z.int(),
     disabled: z.int(),
-    by_state: byState,
+    by_state: hostsByStateSchema,
     by_group: z
-      .array(z.object({ group: z.string().nullable().describe('null: hosts without a group'), total: z.int(), by_state: byState }))
+      .array(z.object({ group: z.string().nullable().describe('null: hosts without a group'), total: z.int(), by_state: hostsByStateSchema }))
       .describe('By group name, hosts without a group last'),
   }),
 );

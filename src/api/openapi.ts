@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { BAD_REQUEST_EXAMPLES, PROBLEM_EXAMPLES, SCHEMA_EXAMPLES } from './examples.ts';
+import { SIGNATURE_HEADER } from '../webhooks/payload.ts';
+import { BAD_REQUEST_EXAMPLES, EVENT_EXAMPLE, PROBLEM_EXAMPLES, SCHEMA_EXAMPLES } from './examples.ts';
 import { requiredScope, type ApiExample, type RouteSpec } from './route.ts';
-import { apiRegistry, problemSchema } from './schemas.ts';
+import { apiRegistry, eventSchema, problemSchema } from './schemas.ts';
 
 const SCHEMA_REF = (id: string) => `#/components/schemas/${id}`;
 const EXAMPLE_REF = (name: string) => `#/components/examples/${name}`;
@@ -23,10 +24,18 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   webhooks: 'Event subscriptions POSTed to your URLs, signed (Vigil-Signature), retried with backoff; delivery logs (admin only)',
 };
 
-/** Answers every operation can give outside its handler: authentication, and the database being away. */
-const SECURITY_RESPONSES = {
+/**
+ * Answers every operation can give outside its handler: authentication, the body parser (it reads
+ * any JSON body sent to /api before routing, even a GET's), and the database being away.
+ */
+const SHARED_RESPONSES = {
   401: { name: 'Unauthorized', description: 'No valid bearer token' },
   403: { name: 'Forbidden', description: "The token lacks the operation's scope (x-required-scope)" },
+  413: { name: 'PayloadTooLarge', description: 'The request body is larger than the operation takes (1 MB unless its own 413 says otherwise)' },
+  415: {
+    name: 'UnsupportedMediaType',
+    description: 'The request body cannot be read: not application/json (operations that take a body), a charset other than UTF-8, or an unknown Content-Encoding',
+  },
   503: { name: 'Unavailable', description: 'The database is unreachable; retry after the Retry-After seconds' },
 } as const;
 
@@ -170,7 +179,7 @@ function operation(route: RouteSpec, examples: ExampleComponents) {
   const params = parameters(route);
   const responses: Record<string, unknown> = {};
   for (const status of Object.keys(route.responses).map(Number)) responses[status] = response(route, status, examples);
-  for (const [status, { name }] of Object.entries(SECURITY_RESPONSES)) responses[status] ??= { $ref: RESPONSE_REF(name) };
+  for (const [status, { name }] of Object.entries(SHARED_RESPONSES)) responses[status] ??= { $ref: RESPONSE_REF(name) };
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -183,10 +192,10 @@ function operation(route: RouteSpec, examples: ExampleComponents) {
   };
 }
 
-/** components/responses: the 401, 403 and 503 every operation shares. */
-function securityResponses(examples: ExampleComponents): Record<string, unknown> {
+/** components/responses: the 401, 403, 413, 415 and 503 every operation shares. */
+function sharedResponses(examples: ExampleComponents): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(SECURITY_RESPONSES).map(([status, { name, description }]) => {
+    Object.entries(SHARED_RESPONSES).map(([status, { name, description }]) => {
       const example = PROBLEM_EXAMPLES[Number(status)];
       const media = { schema: toSchema(problemSchema, 'output'), ...examples.refs(example && [example]) };
       return [name, { description, content: { [PROBLEM_TYPE]: media } }];
@@ -194,12 +203,44 @@ function securityResponses(examples: ExampleComponents): Record<string, unknown>
   );
 }
 
+/**
+ * OpenAPI 3.1 `webhooks`: what Vigil POSTs to a subscription's URL. The body is the same Event as
+ * the data of /api/events (both come from src/events/serialize.ts).
+ */
+function webhooks(examples: ExampleComponents): Record<string, unknown> {
+  const header = (name: string, description: string, required = true) => ({ name, in: 'header', required, description, schema: { type: 'string' } });
+  return {
+    event: {
+      post: {
+        operationId: 'receiveEvent',
+        summary: "One event, POSTed to a subscription's URL",
+        description:
+          'Sent for each event matching the subscription, at least once: deduplicate on Vigil-Event-Id. ' +
+          'Verify the signature over the raw body (README "Webhooks").',
+        tags: ['webhooks'],
+        security: [],
+        parameters: [
+          header('Vigil-Event-Id', 'The event id (the body\'s `id`)'),
+          header('Vigil-Delivery-Id', 'The delivery; the same on every retry'),
+          header(SIGNATURE_HEADER, 'With a secret: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`', false),
+        ],
+        requestBody: { required: true, content: { 'application/json': { schema: toSchema(eventSchema, 'output'), ...examples.refs([EVENT_EXAMPLE]) } } },
+        responses: {
+          '2XX': { description: 'Delivered' },
+          default: { description: 'Not delivered: retried with backoff (so are no answer in time and redirects), then given up' },
+        },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document for a list of routes. */
 export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknown> {
   const examples = new ExampleComponents();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route, examples);
-  const responses = securityResponses(examples);
+  const responses = sharedResponses(examples);
+  const hooks = webhooks(examples);
   return {
     openapi: '3.1.0',
     info: {
@@ -213,8 +254,9 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
     security: [{ bearerAuth: [] }],
     tags: [...new Set(routes.flatMap((r) => r.tags))].map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
     paths,
+    webhooks: hooks,
     components: {
-      schemas: reachable({ paths, responses }, components()),
+      schemas: reachable({ paths, hooks, responses }, components()),
       responses,
       examples: examples.components(),
       securitySchemes: { bearerAuth: BEARER_AUTH },

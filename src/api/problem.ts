@@ -18,7 +18,8 @@ function problemBody(status: number, title: string, detail: string, errors?: Fie
   return { type: 'about:blank', title, status, detail, ...(errors && errors.length > 0 ? { errors } : {}) };
 }
 
-const TITLES: Record<number, string> = {
+/** The title of a problem by its status (what RFC 9110 calls it). */
+export const PROBLEM_TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -58,16 +59,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const errors = err instanceof AppError ? err.fieldErrors : undefined;
       const detail = err instanceof AppError ? err.message : bodyParserDetail(e);
       if (err instanceof AppError) res.set(err.headers);
-      res.status(status).type(PROBLEM_TYPE).json(problemBody(status, TITLES[status] ?? 'Error', detail, errors));
+      res.status(status).type(PROBLEM_TYPE).json(problemBody(status, PROBLEM_TITLES[status] ?? 'Error', detail, errors));
       return;
     }
     if (isDatabaseUnavailable(err)) {
       logger.warn('database unavailable during request', { request_id: res.locals.requestId, method: req.method, path: req.path, err: coerceError(err).message });
-      res.status(503).set('Retry-After', '5').type(PROBLEM_TYPE).json(problemBody(503, TITLES[503]!, 'the database is unreachable; retry shortly'));
+      res.status(503).set('Retry-After', '5').type(PROBLEM_TYPE).json(problemBody(503, PROBLEM_TITLES[503]!, 'the database is unreachable; retry shortly'));
       return;
     }
     logger.error('unhandled error in request', { request_id: res.locals.requestId, method: req.method, path: req.path, err: coerceError(err).stack });
-    res.status(500).type(PROBLEM_TYPE).json(problemBody(500, TITLES[500]!, 'an unexpected error occurred; it has been logged'));
+    res.status(500).type(PROBLEM_TYPE).json(problemBody(500, PROBLEM_TITLES[500]!, 'an unexpected error occurred; it has been logged'));
   };
 }
 

@@ -372,11 +372,16 @@ const checkStats = z.object({
   delayed: z.int().describe('Checks that started later than the delay threshold'),
 });
 
+/** Hosts per state: every state is a key, so a client never meets a missing one. */
+export const hostsByStateSchema = z
+  .object(Object.fromEntries(HOST_STATES.map((s) => [s, z.int()])) as Record<(typeof HOST_STATES)[number], z.ZodInt>)
+  .describe('Hosts per state (every state present, 0 when none)');
+
 export const statsSchema = named(
   'MonitoringStats',
   z.object({
     window_seconds: z.int(),
-    hosts_by_state: z.record(z.string(), z.int()),
+    hosts_by_state: hostsByStateSchema,
     checks: checkStats,
     by_probe_type: z.record(z.string(), checkStats),
   }),

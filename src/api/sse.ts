@@ -1,25 +1,10 @@
 import type { Request, Response } from 'express';
-import { eventsAfter, latestEventId, type EventFilter, type EventRow } from '../db/queries/events.ts';
+import { eventsAfter, latestEventId, type EventFilter } from '../db/queries/events.ts';
 import type { Pool } from '../db/pool.ts';
+import { serializeEvent } from '../events/serialize.ts';
 import type { CheckNotifier } from '../queue/check-notifier.ts';
 
 const BATCH = 500;
-
-/** An event as clients see it (SSE data, webhooks). */
-export function serializeEvent(e: EventRow) {
-  return {
-    id: e.id,
-    type: e.type,
-    occurred_at: e.occurred_at.toISOString(),
-    host: { id: e.host_id, name: e.host_name, group: e.host_group },
-    from_state: e.from_state,
-    to_state: e.to_state,
-    reason: e.reason,
-    incident_id: e.incident_id,
-    check_id: e.check_id,
-    job_id: e.job_id,
-  };
-}
 
 /**
  * Server-Sent Event streams of the event outbox. Each stream replays what the client missed

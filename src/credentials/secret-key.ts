@@ -28,6 +28,15 @@ export async function loadSecretKey(config: Config): Promise<Buffer | undefined>
   return key;
 }
 
+/**
+ * Said once at start when there is no key (DATABASE_URL given, VIGIL_SECRET_KEY not): otherwise
+ * nothing tells the operator until the first credential is refused with a 503.
+ */
+export const NO_SECRET_KEY_WARNING =
+  'VIGIL_SECRET_KEY is not set: credentials (SSH passwords and keys, SNMP communities and v3 keys, HTTP basic and bearer auth) ' +
+  'and webhook signing secrets cannot be saved or used (creating one answers 503); ' +
+  'set VIGIL_SECRET_KEY to 32 random bytes in base64 (`openssl rand -base64 32`), the same on every Vigil process, and keep it: it decrypts them';
+
 function decodeKeyFile(text: string, file: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== KEY_BYTES) throw new ConfigError(`${file} does not hold a base64 ${KEY_BYTES}-byte key`);

@@ -1,41 +1,15 @@
 import { createHmac } from 'node:crypto';
+import type { EventRow } from '../db/queries/events.ts';
 import type { DeliveryTarget } from '../db/queries/webhooks.ts';
-
-/** The JSON body Vigil POSTs for one event. Ids of bigint rows are decimal strings. */
-export interface WebhookPayload {
-  id: string;
-  type: string;
-  occurred_at: string;
-  host: { id: string; name: string; group: string | null };
-  from_state: string | null;
-  to_state: string | null;
-  reason: string | null;
-  incident_id: string | null;
-  check_id: string | null;
-}
 
 export const SIGNATURE_HEADER = 'Vigil-Signature';
 export const USER_AGENT = 'Vigil-Webhooks';
 
-/** A delivery whose event still exists. */
-export type SendableDelivery = DeliveryTarget & { type: string; occurred_at: Date; host_id: string; host_name: string };
+/** A delivery whose event still exists. Its body is the event as serializeEvent (src/events/serialize.ts) gives it. */
+export type SendableDelivery = DeliveryTarget & { event: EventRow };
 
 export function isSendable(t: DeliveryTarget | undefined): t is SendableDelivery {
-  return t !== undefined && t.type !== null && t.occurred_at !== null && t.host_id !== null && t.host_name !== null;
-}
-
-export function webhookPayload(t: SendableDelivery): WebhookPayload {
-  return {
-    id: t.event_id,
-    type: t.type,
-    occurred_at: t.occurred_at.toISOString(),
-    host: { id: t.host_id, name: t.host_name, group: t.host_group },
-    from_state: t.from_state,
-    to_state: t.to_state,
-    reason: t.reason,
-    incident_id: t.incident_id,
-    check_id: t.check_id,
-  };
+  return t?.event !== undefined;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Boss } from '../queue/boss.ts';
 import { QUEUES, type WebhookJobData } from '../queue/names.ts';
-import { deliveryHeaders, isSendable, webhookPayload, type SendableDelivery } from './payload.ts';
+import { serializeEvent } from '../events/serialize.ts';
+import { deliveryHeaders, isSendable, type SendableDelivery } from './payload.ts';
 import { openWebhookSecret } from './secret.ts';
 import { postWebhook, type SendResult } from './send.ts';
 
@@ -98,7 +99,7 @@ async function attempt(deps: WebhookWorkerDeps, t: SendableDelivery): Promise<Se
       return { delivered: false, statusCode: null, error: `cannot sign: ${coerceError(err).message}`, latencyMs: 0 };
     }
   }
-  const body = JSON.stringify(webhookPayload(t));
+  const body = JSON.stringify(serializeEvent(t.event));
   const headers = deliveryHeaders({ eventId: t.event_id, deliveryId: t.id, body, secret, now: new Date() });
   return postWebhook(t.url, body, headers, deps.config.webhooks.timeoutMs);
 }

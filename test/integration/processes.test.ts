@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NO_SECRET_KEY_WARNING } from '../../src/credentials/secret-key.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
@@ -149,4 +151,29 @@ describe('worker crashes and shutdown', () => {
       await target.close();
     }
   }, 60_000);
+});
+
+describe('start-up warnings', () => {
+  /** The JSON log lines a process wrote until it said it started. */
+  async function startLines(p: Proc): Promise<{ level: string; message: string }[]> {
+    await waitFor('the process to start', async () => p.output().includes('vigil started'), 20_000);
+    return p.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; message: string });
+  }
+
+  it('says once, at start, that credentials are disabled when DATABASE_URL is set and VIGIL_SECRET_KEY is not', async () => {
+    const warnings = (await startLines(vigil(['worker']))).filter((l) => l.message === NO_SECRET_KEY_WARNING);
+    expect(warnings.map((l) => l.level)).toEqual(['warn']);
+    expect(NO_SECRET_KEY_WARNING).toMatch(/credentials .*SSH.*SNMP.*HTTP.* webhook signing secrets .*set VIGIL_SECRET_KEY .*openssl rand -base64 32/);
+  });
+
+  it('says nothing of the kind with a key', async () => {
+    try {
+      const lines = await startLines(vigil(['worker'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64') }));
+      expect(lines.some((l) => l.message === 'vigil started')).toBe(true);
+      expect(lines.filter((l) => l.message.includes('VIGIL_SECRET_KEY'))).toEqual([]);
+    } finally {
+      // The key's check value binds this database to it; later starts here run without a key.
+      await pool.query('DELETE FROM secret_key_check');
+    }
+  });
 });

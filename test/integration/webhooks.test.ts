@@ -4,9 +4,10 @@ import { createPool, type Pool } from '../../src/db/pool.ts';
 import { appendEvents, type NewEvent } from '../../src/db/queries/events.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
+import { expectConforms, expectMatchesComponent } from '../helpers/openapi.ts';
+import { openSse } from '../helpers/sse.ts';
 import { reserveRefusedPort, startHttpTarget, startSilentTarget, type HttpTarget, type LoopbackTarget, type ReceivedRequest } from '../helpers/targets.ts';
-import { FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { authHeader, FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 
 const SECRET = 'whsec_test_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const ENV = {
@@ -34,6 +35,7 @@ beforeAll(async () => {
   receiver = await startHttpTarget({
     '/ok': (_req, res) => void res.writeHead(200).end('thanks'),
     '/all': (_req, res) => void res.writeHead(204).end(),
+    '/same': (_req, res) => void res.writeHead(204).end(),
     '/flaky': (_req, res) => void res.writeHead(flakyAnswers.shift() ?? 200).end(),
     '/redirect': (_req, res) => void res.writeHead(302, { location: '/landing' }).end(),
     '/landing': (_req, res) => void res.writeHead(200).end(),
@@ -114,7 +116,7 @@ describe('webhook delivery of real checks', () => {
       expect(req.headers['vigil-delivery-id']).toMatch(/^\d+$/);
       expect(signatureVerifies(req, SECRET)).toBe(true);
       expect(signatureVerifies(req, 'whsec_some_other_secret_000000')).toBe(false);
-      expect(Object.keys(payload).sort()).toEqual(['check_id', 'from_state', 'host', 'id', 'incident_id', 'occurred_at', 'reason', 'to_state', 'type']);
+      expect(Object.keys(payload).sort()).toEqual(['check_id', 'from_state', 'host', 'id', 'incident_id', 'job_id', 'occurred_at', 'reason', 'to_state', 'type']);
       expect(payload).toMatchObject({ type: 'state_changed', host: { id: host.body.id, name: 'falling', group: 'e2e' }, incident_id: null });
       // check_id is the history row of the check that caused it.
       const check = await pool.query(`SELECT monitoring_state FROM host_monitoring_history WHERE id = $1 AND host_id = $2`, [payload.check_id, host.body.id]);
@@ -137,6 +139,23 @@ describe('webhook delivery of real checks', () => {
     expect(logs).toContain('webhook delivered');
     expect(logs).not.toContain(SECRET);
     for (const req of received) expect(logs).not.toContain(String(req.headers['vigil-signature']).split('v1=')[1]);
+  });
+
+  it('POSTs the very JSON the event stream (/api/events) sends for the same event', async () => {
+    const stream = openSse(`${vigil.apiUrl}/api/events?group=same-json`, authHeader());
+    try {
+      await waitFor('the stream to open', async () => stream.comments.includes('connected'));
+      await subscribe({ url: `${receiver.url}/same`, groups: ['same-json'] });
+      const host = await call('post', '/api/hosts', { name: 'same-json', address: '127.0.0.1', group: 'same-json', probes: [{ type: 'tcp', port: dead.port }] });
+      const [delivered] = await waitFor('a delivery', async () => requestsTo('/same').length > 0 && requestsTo('/same'));
+      const body = JSON.parse(delivered!.body);
+      const streamed = await waitFor('the event on the stream', async () => stream.events.find((e) => e.id === body.id));
+      expect(JSON.stringify(streamed.data)).toBe(delivered!.body);
+      expect(body).toMatchObject({ type: 'state_changed', host: { id: host.body.id }, job_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expectMatchesComponent('Event', body);
+    } finally {
+      stream.close();
+    }
   });
 
   it('keeps checking on schedule while a dead and a silent receiver fail, and marks their deliveries failed after the retries', async () => {

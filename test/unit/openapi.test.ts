@@ -23,6 +23,7 @@ type Operation = {
 type Document = {
   security: unknown;
   paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, { post: Operation }>;
   components: {
     responses: Record<string, Response>;
     examples: Record<string, { summary: string; value: unknown }>;
@@ -55,6 +56,15 @@ describe('openapi.yaml', () => {
       expect(op.summary.length).toBeGreaterThan(5);
       expect(op.tags.length).toBeGreaterThan(0);
       expect(Object.keys(op.responses).some((s) => s.startsWith('4')), `${name} documents a 4xx`).toBe(true);
+    }
+  });
+
+  it("documents the body parser's 413 and 415 on every operation (it runs before routing)", () => {
+    for (const { name, op } of operations) {
+      expect(op.responses['415'], name).toEqual({ $ref: '#/components/responses/UnsupportedMediaType' });
+      // An operation with a larger limit documents its own 413 naming it.
+      if (op.responses['413']!.$ref === undefined) expect(op.responses['413']!.description, name).toMatch(/\d+ MB/);
+      else expect(op.responses['413'], name).toEqual({ $ref: '#/components/responses/PayloadTooLarge' });
     }
   });
 
@@ -137,6 +147,7 @@ describe('openapi.yaml examples', () => {
     for (const [status, response] of Object.entries(op.responses)) collect(`${name} ${status}`, response.content, ['paths', path, method, 'responses', status]);
   }
   for (const [name, response] of Object.entries(spec.components.responses)) collect(name, response.content, ['components', 'responses', name]);
+  for (const [name, hook] of Object.entries(spec.webhooks)) collect(`webhook ${name}`, hook.post.requestBody?.content, ['webhooks', name, 'post', 'requestBody']);
 
   it('uses every example it defines', () => {
     expect(new Set(uses.map((u) => u.example))).toEqual(new Set(Object.keys(spec.components.examples)));

@@ -1,15 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { EventRow } from '../../src/db/queries/events.ts';
 import type { DeliveryTarget } from '../../src/db/queries/webhooks.ts';
-import { deliveryHeaders, isSendable, signatureHeader, webhookPayload } from '../../src/webhooks/payload.ts';
+import { serializeEvent } from '../../src/events/serialize.ts';
+import { deliveryHeaders, isSendable, signatureHeader } from '../../src/webhooks/payload.ts';
+import { expectMatchesComponent } from '../helpers/openapi.ts';
 
-const target: DeliveryTarget = {
-  id: '117',
-  status: 'pending',
-  webhook_id: '3f0c8a52-9d7e-4b1a-8c6f-2e5d4a7b9c10',
-  url: 'https://alerts.example.com/vigil',
-  secret: null,
-  enabled: true,
-  event_id: '42',
+const event: EventRow = {
+  id: '42',
   type: 'state_changed',
   occurred_at: new Date('2026-05-04T10:00:00.412Z'),
   host_id: '06909604-8df5-4680-bb1c-e7dc7f17dcbf',
@@ -20,6 +19,18 @@ const target: DeliveryTarget = {
   reason: 'connect ECONNREFUSED 10.0.0.5:443',
   incident_id: null,
   check_id: '1042',
+  job_id: '20cedcf6-7bad-4630-aaa1-beb9ff9656d4',
+};
+
+const target: DeliveryTarget = {
+  id: '117',
+  status: 'pending',
+  webhook_id: '3f0c8a52-9d7e-4b1a-8c6f-2e5d4a7b9c10',
+  url: 'https://alerts.example.com/vigil',
+  secret: null,
+  enabled: true,
+  event_id: '42',
+  event,
 };
 
 describe('webhook signature', () => {
@@ -41,8 +52,9 @@ describe('webhook signature', () => {
 });
 
 describe('webhook payload', () => {
-  it('carries the event, its host and what caused it', () => {
-    expect(webhookPayload(target as Parameters<typeof webhookPayload>[0])).toEqual({
+  it('is the event as the stream serializes it: the event, its host, what caused it (check and job)', () => {
+    const payload = serializeEvent(event);
+    expect(payload).toEqual({
       id: '42',
       type: 'state_changed',
       occurred_at: '2026-05-04T10:00:00.412Z',
@@ -52,12 +64,20 @@ describe('webhook payload', () => {
       reason: 'connect ECONNREFUSED 10.0.0.5:443',
       incident_id: null,
       check_id: '1042',
+      job_id: '20cedcf6-7bad-4630-aaa1-beb9ff9656d4',
     });
+    expectMatchesComponent('Event', payload);
+  });
+
+  it('is documented in openapi.yaml as the Event, the same schema the event stream names', () => {
+    const spec = parse(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'));
+    expect(spec.webhooks.event.post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Event' });
+    expect(spec.paths['/api/events'].get.description).toContain('the Event as JSON');
   });
 
   it('is not built for a delivery whose event was pruned', () => {
     expect(isSendable(target)).toBe(true);
-    expect(isSendable({ ...target, type: null, occurred_at: null, host_id: null, host_name: null })).toBe(false);
+    expect(isSendable({ ...target, event: undefined })).toBe(false);
     expect(isSendable(undefined)).toBe(false);
   });
 });

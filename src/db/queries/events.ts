@@ -92,6 +92,12 @@ export async function eventsAfter(db: Queryable, afterId: string, f: EventFilter
   return rows;
 }
 
+/** One event by id; undefined once retention has pruned it. */
+export async function eventById(db: Queryable, id: string): Promise<EventRow | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT * FROM host_events WHERE id = $1`, [id]);
+  return rows[0];
+}
+
 export async function latestEventId(db: Queryable): Promise<string> {
   const { rows } = await db.query<{ id: string }>(`SELECT COALESCE(max(id), 0)::text AS id FROM host_events`);
   return rows[0]!.id;

@@ -1,7 +1,7 @@
-import type { HostState } from '../../machine/states.ts';
 import { conflict } from '../../lib/errors.ts';
 import type { Client, Pool, Queryable } from '../pool.ts';
 import { isReferenceViolation, SQLSTATE, sqlState } from '../sqlstate.ts';
+import type { NewHost } from './hosts.ts';
 import { withTransaction } from '../transaction.ts';
 
 /**
@@ -9,21 +9,18 @@ import { withTransaction } from '../transaction.ts';
  * (jsonb_to_recordset), so 5,000 hosts cost a handful of round trips, not 5,000.
  */
 
-/** One host of a batch: its configuration, the id it gets if created, its credentials. */
-export interface BulkHost {
+/** What every host a batch creates starts with (BulkWrite), rather than each host of the batch. */
+type StartingMachine = 'machineSnapshot' | 'state' | 'priority';
+
+/**
+ * One host of a batch: a new host's configuration and the id it gets if created (an existing host
+ * keeps its own), its credentials. Its machine comes from BulkWrite; when it is due, from dueSoon.
+ */
+export type BulkHost = Omit<NewHost, StartingMachine | 'nextCheckTime'> & {
   /** Position in the request, for error messages. */
   index: number;
-  /** Used only when the host is created; an existing host keeps its id. */
-  id: string;
-  name: string;
-  address: string;
-  probes: unknown[];
-  enabled: boolean;
-  maintenance: boolean;
-  tags: string[];
-  group: string | null;
   credentialIds: string[];
-}
+};
 
 /** How a batch compares with the table, by name. */
 export interface BulkPlan {
@@ -61,13 +58,10 @@ export async function planBulkHosts(db: Queryable, hosts: BulkHost[]): Promise<B
   return plan;
 }
 
-export interface BulkWrite {
+/** How to write a batch; the new hosts' machine (initial snapshot, state and its priority) as for one new host. */
+export interface BulkWrite extends Pick<NewHost, StartingMachine> {
   /** Change existing hosts; without it a batch naming any existing host writes nothing. */
   upsert: boolean;
-  /** The new hosts' machine: initial snapshot, state and its priority. */
-  machineSnapshot: unknown;
-  state: HostState;
-  priority: number;
   /** When a created host, or a changed one whose checks change (address, probes, re-enabled, out of maintenance), is next due. */
   dueSoon: (hostId: string) => Date;
 }

@@ -1,3 +1,4 @@
+import { HOST_STATES, type HostState } from '../../machine/states.ts';
 import type { Queryable } from '../pool.ts';
 
 /**
@@ -41,9 +42,12 @@ export async function nextDueHosts(db: Queryable, limit: number) {
   return rows;
 }
 
-export async function hostsByState(db: Queryable): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ state: string; n: number }>(`SELECT monitoring_state AS state, count(*)::int AS n FROM hosts GROUP BY 1`);
-  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+/** Hosts per health state; every state is present, 0 when it has none (so a dashboard or alert never meets a missing key). */
+export async function hostsByState(db: Queryable): Promise<Record<HostState, number>> {
+  const { rows } = await db.query<{ state: HostState; n: number }>(`SELECT monitoring_state AS state, count(*)::int AS n FROM hosts GROUP BY 1`);
+  const counts = Object.fromEntries(HOST_STATES.map((s) => [s, 0])) as Record<HostState, number>;
+  for (const r of rows) counts[r.state] = r.n;
+  return counts;
 }
 
 export interface CheckStatsRow {

@@ -1,6 +1,6 @@
 import type { HostState } from '../../machine/states.ts';
 import type { Queryable } from '../pool.ts';
-import type { EventType } from './events.ts';
+import { eventById, type EventRow, type EventType } from './events.ts';
 
 /** A webhook subscription as stored; `secret` is sealed (see src/webhooks/secret.ts). */
 export interface WebhookRow {
@@ -144,30 +144,20 @@ export interface DeliveryTarget {
   secret: Buffer | null;
   enabled: boolean;
   event_id: string;
-  /** The event, or null fields when it was pruned before delivery. */
-  type: string | null;
-  occurred_at: Date | null;
-  host_id: string | null;
-  host_name: string | null;
-  host_group: string | null;
-  from_state: string | null;
-  to_state: string | null;
-  reason: string | null;
-  incident_id: string | null;
-  check_id: string | null;
+  /** The event, or undefined when it was pruned before delivery. */
+  event: EventRow | undefined;
 }
 
 export async function getDeliveryTarget(db: Queryable, deliveryId: string): Promise<DeliveryTarget | undefined> {
-  const { rows } = await db.query<DeliveryTarget>(
-    `SELECT d.id::text, d.status, d.webhook_id, w.url, w.secret, w.enabled, d.event_id::text,
-            e.type, e.occurred_at, e.host_id, e.host_name, e.host_group, e.from_state, e.to_state, e.reason, e.incident_id, e.check_id::text
+  const { rows } = await db.query<Omit<DeliveryTarget, 'event'>>(
+    `SELECT d.id::text, d.status, d.webhook_id, w.url, w.secret, w.enabled, d.event_id::text
        FROM webhook_deliveries d
        JOIN webhooks w ON w.id = d.webhook_id
-       LEFT JOIN host_events e ON e.id = d.event_id
       WHERE d.id = $1`,
     [deliveryId],
   );
-  return rows[0];
+  const delivery = rows[0];
+  return delivery && { ...delivery, event: await eventById(db, delivery.event_id) };
 }
 
 export interface AttemptRecord {
