@@ -49,7 +49,7 @@ export function hostBulkRoutes(deps: ApiDeps): RouteSpec[] {
           machineSnapshot: initialHealth(machine),
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
-          dueSoon: (id) => new Date(Date.now() + firstCheckDelayMs(id, config)),
+          dueInMs: (id) => firstCheckDelayMs(id, config),
         });
         return { status: 200, body: result(refuseExisting(plan, query.upsert), false) };
       },

@@ -31,7 +31,7 @@ const TAGS = ['hosts'];
 
 export function hostRoutes(deps: ApiDeps): RouteSpec[] {
   const { pool, config, machine } = deps;
-  const soon = (hostId: string) => new Date(Date.now() + firstCheckDelayMs(hostId, config));
+  const soon = (hostId: string) => firstCheckDelayMs(hostId, config);
 
   return [
     defineRoute({
@@ -51,7 +51,7 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
           machineSnapshot: initialHealth(machine),
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
-          nextCheckTime: soon(id),
+          dueInMs: soon(id),
         }, credentialIds);
         return { status: 201, body: serializeHost(row), headers: { Location: `/api/hosts/${id}` } };
       },
@@ -113,7 +113,7 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params, body }) => {
         const patch: HostPatch = { ...body };
         const resumes = body.enabled === true || body.maintenance === false;
-        if (body.probes !== undefined || body.address !== undefined || resumes) patch.nextCheckTime = soon(params.host_id);
+        if (body.probes !== undefined || body.address !== undefined || resumes) patch.dueInMs = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
         const row = await changeHost(pool, params.host_id, patch, credentialIds);
         if (!row) throw notFound('host');

@@ -16,8 +16,7 @@ export async function createToken(
   t: { name: string; scopes: Scope[]; expiresInDays?: number },
 ): Promise<{ row: TokenRow; token: string }> {
   const { token, hash, prefix } = generateToken();
-  const expiresAt = t.expiresInDays ? new Date(Date.now() + t.expiresInDays * 86_400_000) : null;
-  const row = await insertToken(pool, { id: randomUUID(), name: t.name, scopes: t.scopes, hash, prefix, expiresAt });
+  const row = await insertToken(pool, { id: randomUUID(), name: t.name, scopes: t.scopes, hash, prefix, expiresInDays: t.expiresInDays ?? null });
   return { row, token };
 }
 

@@ -25,13 +25,12 @@ let producers: { pool: Pool; boss: Boss }[];
 
 async function addDueHosts(count: number, priority: (i: number) => number = () => 3, dueAgoMs = 1000): Promise<string[]> {
   const ids: string[] = [];
-  const base = Date.now() - dueAgoMs;
   for (let i = 0; i < count; i++) {
     const id = randomUUID();
     ids.push(id);
     await insertHost(producers[0]!.pool, {
       id, name: `h-${id}`, address: '127.0.0.1', probes: [{ type: 'tcp', port: 1 }], enabled: true, maintenance: false, tags: [], group: null,
-      machineSnapshot: initialHealth(machine), state: 'HEALTHY', priority: priority(i), nextCheckTime: new Date(base - i * 10),
+      machineSnapshot: initialHealth(machine), state: 'HEALTHY', priority: priority(i), dueInMs: -dueAgoMs - i * 1000,
     });
   }
   return ids;
@@ -80,7 +79,7 @@ describe('the producer', () => {
   });
 
   it('claims the highest priority first, then the longest overdue', async () => {
-    // Host i is due (1000 + 10 i) ms ago: a larger i is more overdue. Every third host is priority 9.
+    // Host i is due (1 + i) s ago: a larger i is more overdue. Every third host is priority 9.
     const ids = await addDueHosts(60, (i) => (i % 3 === 0 ? 9 : 3));
     const claimed = await withTransaction(producers[0]!.pool, (tx) => claimDueHosts(tx, { batchSize: 25, leaseSeconds: 60, groupDefaultLimit: 1, checkQueues: CHECK_QUEUES }));
     const high = ids.filter((_, i) => i % 3 === 0);

@@ -14,9 +14,9 @@ type StartingMachine = 'machineSnapshot' | 'state' | 'priority';
 
 /**
  * One host of a batch: a new host's configuration and the id it gets if created (an existing host
- * keeps its own), its credentials. Its machine comes from BulkWrite; when it is due, from dueSoon.
+ * keeps its own), its credentials. Its machine comes from BulkWrite; when it is due, from dueInMs.
  */
-export type BulkHost = Omit<NewHost, StartingMachine | 'nextCheckTime'> & {
+export type BulkHost = Omit<NewHost, StartingMachine | 'dueInMs'> & {
   /** Position in the request, for error messages. */
   index: number;
   credentialIds: string[];
@@ -29,14 +29,14 @@ export interface BulkPlan {
   unchanged: BulkHost[];
 }
 
-const RECORD = `x(id uuid, name text, address text, probes jsonb, enabled boolean, maintenance boolean, tags text[], "group" text, next_check_time timestamptz)`;
+const RECORD = `x(id uuid, name text, address text, probes jsonb, enabled boolean, maintenance boolean, tags text[], "group" text, due_in_ms double precision)`;
 const CONFIG = (t: string) => `(${t}.address, ${t}.probes, ${t}.enabled, ${t}.maintenance, ${t}.tags, ${t}."group")`;
 
-const records = (hosts: BulkHost[], dueSoon: (id: string) => Date = () => new Date(0)) =>
+const records = (hosts: BulkHost[], dueInMs: (id: string) => number = () => 0) =>
   JSON.stringify(
     hosts.map((h) => ({
       id: h.id, name: h.name, address: h.address, probes: h.probes, enabled: h.enabled, maintenance: h.maintenance,
-      tags: h.tags, group: h.group, next_check_time: dueSoon(h.id),
+      tags: h.tags, group: h.group, due_in_ms: dueInMs(h.id),
     })),
   );
 
@@ -62,8 +62,11 @@ export async function planBulkHosts(db: Queryable, hosts: BulkHost[]): Promise<B
 export interface BulkWrite extends Pick<NewHost, StartingMachine> {
   /** Change existing hosts; without it a batch naming any existing host writes nothing. */
   upsert: boolean;
-  /** When a created host, or a changed one whose checks change (address, probes, re-enabled, out of maintenance), is next due. */
-  dueSoon: (hostId: string) => Date;
+  /**
+   * How soon (ms from the database's now()) a created host, or a changed one whose checks change
+   * (address, probes, re-enabled, out of maintenance), is next due.
+   */
+  dueInMs: (hostId: string) => number;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function writeBulkHosts(pool: Pool, hosts: BulkHost[], w: BulkWrite
     const plan = await planBulkHosts(client, hosts);
     if (!w.upsert && plan.created.length < hosts.length) return { plan, written: false };
     await insertHosts(client, plan.created, w);
-    await updateHosts(client, plan.changed, w.dueSoon);
+    await updateHosts(client, plan.changed, w.dueInMs);
     const written = [...plan.created, ...plan.changed.map((h) => ({ ...h, id: h.existingId }))];
     await replaceCredentialRefs(client, plan.changed.map((h) => h.existingId), written);
     return { plan, written: true };
@@ -91,9 +94,9 @@ async function insertHosts(client: Client, hosts: BulkHost[], w: BulkWrite): Pro
     await client.query(
       `INSERT INTO hosts (id, name, address, probes, enabled, maintenance, tags, "group", machine_snapshot, monitoring_state,
                           check_priority, next_check_time)
-       SELECT x.id, x.name, x.address, x.probes, x.enabled, x.maintenance, x.tags, x."group", $2, $3, $4, x.next_check_time
+       SELECT x.id, x.name, x.address, x.probes, x.enabled, x.maintenance, x.tags, x."group", $2, $3, $4, now() + x.due_in_ms * interval '1 millisecond'
          FROM jsonb_to_recordset($1::jsonb) AS ${RECORD}`,
-      [records(hosts, w.dueSoon), w.machineSnapshot, w.state, w.priority],
+      [records(hosts, w.dueInMs), w.machineSnapshot, w.state, w.priority],
     );
   } catch (err) {
     // A name taken by a concurrent create between the lock and the insert.
@@ -102,18 +105,18 @@ async function insertHosts(client: Client, hosts: BulkHost[], w: BulkWrite): Pro
   }
 }
 
-async function updateHosts(client: Client, hosts: (BulkHost & { existingId: string })[], dueSoon: (id: string) => Date): Promise<void> {
+async function updateHosts(client: Client, hosts: (BulkHost & { existingId: string })[], dueInMs: (id: string) => number): Promise<void> {
   if (hosts.length === 0) return;
   await client.query(
     `UPDATE hosts h
         SET address = x.address, probes = x.probes, enabled = x.enabled, maintenance = x.maintenance, tags = x.tags, "group" = x."group",
             next_check_time = CASE WHEN h.address <> x.address OR h.probes <> x.probes OR (x.enabled AND NOT h.enabled)
                                      OR (h.maintenance AND NOT x.maintenance)
-                                   THEN x.next_check_time ELSE h.next_check_time END,
+                                   THEN now() + x.due_in_ms * interval '1 millisecond' ELSE h.next_check_time END,
             state_version = h.state_version + 1, updated_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS ${RECORD}
       WHERE h.id = x.id`,
-    [records(hosts.map((h) => ({ ...h, id: h.existingId })), dueSoon)],
+    [records(hosts.map((h) => ({ ...h, id: h.existingId })), dueInMs)],
   );
 }
 

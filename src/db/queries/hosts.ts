@@ -49,7 +49,8 @@ export interface NewHost {
   machineSnapshot: unknown;
   state: HostState;
   priority: number;
-  nextCheckTime: Date;
+  /** When the first check is due, in ms from the database's now() (the clock the scheduler claims by). */
+  dueInMs: number;
 }
 
 export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
@@ -57,8 +58,8 @@ export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
     const { rows } = await db.query<HostRow>(
       `INSERT INTO hosts (id, name, address, probes, enabled, tags, "group", machine_snapshot, monitoring_state,
                           check_priority, next_check_time, maintenance)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.nextCheckTime, h.maintenance],
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12) RETURNING *`,
+      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.dueInMs, h.maintenance],
     );
     return rows[0]!;
   } catch (err) {
@@ -106,8 +107,8 @@ export interface HostPatch {
   maintenance?: boolean;
   tags?: string[];
   group?: string | null;
-  /** Set when a change should make the host due again soon (re-enabled, probes changed). */
-  nextCheckTime?: Date;
+  /** Set when a change should make the host due again soon (re-enabled, probes changed): ms from the database's now(). */
+  dueInMs?: number;
 }
 
 const PATCH_COLUMNS: Record<keyof HostPatch, string> = {
@@ -118,12 +119,13 @@ const PATCH_COLUMNS: Record<keyof HostPatch, string> = {
   maintenance: 'maintenance',
   tags: 'tags',
   group: '"group"',
-  nextCheckTime: 'next_check_time',
+  dueInMs: 'next_check_time',
 };
 
 export async function updateHost(db: Queryable, id: string, patch: HostPatch): Promise<HostRow | undefined> {
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof HostPatch, unknown][];
-  const sets = entries.map(([key], i) => `${PATCH_COLUMNS[key]} = $${i + 2}`);
+  // A due time is set from the database's clock, not this process's.
+  const sets = entries.map(([key], i) => `${PATCH_COLUMNS[key]} = ${key === 'dueInMs' ? `now() + $${i + 2} * interval '1 millisecond'` : `$${i + 2}`}`);
   const values = entries.map(([key, v]) => (key === 'probes' ? JSON.stringify(v) : v));
   try {
     const { rows } = await db.query<HostRow>(

@@ -16,11 +16,13 @@ const COLUMNS = 'id, name, scopes, prefix, created_at, expires_at, revoked_at, l
 
 export async function insertToken(
   db: Queryable,
-  t: { id: string; name: string; scopes: Scope[]; hash: Buffer; prefix: string; expiresAt: Date | null },
+  t: { id: string; name: string; scopes: Scope[]; hash: Buffer; prefix: string; expiresInDays: number | null },
 ): Promise<TokenRow> {
+  // Expiry is compared with the database's now() at every request, so it is set on that clock too.
   const { rows } = await db.query<TokenRow>(
-    `INSERT INTO api_tokens (id, name, scopes, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [t.id, t.name, t.scopes, t.hash, t.prefix, t.expiresAt],
+    `INSERT INTO api_tokens (id, name, scopes, token_hash, prefix, expires_at)
+     VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6::int)) RETURNING ${COLUMNS}`,
+    [t.id, t.name, t.scopes, t.hash, t.prefix, t.expiresInDays],
   );
   return rows[0]!;
 }
