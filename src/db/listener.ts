@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
 import { delay } from '../lib/time.ts';
 import { backoffMs, type Backoff } from '../lib/backoff.ts';
+import { coerceError } from '../lib/errors.ts';
 
 /** Reconnects after 250 ms, 500 ms, 1 s … up to 10 s. */
 const RECONNECT_BACKOFF: Backoff = { baseMs: 250, maxMs: 10_000 };
@@ -66,7 +67,7 @@ export class PgListener {
         await this.start();
         return;
       } catch (e) {
-        this.logger.warn('LISTEN reconnect failed', { err: (e as Error).message });
+        this.logger.warn('LISTEN reconnect failed', { err: coerceError(e).message });
       }
     }
   }

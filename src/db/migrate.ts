@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from './pool.ts';
 import { withTransaction } from './transaction.ts';
+import { coerceError } from '../lib/errors.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
 
@@ -45,6 +46,6 @@ async function applyOne(pool: Pool, { name, sql }: Migration): Promise<boolean> 
       return true;
     });
   } catch (err) {
-    throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
+    throw new Error(`migration ${name} failed: ${coerceError(err).message}`, { cause: err });
   }
 }

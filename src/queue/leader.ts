@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
+import { coerceError } from '../lib/errors.ts';
 
 /** Arbitrary but fixed: the advisory lock only the active scheduler holds. */
 const SCHEDULER_LOCK_KEY = 0x76_69_67_69; // "vigi"
@@ -56,7 +57,7 @@ export class SchedulerLeadership {
       await client.query('SELECT 1');
       return true;
     } catch (err) {
-      this.lose(client, err as Error);
+      this.lose(client, coerceError(err));
       return false;
     }
   }

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import { maintainHistoryPartitions, type RetentionReport } from '../retention/history-partitions.ts';
 import { ensureQueue, type Boss } from './boss.ts';
 import { QUEUES, RETIRED_RETENTION_QUEUE } from './names.ts';
+import { coerceError } from '../lib/errors.ts';
 
 /**
  * The retention job: history partitions created ahead and dropped past the retention, on
@@ -79,7 +80,7 @@ export async function runRetention(deps: Omit<RetentionDeps, 'boss'>, trigger: R
     });
     return report;
   } catch (err) {
-    deps.logger.error('history retention run failed; pg-boss retries it', { trigger, err: (err as Error).message });
+    deps.logger.error('history retention run failed; pg-boss retries it', { trigger, err: coerceError(err).message });
     throw err;
   }
 }

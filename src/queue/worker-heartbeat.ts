@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.ts';
 import { delay } from '../lib/time.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 import { laneSlots } from './worker.ts';
+import { coerceError } from '../lib/errors.ts';
 
 /**
  * Reports this worker process in vigil_workers every heartbeat interval until `signal` aborts,
@@ -31,7 +32,7 @@ export async function runWorkerHeartbeat(
         busyPercent: Math.round(deps.activity.busyPercent(concurrency) * 10) / 10,
       });
     } catch (err) {
-      deps.logger.warn('worker heartbeat failed; retrying', { err: (err as Error).message });
+      deps.logger.warn('worker heartbeat failed; retrying', { err: coerceError(err).message });
     }
     await delay(deps.config.worker.heartbeatSeconds * 1000, signal).catch(() => {});
   }
