@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import type { CheckedBy } from '../machine/check-outcome.ts';
 import type { HostState } from '../machine/states.ts';
 
 /** pg-boss queues Vigil uses. */
@@ -27,7 +28,7 @@ export const CHECK_QUEUES = [QUEUES.checks, QUEUES.failingChecks] as const;
 /** Payload of a check job. */
 export interface CheckJobData {
   host_id: string;
-  checked_by: 'scheduler' | 'jit';
+  checked_by: CheckedBy;
   /** ISO time the host was due (scheduled checks); the schedule lag is measured from it. */
   due_at?: string;
 }

@@ -1,3 +1,4 @@
+import type { HistorySource } from '../../machine/check-outcome.ts';
 import type { Queryable } from '../pool.ts';
 
 /** A row of host_monitoring_history. */
@@ -12,7 +13,7 @@ export interface HistoryRow {
   error_message: string | null;
   error_type: string | null;
   /** reset: a group reset's row, not a check. */
-  checked_by: 'scheduler' | 'jit' | 'reset';
+  checked_by: HistorySource;
   job_id: string | null;
   detail: Record<string, unknown>;
   created_at: Date;
