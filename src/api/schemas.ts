@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HOST_STATES } from '../machine/states.ts';
+import { CHECKED_BY, HISTORY_SOURCES } from '../machine/check-outcome.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
 import { probeConfigSchema, type ProbeType } from '../probes/index.ts';
 import { HOST_SORTS } from '../db/queries/host-list.ts';
@@ -139,7 +140,7 @@ export const checkResultSchema = named(
     response_time_ms: z.number().nullable(),
     error_type: errorTypeSchema,
     error_message: z.string().nullable(),
-    checked_by: z.enum(['scheduler', 'jit', 'reset']).describe('reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY'),
+    checked_by: z.enum(HISTORY_SOURCES).describe('reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY'),
     detail: z.record(z.string(), z.unknown()).describe('Probe facts: status code, certificate expiry, values read, steps, schedule lag'),
   }),
 );
@@ -198,7 +199,7 @@ export const checkTaskSchema = named(
   z.object({
     task_id: z.uuid(),
     host_id: z.uuid(),
-    checked_by: z.enum(['scheduler', 'jit']),
+    checked_by: z.enum(CHECKED_BY),
     state: z.enum(['created', 'retry', 'active', 'completed', 'cancelled', 'failed']).describe('pg-boss job state'),
     priority: z.int().nullable(),
     created_on: isoTime.nullable(),

@@ -6,10 +6,12 @@ import { nextCheckDelayMs } from './schedule.ts';
 import type { HostState } from './states.ts';
 
 /** Who asked for a check: the schedule, or someone through the API (just in time). */
-export type CheckedBy = 'scheduler' | 'jit';
+export const CHECKED_BY = ['scheduler', 'jit'] as const;
+export type CheckedBy = (typeof CHECKED_BY)[number];
 
 /** What wrote a history row: a check, or a group reset (src/db/queries/groups.ts). */
-export type HistorySource = CheckedBy | 'reset';
+export const HISTORY_SOURCES = [...CHECKED_BY, 'reset'] as const;
+export type HistorySource = (typeof HISTORY_SOURCES)[number];
 
 /** A finished probe run, ready to be decided against the locked host row. */
 export interface FinishedCheck {
