@@ -29,8 +29,12 @@ function vigil(args: string[], env: Record<string, string>): Running {
 
 const running: Running[] = [];
 afterAll(async () => {
-  for (const r of running) r.child.kill('SIGKILL');
+  for (const r of running) {
+    r.child.kill('SIGKILL');
+    await r.exit;
+  }
 });
+
 
 describe('vigil command line', () => {
   it.each([
