@@ -105,7 +105,6 @@ export interface TestVigilContext extends TestDatabaseContext {
   /** `vigil.call`: one API request, checked against openapi.yaml. */
   call: TestVigil['call'];
   /** Starts another Vigil on the same database (env merged over options.env); it is stopped after the test, if the test did not. */
-
   start(roles: readonly Role[], env?: Env): Promise<TestVigil>;
 }
 
