@@ -87,7 +87,11 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
   return {
     stop: async () => {
       const settled = Promise.all(lanes.map((l) => l.stop()));
-      await Promise.race([settled, delay(deps.config.shutdownGraceMs)]);
+      // The grace timer is cancelled once the lanes settle, or it would hold the process open for the whole grace.
+      const grace = new AbortController();
+      await Promise.race([settled, delay(deps.config.shutdownGraceMs, grace.signal).catch(() => {})]);
+      grace.abort();
+
       clearInterval(heartbeat);
       clearInterval(groupsTimer);
       clearInterval(clockTimer);

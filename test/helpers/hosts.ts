@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { HostState } from '../../src/machine/states.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import type { HostState, MachineConfig } from '../../src/machine/states.ts';
 import type { Pool } from '../../src/db/pool.ts';
+import { applyCheckResult, initialHealth, type PersistedHealth } from '../../src/machine/apply-result.ts';
+import { createHealthMachine } from '../../src/machine/health-machine.ts';
 
 export interface SeedHosts {
   count: number;
@@ -12,6 +15,22 @@ export interface SeedHosts {
   /** How long ago they became due (default: 1 s); negative = due in the future. */
   dueAgoMs?: number;
   maintenance?: boolean;
+  /** Thresholds of the machine the hosts are built with (default: a default-configured Vigil's). */
+  machine?: MachineConfig;
+}
+
+/**
+ * A host's stored machine in `state`, reached the way a real host reaches it: the machine's own
+ * initialHealth, then one failed check at a time. No hand-written snapshot to drift from xstate's.
+ */
+export function healthIn(state: HostState, machineConfig: MachineConfig = loadConfig({}).machine): PersistedHealth {
+  const machine = createHealthMachine(machineConfig);
+  let health = initialHealth(machine);
+  for (let failures = 0; health.value !== state; failures++) {
+    if (failures > machineConfig.downAfterFailures) throw new Error(`failures never lead to ${state}`);
+    health = applyCheckResult(machine, health, false).persisted;
+  }
+  return health;
 }
 
 /**
@@ -20,15 +39,15 @@ export interface SeedHosts {
  */
 export async function seedHosts(pool: Pool, s: SeedHosts): Promise<string[]> {
   const ids = Array.from({ length: s.count }, () => randomUUID());
-  const state = s.state ?? 'HEALTHY';
-  const failures = { HEALTHY: 0, DEGRADED: 1, CRITICAL: 2, DOWN: 3 }[state];
-  const snapshot = { status: 'active', value: state, historyValue: {}, context: { consecutiveFailures: failures, consecutiveSuccesses: 0 }, children: {} };
+  const snapshot = healthIn(s.state ?? 'HEALTHY', s.machine);
+  const failures = snapshot.context.consecutiveFailures;
+
   await pool.query(
     `INSERT INTO hosts (id, name, address, probes, enabled, maintenance, "group", machine_snapshot, monitoring_state, consecutive_failures,
                         check_priority, next_check_time)
      SELECT id, $2 || '-' || ord, '127.0.0.1', $3, true, $4, $5, $6, $7, $8, $9, now() - make_interval(secs => $10::float8 / 1000) + ord * interval '1 microsecond'
        FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, ord)`,
-    [ids, s.namePrefix, JSON.stringify(s.probes), s.maintenance ?? false, s.group ?? null, snapshot, state, failures, s.priority ?? 3, s.dueAgoMs ?? 1000],
+    [ids, s.namePrefix, JSON.stringify(s.probes), s.maintenance ?? false, s.group ?? null, snapshot, snapshot.value, failures, s.priority ?? 3, s.dueAgoMs ?? 1000],
   );
   return ids;
 }

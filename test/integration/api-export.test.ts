@@ -1,25 +1,22 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_COLUMNS } from '../../src/api/history-schemas.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectAnswerConforms, expectConforms, expectMatchesComponent } from '../helpers/openapi.ts';
-import { startTestVigil, waitFor, type TestVigil, authHeader } from '../helpers/vigil.ts';
+import { useTestVigil, waitFor, authHeader } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
+const ctx = useTestVigil({ roles: ['api'] });
 const EXPORT = '/api/monitoring/history/export';
 
 async function createHost(name: string): Promise<string> {
-  const res = await vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }] });
+  const res = await ctx.vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }] });
   expect(res.status).toBe(201);
   return res.body.id;
 }
 
 /** `count` checks of one host, one a second from 2026-01-01 on, every seventh failed; ~400 bytes each as NDJSON. */
 async function insertChecks(hostId: string, count: number, errorMessage = 'connection refused'): Promise<void> {
-  await vigil.pool.query(
+  await ctx.vigil.pool.query(
     `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, response_time_ms, success,
                                           error_type, error_message, checked_by, job_id, detail)
      SELECT $1, timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second', 'HEALTHY', 'HEALTHY', 5 + i % 50,
@@ -58,14 +55,6 @@ const answer = (res: Response, path: string, text: string) => ({
   method: 'GET', path: new URL(path, 'http://x').pathname, status: res.status, contentType: res.headers.get('content-type'), text, body: undefined,
 });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api']);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
 
 describe('history export, small', () => {
   let hostId: string;
@@ -76,7 +65,7 @@ describe('history export, small', () => {
   });
 
   it('writes CSV with a header row, one row per check, detail as JSON text and formulas defused', async () => {
-    const res = await vigil.http().get(`${EXPORT}?format=csv&host_id=${hostId}`);
+    const res = await ctx.vigil.http().get(`${EXPORT}?format=csv&host_id=${hostId}`);
     expectConforms(res);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
@@ -92,19 +81,19 @@ describe('history export, small', () => {
   });
 
   it('writes a JSON array, oldest first, honouring the filters', async () => {
-    const res = await vigil.http().get(`${EXPORT}?format=json&host_id=${hostId}&success=false`);
+    const res = await ctx.vigil.http().get(`${EXPORT}?format=json&host_id=${hostId}&success=false`);
     expectConforms(res);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/\.json"$/);
     expect(res.body.map((r: { check_time: string }) => r.check_time)).toEqual(['2026-01-01T00:00:07.000Z', '2026-01-01T00:00:14.000Z']);
     expect(res.body[0]).toMatchObject({ host_id: hostId, host_name: 'csv, "quoted" host', success: false, error_type: 'connection_refused', detail: { seq: 7 } });
-    const empty = await vigil.http().get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`);
+    const empty = await ctx.vigil.http().get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`);
     expectConforms(empty);
     expect(empty.body).toEqual([]);
   });
 
   it('writes NDJSON, one record per line, for all hosts when no host is given', async () => {
-    const res = await fetch(`${vigil.apiUrl}${EXPORT}?format=ndjson`, { headers: authHeader() });
+    const res = await fetch(`${ctx.vigil.apiUrl}${EXPORT}?format=ndjson`, { headers: authHeader() });
     const text = await res.text();
     expectAnswerConforms(answer(res, EXPORT, text));
     expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
@@ -116,12 +105,12 @@ describe('history export, small', () => {
   });
 
   it('answers a bad query or an unknown host with problem+json before streaming anything', async () => {
-    const bad = await vigil.http().get(`${EXPORT}?format=xml&success=maybe`);
+    const bad = await ctx.vigil.http().get(`${EXPORT}?format=xml&success=maybe`);
     expectConforms(bad);
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['query.format', 'query.success']);
     expect(bad.headers['content-disposition']).toBeUndefined();
-    const unknown = await vigil.http().get(`${EXPORT}?host_id=00000000-0000-4000-8000-000000000000`);
+    const unknown = await ctx.vigil.http().get(`${EXPORT}?host_id=00000000-0000-4000-8000-000000000000`);
     expectConforms(unknown);
     expect(unknown.status).toBe(404);
     expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -156,7 +145,7 @@ describe('history export, 200,000 checks', () => {
     let chunks = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, memory())), 20);
     try {
-      const res = await fetch(`${vigil.apiUrl}${path}`, { headers: authHeader() });
+      const res = await fetch(`${ctx.vigil.apiUrl}${path}`, { headers: authHeader() });
       expect(res.status).toBe(200);
       const read = await consume(res.body!, () => {
         if (++chunks % 50 !== 0) return;
@@ -198,22 +187,22 @@ describe('history export, 200,000 checks', () => {
   }, 120_000);
 
   it('closes the cursor and releases its database connection when the client disconnects midway', async () => {
-    const busy = () => vigil.pool.totalCount - vigil.pool.idleCount;
+    const busy = () => ctx.vigil.pool.totalCount - ctx.vigil.pool.idleCount;
     const baseline = busy();
     const controller = new AbortController();
-    const res = await fetch(`${vigil.apiUrl}${EXPORT}?format=ndjson&host_id=${hostId}`, { signal: controller.signal, headers: authHeader() });
+    const res = await fetch(`${ctx.vigil.apiUrl}${EXPORT}?format=ndjson&host_id=${hostId}`, { signal: controller.signal, headers: authHeader() });
     const reader = res.body!.getReader();
     expect((await reader.read()).done).toBe(false);
     // The export holds one connection for its cursor while it streams.
     expect(busy()).toBe(baseline + 1);
     controller.abort();
     await waitFor('the export to release its connection', async () => busy() === baseline, 10_000);
-    const { rows } = await vigil.pool.query<{ n: number }>(
+    const { rows } = await ctx.vigil.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%FROM host_monitoring_history m%' AND state = 'active'`,
     );
     expect(rows[0]!.n).toBe(0);
-    expect(vigil.transport.entries.filter((e) => e.level === 'error')).toEqual([]);
+    expect(ctx.vigil.transport.entries.filter((e) => e.level === 'error')).toEqual([]);
     // And the API goes on serving.
-    expect((await vigil.http().get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`)).status).toBe(200);
+    expect((await ctx.vigil.http().get(`${EXPORT}?format=json&from=2030-01-01T00:00:00Z`)).status).toBe(200);
   }, 60_000);
 });

@@ -1,20 +1,11 @@
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestVigil } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
-
-async function get(path: string) {
-  const res = await vigil.http().get(path);
-  expectConforms(res);
-  return res;
-}
+const ctx = useTestVigil({ roles: ['api'] });
+const get = (path: string) => ctx.call('get', path);
 
 async function createHost(name: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra });
+  const res = await ctx.vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra });
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -30,7 +21,7 @@ interface Row {
 
 /** Inserts history rows as given (times as PostgreSQL timestamptz literals, microseconds allowed); returns their ids in order. */
 async function insertHistory(hostId: string, rows: Row[]): Promise<string[]> {
-  const { rows: ids } = await vigil.pool.query<{ id: string }>(
+  const { rows: ids } = await ctx.vigil.pool.query<{ id: string }>(
     `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, success, response_time_ms, error_type, checked_by, detail)
      SELECT $1, t, s, p, ok, ms, e, 'scheduler', jsonb_build_object('n', ord)
        FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::boolean[], $6::float8[], $7::text[]) WITH ORDINALITY AS r(t, s, p, ok, ms, e, ord)
@@ -63,14 +54,6 @@ async function allPages(path: string, cursorParam = 'cursor') {
   return pages;
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api']);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
 
 describe('GET /api/monitoring/hosts/{host_id}/history', () => {
   let hostId: string;
@@ -85,7 +68,7 @@ describe('GET /api/monitoring/hosts/{host_id}/history', () => {
     for (let i = 0; i < 6; i++) rows.push({ time: `2026-05-01 10:00:01.000${i}00+00`, success: i % 2 === 0, error: i % 2 === 0 ? null : 'timeout', state: 'DEGRADED' });
     for (let i = 0; i < 12; i++) rows.push({ time: `2026-05-01 11:${String(i).padStart(2, '0')}:00+00`, state: i < 6 ? 'DOWN' : 'HEALTHY' });
     await insertHistory(hostId, rows);
-    const { rows: ordered } = await vigil.pool.query<{ id: string }>(
+    const { rows: ordered } = await ctx.vigil.pool.query<{ id: string }>(
       `SELECT id FROM host_monitoring_history WHERE host_id = $1 ORDER BY check_time DESC, id DESC`,
       [hostId],
     );
@@ -221,7 +204,7 @@ describe('GET /api/monitoring/summary', () => {
       await createHost('sum-b1', { group: 'sum-b', enabled: false }),
       await createHost('sum-none'),
     ];
-    await vigil.pool.query(`UPDATE hosts SET monitoring_state = 'DOWN' WHERE id = ANY ($1::uuid[])`, [[ids[1], ids[3]]]);
+    await ctx.vigil.pool.query(`UPDATE hosts SET monitoring_state = 'DOWN' WHERE id = ANY ($1::uuid[])`, [[ids[1], ids[3]]]);
     const res = await get('/api/monitoring/summary');
     expect(res.status).toBe(200);
     const after = res.body;

@@ -1,25 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestVigil } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
-
-async function call(method: 'get' | 'post' | 'patch', path: string, body?: object) {
-  const req = vigil.http()[method](path);
-  const res = body === undefined ? await req : await req.send(body);
-  expectConforms(res);
-  return res;
-}
+const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } });
+const { call } = ctx;
 
 const bulk = (hosts: object[], query = '') => call('post', `/api/hosts/bulk${query}`, { hosts });
 const tcpHost = (name: string, extra: Record<string, unknown> = {}) => ({ name, address: '10.0.0.1', probes: [{ type: 'tcp', port: 22 }], ...extra });
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
-  const { rows } = await vigil.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params);
+  const { rows } = await ctx.vigil.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params);
   return rows[0]!.n;
 }
 
@@ -28,17 +18,12 @@ let otherSshCredential: string;
 let snmpCredential: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64') });
   const credential = async (name: string, kind: string, fields: object) => (await call('post', '/api/credentials', { name, kind, ...fields })).body.id as string;
   sshCredential = await credential('bulk-ssh', 'ssh-password', { username: 'ops', password: 's3cret-pass' });
   otherSshCredential = await credential('bulk-ssh-2', 'ssh-password', { username: 'ops2', password: 's3cret-pass' });
   snmpCredential = await credential('bulk-snmp', 'snmp-community', { community: 'public-ish' });
 });
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
+
 
 describe('POST /api/hosts/bulk', () => {
   it('creates 5,000 hosts in one request larger than the default 1 MB body limit, with their credential references', async () => {
@@ -57,7 +42,7 @@ describe('POST /api/hosts/bulk', () => {
     expect(await count(`hosts WHERE name LIKE 'fleet-%'`)).toBe(5000);
     expect(await count(`host_credentials WHERE credential_id = $1`, [sshCredential])).toBe(2500);
     // New hosts start like single creates: HEALTHY, due within the first-check spread.
-    const { rows } = await vigil.pool.query(`SELECT DISTINCT monitoring_state, check_priority FROM hosts WHERE name LIKE 'fleet-%'`);
+    const { rows } = await ctx.vigil.pool.query(`SELECT DISTINCT monitoring_state, check_priority FROM hosts WHERE name LIKE 'fleet-%'`);
     expect(rows).toEqual([{ monitoring_state: 'HEALTHY', check_priority: 3 }]);
     const single = await call('get', '/api/hosts?q=fleet-0001');
     expect(single.body.hosts[0]).toMatchObject({ name: 'fleet-0001', tags: ['ssh'], probes: [{ type: 'tcp', port: 22 }, { type: 'ssh', credential_id: sshCredential }] });
@@ -106,15 +91,15 @@ describe('POST /api/hosts/bulk', () => {
   it('upserts by name: changes only configuration, keeps id and machine state; the same batch again is unchanged', async () => {
     const first = [tcpHost('up-1'), tcpHost('up-2', { probes: [{ type: 'ssh', credential_id: sshCredential }] }), tcpHost('up-3')];
     expect((await bulk(first, '?upsert=true')).body.created).toEqual(['up-1', 'up-2', 'up-3']);
-    const { rows: [before] } = await vigil.pool.query(`UPDATE hosts SET monitoring_state = 'DOWN', consecutive_failures = 3 WHERE name = 'up-2' RETURNING id, machine_snapshot`);
+    const { rows: [before] } = await ctx.vigil.pool.query(`UPDATE hosts SET monitoring_state = 'DOWN', consecutive_failures = 3 WHERE name = 'up-2' RETURNING id, machine_snapshot`);
 
     const second = [tcpHost('up-1'), tcpHost('up-2', { address: '10.0.0.2', probes: [{ type: 'ssh', credential_id: otherSshCredential }], tags: ['moved'] }), tcpHost('up-3'), tcpHost('up-4')];
     const res = await bulk(second, '?upsert=true');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ dry_run: false, created: ['up-4'], changed: ['up-2'], unchanged: ['up-1', 'up-3'] });
-    const { rows: [after] } = await vigil.pool.query(`SELECT id, address, tags, monitoring_state, consecutive_failures, machine_snapshot FROM hosts WHERE name = 'up-2'`);
+    const { rows: [after] } = await ctx.vigil.pool.query(`SELECT id, address, tags, monitoring_state, consecutive_failures, machine_snapshot FROM hosts WHERE name = 'up-2'`);
     expect(after).toMatchObject({ id: before.id, address: '10.0.0.2', tags: ['moved'], monitoring_state: 'DOWN', consecutive_failures: 3, machine_snapshot: before.machine_snapshot });
-    const { rows: refs } = await vigil.pool.query(`SELECT credential_id FROM host_credentials WHERE host_id = $1`, [before.id]);
+    const { rows: refs } = await ctx.vigil.pool.query(`SELECT credential_id FROM host_credentials WHERE host_id = $1`, [before.id]);
     expect(refs).toEqual([{ credential_id: otherSshCredential }]);
 
     const again = await bulk(second, '?upsert=true');
@@ -122,14 +107,14 @@ describe('POST /api/hosts/bulk', () => {
   });
 
   it('answers a dry run like the real request and writes nothing', async () => {
-    const before = await vigil.pool.query(`SELECT name, address, updated_at FROM hosts ORDER BY name`);
+    const before = await ctx.vigil.pool.query(`SELECT name, address, updated_at FROM hosts ORDER BY name`);
     const hosts = [tcpHost('dry-new'), tcpHost('up-1', { address: '10.9.9.9' }), tcpHost('up-3')];
     const res = await bulk(hosts, '?upsert=true&dry_run=true');
     expect(res.body).toEqual({ dry_run: true, created: ['dry-new'], changed: ['up-1'], unchanged: ['up-3'] });
     const refused = await bulk(hosts, '?dry_run=true');
     expect(refused.status).toBe(409);
     expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.hosts.1.name', 'body.hosts.2.name']);
-    const after = await vigil.pool.query(`SELECT name, address, updated_at FROM hosts ORDER BY name`);
+    const after = await ctx.vigil.pool.query(`SELECT name, address, updated_at FROM hosts ORDER BY name`);
     expect(after.rows).toEqual(before.rows);
   });
 });
@@ -146,7 +131,7 @@ describe('GET /api/hosts filters and sorts', () => {
       tcpHost('q-queue', { group: 'sorting' }),
     ]);
     const set = (name: string, state: string, lastCheck: string | null) =>
-      vigil.pool.query(`UPDATE hosts SET monitoring_state = $2, last_check = $3 WHERE name = $1`, [name, state, lastCheck]);
+      ctx.vigil.pool.query(`UPDATE hosts SET monitoring_state = $2, last_check = $3 WHERE name = $1`, [name, state, lastCheck]);
     await set('q-web_1', 'DOWN', '2026-05-01 10:00:00.000001+00');
     await set('q-webx1', 'DEGRADED', '2026-05-01 10:00:00.000002+00');
     await set('Q-WEB-100%', 'HEALTHY', '2026-05-01 09:00:00+00');

@@ -1,33 +1,15 @@
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { describe, expect, it } from 'vitest';
 import { specOperations } from '../helpers/fuzz.ts';
 import { expectConforms } from '../helpers/openapi.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { useTestVigil } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
-const api = () => vigil.http();
-
-/** Sends a request and checks the answer against openapi.yaml before the test looks at it. */
-async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) {
-  const req = api()[method](path);
-  const res = body === undefined ? await req : await req.send(body as object);
-  expectConforms(res);
-  return res;
-}
+// API only: no scheduler or worker, so host rows change only through the API here.
+const ctx = useTestVigil({ roles: ['api'] });
+const { call } = ctx;
+const api = () => ctx.vigil.http();
 
 const tcpHost = (name: string, extra: Record<string, unknown> = {}) => ({ name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  // API only: no scheduler or worker, so host rows change only through the API here.
-  vigil = await startTestVigil(db.url, ['api']);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
 
 describe('hosts API', () => {
   it('creates a host with its machine in HEALTHY and answers 201 with Location', async () => {
@@ -46,7 +28,7 @@ describe('hosts API', () => {
       check_priority: 3,
       last_check: null,
     });
-    const stored = await vigil.pool.query('SELECT machine_snapshot, next_check_time FROM hosts WHERE id = $1', [res.body.id]);
+    const stored = await ctx.vigil.pool.query('SELECT machine_snapshot, next_check_time FROM hosts WHERE id = $1', [res.body.id]);
     expect(stored.rows[0].machine_snapshot).toMatchObject({ value: 'HEALTHY', context: { consecutiveFailures: 0, consecutiveSuccesses: 0 } });
   });
 
@@ -79,11 +61,11 @@ describe('hosts API', () => {
     ['unknown field', { name: 'x', address: 'a', probes: [{ type: 'tcp', port: 1 }], colour: 'red' }, 'body'],
     ['wrong type', { name: 42, address: 'a', probes: [{ type: 'tcp', port: 1 }] }, 'body.name'],
   ])('rejects a body with %s, naming %s', async (_case, body, field) => {
-    const before = await vigil.pool.query('SELECT count(*)::int AS n FROM hosts');
+    const before = await ctx.vigil.pool.query('SELECT count(*)::int AS n FROM hosts');
     const res = await call('post', '/api/hosts', body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
-    const after = await vigil.pool.query('SELECT count(*)::int AS n FROM hosts');
+    const after = await ctx.vigil.pool.query('SELECT count(*)::int AS n FROM hosts');
     expect(after.rows[0].n).toBe(before.rows[0].n);
   });
 

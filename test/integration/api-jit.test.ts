@@ -1,44 +1,34 @@
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets.ts';
-import { startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { startTestVigil, useTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 
 // Long intervals: only JIT checks run here, so every history row is one this file asked for.
 const SLOW_SCHEDULE = { VIGIL_HEALTHY_INTERVAL_SECONDS: '3600', VIGIL_FIRST_CHECK_SPREAD_SECONDS: '3600', VIGIL_WORKER_POLL_SECONDS: '0.5' };
 
-let db: TestDatabase;
-let api: TestVigil;
 let worker: TestVigil | undefined;
 let target: HttpTarget;
 
-async function call(method: 'get' | 'post', path: string) {
-  const res = await api.http()[method](path);
-  expectConforms(res);
-  return res;
-}
+beforeAll(async () => {
+  target = await startHttpTarget({ '/health': (_req, res) => res.end('ok') });
+});
+afterAll(async () => {
+  await target?.close();
+});
+// The API alone first: JIT jobs stay queued until a worker is started.
+const ctx = useTestVigil({ roles: ['api'], env: SLOW_SCHEDULE });
+const { call } = ctx;
+afterAll(async () => {
+  await worker?.stop();
+});
 
 async function addHost(name: string, enabled = true): Promise<string> {
-  const res = await api.http()
+  const res = await ctx.vigil.http()
     .post('/api/hosts')
     .send({ name, address: '127.0.0.1', enabled, probes: [{ type: 'http', url: `${target.url}/health` }] });
   expect(res.status).toBe(201);
   return res.body.id;
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  target = await startHttpTarget({ '/health': (_req, res) => res.end('ok') });
-  // The API alone first: JIT jobs stay queued until a worker is started.
-  api = await startTestVigil(db.url, ['api'], SLOW_SCHEDULE);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await api?.stop();
-  await target?.close();
-  await db?.drop();
-});
 
 describe('JIT checks', () => {
   it('queues at priority 9, shares one queued check between callers, and times out waiting with 202', async () => {
@@ -59,15 +49,15 @@ describe('JIT checks', () => {
   });
 
   it('runs the shared check once a worker starts, and the task then shows its result', async () => {
-    worker = await startTestVigil(db.url, ['worker'], SLOW_SCHEDULE);
-    const { rows } = await api.pool.query(`SELECT id, jit_job_id FROM hosts WHERE name = 'shared'`);
+    worker = await startTestVigil(ctx.db.url, ['worker'], SLOW_SCHEDULE);
+    const { rows } = await ctx.vigil.pool.query(`SELECT id, jit_job_id FROM hosts WHERE name = 'shared'`);
     const taskId = rows[0].jit_job_id;
     const task = await waitFor('the task to complete', async () => {
       const res = await call('get', `/api/monitoring/checks/${taskId}`);
       return res.body.state === 'completed' && res.body.result ? res : undefined;
     });
     expect(task.body.result).toMatchObject({ success: true, checked_by: 'jit', state: 'HEALTHY', previous_state: 'HEALTHY' });
-    const history = await api.pool.query('SELECT job_id FROM host_monitoring_history WHERE host_id = $1', [rows[0].id]);
+    const history = await ctx.vigil.pool.query('SELECT job_id FROM host_monitoring_history WHERE host_id = $1', [rows[0].id]);
     expect(history.rows).toEqual([{ job_id: taskId }]);
   });
 
@@ -92,7 +82,7 @@ describe('JIT checks', () => {
     expect(cached.body).toMatchObject({ check_queued: false, task_id: null, last_check: first.body.last_check });
     expect(cached.body.result.check_time).toBe(first.body.last_check);
     expect(cached.body.result_age_seconds).toBeGreaterThanOrEqual(0);
-    const count = async () => (await api.pool.query('SELECT count(*)::int AS n FROM host_monitoring_history WHERE host_id = $1', [id])).rows[0].n;
+    const count = async () => (await ctx.vigil.pool.query('SELECT count(*)::int AS n FROM host_monitoring_history WHERE host_id = $1', [id])).rows[0].n;
     expect(await count()).toBe(1);
     const fresh = await call('post', `/api/monitoring/hosts/${id}/check-connectivity?max_age=0&wait=true`);
     expect(fresh.status).toBe(200);
@@ -101,7 +91,7 @@ describe('JIT checks', () => {
   });
 
   it('reports a failing target as a completed check with its error, not as a failed job', async () => {
-    const res = await api.http()
+    const res = await ctx.vigil.http()
       .post('/api/hosts')
       .send({ name: 'refused', address: '127.0.0.1', probes: [{ type: 'tcp', port: 1 }] });
     const checked = await call('post', `/api/monitoring/hosts/${res.body.id}/check-connectivity?wait=true`);

@@ -1,24 +1,14 @@
 import pg from 'pg';
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/api/cursor.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
-import { startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { useTestVigil, waitFor } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
+const ctx = useTestVigil({ roles: ['api'] });
+const { call } = ctx;
 
-async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, opts: { body?: object; ifNoneMatch?: string } = {}) {
-  let req = vigil.http()[method](path);
-  if (opts.ifNoneMatch) req = req.set('If-None-Match', opts.ifNoneMatch);
-  const res = opts.body ? await req.send(opts.body) : await req;
-  expectConforms(res);
-  return res;
-}
 
 async function createHost(name: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await call('post', '/api/hosts', { body: { name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra } });
+  const res = await call('post', '/api/hosts', { name, address: '127.0.0.1', probes: [{ type: 'tcp', port: 9 }], ...extra });
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -56,14 +46,6 @@ async function collectChanges(since: string | undefined, done: (c: Collected) =>
 
 const ids = (c: Collected) => c.changed.map((h) => h.id);
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api']);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
 
 describe('ETags', () => {
   it('answers the state of an unchanged host with 304 and no body, and 200 with a new ETag after any write to it', async () => {
@@ -74,22 +56,22 @@ describe('ETags', () => {
     expect(etag).toMatch(/^"[\w-]+"$/);
     expect(first.headers['cache-control']).toBe('no-cache');
 
-    const same = await call('get', `/api/monitoring/hosts/${id}/state`, { ifNoneMatch: etag });
+    const same = await call('get', `/api/monitoring/hosts/${id}/state`, undefined, { headers: { 'If-None-Match': etag } });
     expect(same.status).toBe(304);
     expect(same.text).toBeFalsy();
     expect(same.headers.etag).toBe(etag);
     // Weak form and lists match too (RFC 9110 If-None-Match uses the weak comparison).
-    expect((await call('get', `/api/monitoring/hosts/${id}/state`, { ifNoneMatch: `"other", W/${etag}` })).status).toBe(304);
+    expect((await call('get', `/api/monitoring/hosts/${id}/state`, undefined, { headers: { 'If-None-Match': `"other", W/${etag}` } })).status).toBe(304);
 
-    await call('patch', `/api/hosts/${id}`, { body: { tags: ['changed'] } });
-    const afterPatch = await call('get', `/api/monitoring/hosts/${id}/state`, { ifNoneMatch: etag });
+    await call('patch', `/api/hosts/${id}`, { tags: ['changed'] });
+    const afterPatch = await call('get', `/api/monitoring/hosts/${id}/state`, undefined, { headers: { 'If-None-Match': etag } });
     expect(afterPatch.status).toBe(200);
     expect(afterPatch.headers.etag).not.toBe(etag);
 
     // A write that bumps no version column (the scheduler's claim only moves next_check_time) still changes it.
     const beforeClaim = afterPatch.headers.etag as string;
-    await vigil.pool.query(`UPDATE hosts SET next_check_time = now() + interval '1 hour' WHERE id = $1`, [id]);
-    const afterClaim = await call('get', `/api/monitoring/hosts/${id}/state`, { ifNoneMatch: beforeClaim });
+    await ctx.vigil.pool.query(`UPDATE hosts SET next_check_time = now() + interval '1 hour' WHERE id = $1`, [id]);
+    const afterClaim = await call('get', `/api/monitoring/hosts/${id}/state`, undefined, { headers: { 'If-None-Match': beforeClaim } });
     expect(afterClaim.status).toBe(200);
     expect(afterClaim.body.next_check_time).not.toBe(afterPatch.body.next_check_time);
   });
@@ -100,15 +82,15 @@ describe('ETags', () => {
     const first = await call('get', path);
     const etag = first.headers.etag as string;
     expect(first.body.hosts).toHaveLength(2);
-    expect((await call('get', path, { ifNoneMatch: etag })).status).toBe(304);
+    expect((await call('get', path, undefined, { headers: { 'If-None-Match': etag } })).status).toBe(304);
 
     await createHost('etag-elsewhere', { group: 'other' });
-    expect((await call('get', path, { ifNoneMatch: etag })).status).toBe(304);
-    const otherQuery = await call('get', `${path}&limit=50`, { ifNoneMatch: etag });
+    expect((await call('get', path, undefined, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    const otherQuery = await call('get', `${path}&limit=50`, undefined, { headers: { 'If-None-Match': etag } });
     expect(otherQuery.status).toBe(200);
 
-    await vigil.pool.query(`UPDATE hosts SET monitoring_state = 'DOWN' WHERE id = $1`, [ids[1]]);
-    const changed = await call('get', path, { ifNoneMatch: etag });
+    await ctx.vigil.pool.query(`UPDATE hosts SET monitoring_state = 'DOWN' WHERE id = $1`, [ids[1]]);
+    const changed = await call('get', path, undefined, { headers: { 'If-None-Match': etag } });
     expect(changed.status).toBe(200);
     expect(changed.body.hosts[1].monitoring_state).toBe('DOWN');
     expect(changed.headers.etag).not.toBe(etag);
@@ -118,7 +100,7 @@ describe('ETags', () => {
 describe('GET /api/monitoring/changes', () => {
   it('starts with every host, then hands out only what changed, deletions included', async () => {
     const [a, b, c] = [await createHost('feed-a'), await createHost('feed-b'), await createHost('feed-c')];
-    const { rows } = await vigil.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM hosts`);
+    const { rows } = await ctx.vigil.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM hosts`);
     const all = await collectChanges(undefined, (got) => new Set(ids(got)).size === rows[0]!.n, 2);
     expect(ids(all)).toEqual(expect.arrayContaining([a, b, c]));
     expect(all.paged).toBe(true);
@@ -126,7 +108,7 @@ describe('GET /api/monitoring/changes', () => {
     const quiet = await call('get', `/api/monitoring/changes?since=${all.cursor}`);
     expect(quiet.body).toMatchObject({ changes: [], deleted: [], has_more: false });
 
-    await call('patch', `/api/hosts/${b}`, { body: { group: 'moved' } });
+    await call('patch', `/api/hosts/${b}`, { group: 'moved' });
     await call('delete', `/api/hosts/${c}`);
     const d = await createHost('feed-d');
     const next = await collectChanges(quiet.body.next_cursor, (got) => got.changed.length >= 2 && got.deleted.length >= 1);
@@ -141,8 +123,8 @@ describe('GET /api/monitoring/changes', () => {
   it('never skips a change whose transaction commits after a later one (out-of-order commits)', async () => {
     const [x, y] = [await createHost('order-x'), await createHost('order-y')];
     const start = await collectChanges(undefined, (got) => ids(got).includes(x) && ids(got).includes(y));
-    const slow = new pg.Client({ connectionString: db.url });
-    const fast = new pg.Client({ connectionString: db.url });
+    const slow = new pg.Client({ connectionString: ctx.db.url });
+    const fast = new pg.Client({ connectionString: ctx.db.url });
     await Promise.all([slow.connect(), fast.connect()]);
     try {
       // The slow transaction writes x first; the fast one writes y after it and commits first.

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
 import { SYS_NAME_OID, startSnmpAgent, type TestSnmpAgent } from '../helpers/snmp-agent.ts';
 import { generateTestKeyPair, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { useTestVigil } from '../helpers/vigil.ts';
 
 // Known secrets: at the end, none of them may appear in any response or log line of this file.
 const SSH_PASSWORD = 'ssh-pw-Hq73-secret';
@@ -18,21 +15,10 @@ const PRIV_KEY = 'privkey-Ke61-secret';
 const clientKey = generateTestKeyPair(KEY_PASSPHRASE);
 const SECRETS = [SSH_PASSWORD, SSH_WRONG_PASSWORD, KEY_PASSPHRASE, COMMUNITY, AUTH_KEY, PRIV_KEY, clientKey.privateKey.split('\n')[2]!];
 
-let db: TestDatabase;
-let vigil: TestVigil;
 let ssh: TestSshServer;
 let snmp: TestSnmpAgent;
 let tcp: LoopbackTarget;
-const responses: string[] = [];
 const creds: Record<string, string> = {};
-
-async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) {
-  const req = vigil.http()[method](path);
-  const res = body === undefined ? await req : await req.send(body as object);
-  expectConforms(res);
-  responses.push(res.text);
-  return res;
-}
 
 async function addHost(name: string, probes: unknown[]): Promise<string> {
   const res = await call('post', '/api/hosts', { name, address: '127.0.0.1', probes });
@@ -43,7 +29,6 @@ async function addHost(name: string, probes: unknown[]): Promise<string> {
 const checkNow = (id: string) => call('post', `/api/monitoring/hosts/${id}/check-connectivity?wait=true&timeout=20`);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   ssh = await startTestSshServer({
     users: { ops: { password: SSH_PASSWORD, publicKeys: [clientKey.publicKey] } },
     onCommand: (cmd) => (cmd === 'uptime' ? { exitCode: 0, stdout: 'up 3 days\n' } : { exitCode: 1 }),
@@ -54,19 +39,20 @@ beforeAll(async () => {
     sysName: 'olt-7',
   });
   tcp = await startTcpTarget();
-  // API and workers, no scheduler: every check here is a JIT check this file asked for.
-  vigil = await startTestVigil(db.url, ['api', 'worker'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_CHECK_TIMEOUT_MS: '5000' });
+});
+afterAll(async () => {
+  await Promise.all([ssh?.close(), snmp?.close(), tcp?.close()]);
+});
+// API and workers, no scheduler: every check here is a JIT check this file asked for.
+const ctx = useTestVigil({ roles: ['api', 'worker'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_CHECK_TIMEOUT_MS: '5000' } });
+const { call } = ctx;
+beforeAll(async () => {
   const make = async (name: string, body: Record<string, unknown>) => (creds[name] = (await call('post', '/api/credentials', { name, ...body })).body.id);
   await make('ssh-ok', { kind: 'ssh-password', username: 'ops', password: SSH_PASSWORD });
   await make('ssh-bad', { kind: 'ssh-password', username: 'ops', password: SSH_WRONG_PASSWORD });
   await make('ssh-key', { kind: 'ssh-key', username: 'ops', private_key: clientKey.privateKey, passphrase: KEY_PASSPHRASE });
   await make('snmp-v2c', { kind: 'snmp-community', community: COMMUNITY });
   await make('snmp-v3', { kind: 'snmp-v3', username: 'mon', level: 'authPriv', auth_protocol: 'sha', auth_key: AUTH_KEY, priv_protocol: 'aes', priv_key: PRIV_KEY });
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await Promise.all([ssh?.close(), snmp?.close(), tcp?.close()]);
-  await db?.drop();
 });
 
 describe('SSH checks through the worker with shared credentials', () => {
@@ -155,10 +141,11 @@ describe('composite checks', () => {
 
 describe('secrets', () => {
   it('appear in no API response and no log line of this whole run', async () => {
-    const logs = vigil.transport.entries.map((e) => JSON.stringify(e));
+    const logs = ctx.vigil.transport.entries.map((e) => JSON.stringify(e));
     expect(logs.length).toBeGreaterThan(5);
-    const history = (await vigil.pool.query('SELECT row_to_json(h)::text AS t FROM host_monitoring_history h')).rows.map((r) => r.t);
-    for (const text of [...responses, ...logs, ...history]) {
+    const history = (await ctx.vigil.pool.query('SELECT row_to_json(h)::text AS t FROM host_monitoring_history h')).rows.map((r) => r.t);
+    for (const text of [...ctx.vigil.answers,
+ ...logs, ...history]) {
       for (const secret of SECRETS) expect(text).not.toContain(secret);
     }
   });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { authHeader, FAST_ENV, TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
 
@@ -29,8 +29,12 @@ function vigil(args: string[], env: Record<string, string>): Running {
 
 const running: Running[] = [];
 afterAll(async () => {
-  for (const r of running) r.child.kill('SIGKILL');
+  for (const r of running) {
+    r.child.kill('SIGKILL');
+    await r.exit;
+  }
 });
+
 
 describe('vigil command line', () => {
   it.each([
@@ -74,20 +78,19 @@ describe('vigil command line', () => {
 });
 
 describe('roles as separate processes on one database', () => {
-  let db: TestDatabase;
+  const ctx = useTestDatabase();
   let target: LoopbackTarget;
   beforeAll(async () => {
-    db = await createTestDatabase();
     target = await startTcpTarget();
   });
   afterAll(async () => {
     await target?.close();
-    await db?.drop();
   });
+
 
   it('api, scheduler and worker each run alone and together check a host; SIGTERM stops each with exit 0', async () => {
     const port = await freePort();
-    const env = { ...FAST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'debug', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+    const env = { ...FAST_ENV, DATABASE_URL: ctx.db.url, LOG_LEVEL: 'debug', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
     const api = vigil(['api'], { ...env, PORT: String(port) });
     const scheduler = vigil(['scheduler'], env);
     const worker = vigil(['worker'], env);

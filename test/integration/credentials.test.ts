@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { ConfigError } from '../../src/lib/errors.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { startVigil } from '../../src/runtime.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { startTestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 const KEY = randomBytes(32).toString('base64');
 const SECRETS = {
@@ -20,26 +18,8 @@ const SECRETS = {
   token: 'tok-Uu48-never-shown',
 };
 
-let db: TestDatabase;
-let vigil: TestVigil;
-const seen: string[] = [];
-
-async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) {
-  const req = vigil.http()[method](path);
-  const res = body === undefined ? await req : await req.send(body as object);
-  expectConforms(res);
-  seen.push(res.text);
-  return res;
-}
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api'], { VIGIL_SECRET_KEY: KEY });
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
+const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: KEY } });
+const { call } = ctx;
 
 describe('credentials API', () => {
   it.each([
@@ -55,7 +35,7 @@ describe('credentials API', () => {
     expect(res.body).toMatchObject({ name: `c-${kind}`, kind, host_count: 0, ...shown });
     for (const secret of Object.values(SECRETS)) expect(res.text).not.toContain(secret);
     // At rest the secret column is ciphertext.
-    const { rows } = await vigil.pool.query('SELECT secret::text AS s, public::text AS p FROM credentials WHERE id = $1', [res.body.id]);
+    const { rows } = await ctx.vigil.pool.query('SELECT secret::text AS s, public::text AS p FROM credentials WHERE id = $1', [res.body.id]);
     for (const secret of Object.values(SECRETS)) expect(rows[0].s + rows[0].p).not.toContain(Buffer.from(secret).toString('hex'));
     for (const secret of Object.values(SECRETS)) expect(rows[0].p).not.toContain(secret);
   });
@@ -115,19 +95,20 @@ describe('credentials API', () => {
   });
 
   it('never put a secret in any response of this file', () => {
-    for (const text of seen) for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+    for (const text of ctx.vigil.answers) for
+ (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
   });
 });
 
 describe('the secret key at start-up', () => {
   it('refuses to start with a different key than the credentials were saved with', async () => {
     const other = randomBytes(32).toString('base64');
-    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', VIGIL_SECRET_KEY: other });
+    const config = loadConfig({ DATABASE_URL: ctx.db.url, PORT: '0', VIGIL_SECRET_KEY: other });
     await expect(startVigil(config, ['api'], createSilentLogger())).rejects.toThrow(/VIGIL_SECRET_KEY is not the key/);
   });
 
   it('refuses to start without a key once credentials are stored', async () => {
-    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0' });
+    const config = loadConfig({ DATABASE_URL: ctx.db.url, PORT: '0' });
     await expect(startVigil(config, ['api'], createSilentLogger())).rejects.toThrow(ConfigError);
   });
 
@@ -139,8 +120,8 @@ describe('the secret key at start-up', () => {
     const fresh = await createTestDatabase();
     const keyless = await startTestVigil(fresh.url, ['api']);
     try {
-      const res = await keyless.http().post('/api/credentials').send({ name: 'x', kind: 'http-bearer', token: 'abc' });
-      expectConforms(res);
+      const res = await keyless.call('post', '/api/credentials', { name: 'x', kind: 'http-bearer', token: 'abc' });
+
       expect(res.status).toBe(503);
       expect(res.body.detail).toMatch(/VIGIL_SECRET_KEY/);
     } finally {

@@ -1,48 +1,33 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
+
 import { createSilentLogger } from '../../src/lib/logger.ts';
-import { startBoss, type Boss } from '../../src/queue/boss.ts';
+import { startBoss } from '../../src/queue/boss.ts';
 import { produceDueChecks } from '../../src/queue/producer.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
 import { seedHosts } from '../helpers/hosts.ts';
 import { expectConforms } from '../helpers/openapi.ts';
 import { startSilentTarget, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 // Scheduled checks only; intervals long, so each host is checked once per test.
 const ENV = { VIGIL_HEALTHY_INTERVAL_SECONDS: '3600', VIGIL_DEGRADED_INTERVAL_SECONDS: '3600', VIGIL_CRITICAL_INTERVAL_SECONDS: '3600', VIGIL_DOWN_INTERVAL_SECONDS: '3600', VIGIL_WORKER_POLL_SECONDS: '0.5', VIGIL_PRODUCER_INTERVAL_MS: '50' };
 
-let db: TestDatabase;
-let pool: Pool;
 let tcp: LoopbackTarget;
-const running: TestVigil[] = [];
-const start = async (roles: ('api' | 'scheduler' | 'worker')[], env: Record<string, string> = {}) => {
-  const v = await startTestVigil(db.url, roles, { ...ENV, ...env });
-  running.push(v);
-  return v;
-};
-
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 4);
   tcp = await startTcpTarget();
 });
-afterEach(async () => {
-  for (const v of running.splice(0)) await v.stop();
-  await pool.query(`DELETE FROM hosts; DELETE FROM host_groups; DELETE FROM pgboss.job WHERE name LIKE 'vigil-%'`);
-});
 afterAll(async () => {
-  await pool?.end();
   await tcp?.close();
-  await db?.drop();
 });
+// Each test starts the Vigils it needs (ctx.start); they are stopped and the rows cleared after it.
+const ctx = useTestVigil({ env: ENV, poolSize: 4, resetSql: `DELETE FROM hosts; DELETE FROM host_groups; DELETE FROM pgboss.job WHERE name LIKE 'vigil-%'` });
+
 
 const historyOrder = async () =>
-  (await pool.query<{ name: string; monitoring_state: string; previous_state: string; check_time: Date; response_time_ms: number; schedule_lag_ms: number | null }>(
+  (await ctx.pool.query<{ name: string; monitoring_state: string; previous_state: string; check_time: Date; response_time_ms: number; schedule_lag_ms: number | null }>(
     `SELECT h.name, m.previous_state, m.monitoring_state, m.check_time, m.response_time_ms, m.schedule_lag_ms
        FROM host_monitoring_history m JOIN hosts h ON h.id = m.host_id ORDER BY m.check_time, m.id`,
   )).rows;
@@ -50,16 +35,16 @@ const historyOrder = async () =>
 describe('dispatch under backlog', () => {
   it('checks CRITICAL hosts before HEALTHY ones when one worker cannot keep up', async () => {
     const probes = [{ type: 'tcp', port: tcp.port }];
-    await seedHosts(pool, { count: 10, namePrefix: 'healthy', probes, state: 'HEALTHY', priority: 3, dueAgoMs: 60_000 });
-    await seedHosts(pool, { count: 10, namePrefix: 'critical', probes, state: 'CRITICAL', priority: 9, dueAgoMs: 1000 });
+    await seedHosts(ctx.pool, { count: 10, namePrefix: 'healthy', probes, state: 'HEALTHY', priority: 3, dueAgoMs: 60_000 });
+    await seedHosts(ctx.pool, { count: 10, namePrefix: 'critical', probes, state: 'CRITICAL', priority: 9, dueAgoMs: 1000 });
     // Enqueue the whole backlog first, then let one single-slot worker drain it. One shared lane,
     // so only priority decides the order.
     const env = { VIGIL_FAILING_SHARE: '0', VIGIL_WORKER_CONCURRENCY: '1' };
-    const config = loadConfig({ DATABASE_URL: db.url, ...ENV, ...env });
-    const boss = await startBoss(db.url, config, createSilentLogger());
-    expect(await produceDueChecks({ pool, boss, config, logger: createSilentLogger() })).toBe(20);
+    const config = loadConfig({ DATABASE_URL: ctx.db.url, ...ENV, ...env });
+    const boss = await startBoss(ctx.db.url, config, createSilentLogger());
+    expect(await produceDueChecks({ pool: ctx.pool, boss, config, logger: createSilentLogger() })).toBe(20);
     await boss.stop({ graceful: false });
-    await start(['worker'], env);
+    await ctx.start(['worker'], env);
     const rows = await waitFor('20 checks', async () => ((await historyOrder()).length === 20 ? historyOrder() : undefined), 30_000);
     expect(rows.slice(0, 10).every((r) => r.previous_state === 'CRITICAL')).toBe(true);
     expect(rows.slice(10).every((r) => r.previous_state === 'HEALTHY')).toBe(true);
@@ -68,11 +53,11 @@ describe('dispatch under backlog', () => {
   it('keeps healthy hosts on schedule while 200 failing hosts hang until their timeout', async () => {
     const silent = await startSilentTarget();
     try {
-      await seedHosts(pool, { count: 200, namePrefix: 'hanging', probes: [{ type: 'tcp', port: silent.port }], state: 'DOWN', priority: 9 });
+      await seedHosts(ctx.pool, { count: 200, namePrefix: 'hanging', probes: [{ type: 'tcp', port: silent.port }], state: 'DOWN', priority: 9 });
       // TCP to the silent target connects, so make those hang on HTTP instead.
-      await pool.query(`UPDATE hosts SET probes = $1 WHERE name LIKE 'hanging-%'`, [JSON.stringify([{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }])]);
-      await seedHosts(pool, { count: 200, namePrefix: 'fine', probes: [{ type: 'tcp', port: tcp.port }], state: 'HEALTHY', priority: 3, dueAgoMs: 0 });
-      const v = await start(['scheduler', 'worker', 'api'], { VIGIL_WORKER_CONCURRENCY: '20', VIGIL_CHECK_TIMEOUT_MS: '3000' });
+      await ctx.pool.query(`UPDATE hosts SET probes = $1 WHERE name LIKE 'hanging-%'`, [JSON.stringify([{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }])]);
+      await seedHosts(ctx.pool, { count: 200, namePrefix: 'fine', probes: [{ type: 'tcp', port: tcp.port }], state: 'HEALTHY', priority: 3, dueAgoMs: 0 });
+      const v = await ctx.start(['scheduler', 'worker', 'api'], { VIGIL_WORKER_CONCURRENCY: '20', VIGIL_CHECK_TIMEOUT_MS: '3000' });
       const fine = await waitFor('every healthy host checked', async () => {
         const rows = (await historyOrder()).filter((r) => r.name.startsWith('fine-'));
         return rows.length === 200 ? rows : undefined;
@@ -91,12 +76,12 @@ describe('dispatch under backlog', () => {
   }, 60_000);
 
   it('enqueues no more than the rate limit allows in one pass', async () => {
-    await seedHosts(pool, { count: 50, namePrefix: 'rated', probes: [{ type: 'tcp', port: tcp.port }] });
-    const config = loadConfig({ DATABASE_URL: db.url, ...ENV, VIGIL_CLAIM_BATCH_SIZE: '7' });
-    const boss = await startBoss(db.url, config, createSilentLogger());
+    await seedHosts(ctx.pool, { count: 50, namePrefix: 'rated', probes: [{ type: 'tcp', port: tcp.port }] });
+    const config = loadConfig({ DATABASE_URL: ctx.db.url, ...ENV, VIGIL_CLAIM_BATCH_SIZE: '7' });
+    const boss = await startBoss(ctx.db.url, config, createSilentLogger());
     try {
-      expect(await produceDueChecks({ pool, boss, config, logger: createSilentLogger() }, 12)).toBe(12);
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'created'`);
+      expect(await produceDueChecks({ pool: ctx.pool, boss, config, logger: createSilentLogger() }, 12)).toBe(12);
+      const { rows } = await ctx.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'created'`);
       expect(rows[0].n).toBe(12);
     } finally {
       await boss.stop({ graceful: false });
@@ -130,10 +115,10 @@ describe('JIT checks on a busy worker', () => {
     try {
       // Two slots, both taken by scheduled checks that only end at the 8 s timeout.
       const env = { VIGIL_FAILING_SHARE: '0', VIGIL_WORKER_CONCURRENCY: '2', VIGIL_CHECK_TIMEOUT_MS: '8000' };
-      await seedHosts(pool, { count: 2, namePrefix: 'hang', probes: [{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }], dueAgoMs: 1000 });
-      const [quick] = await seedHosts(pool, { count: 1, namePrefix: 'quick', probes: [{ type: 'tcp', port: tcp.port }], dueAgoMs: -3_600_000 });
-      const v = await start(['api', 'scheduler', 'worker'], env);
-      await waitFor('both slots to hang', async () => (await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'active'`)).rows[0].n === 2);
+      await seedHosts(ctx.pool, { count: 2, namePrefix: 'hang', probes: [{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }], dueAgoMs: 1000 });
+      const [quick] = await seedHosts(ctx.pool, { count: 1, namePrefix: 'quick', probes: [{ type: 'tcp', port: tcp.port }], dueAgoMs: -3_600_000 });
+      const v = await ctx.start(['api', 'scheduler', 'worker'], env);
+      await waitFor('both slots to hang', async () => (await ctx.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'active'`)).rows[0].n === 2);
       const began = Date.now();
       const res = await v.http().post(`/api/monitoring/hosts/${quick}/check-connectivity?wait=true&timeout=20`);
       const tookMs = Date.now() - began;
@@ -141,7 +126,7 @@ describe('JIT checks on a busy worker', () => {
       expect(res.body.result).toMatchObject({ success: true });
       // Fetched over the lane's capacity and recorded on its own, not after the hanging checks.
       expect(tookMs).toBeLessThan(6000);
-      expect((await pool.query(`SELECT count(*)::int AS n FROM host_monitoring_history WHERE host_id <> $1`, [quick])).rows[0].n).toBe(0);
+      expect((await ctx.pool.query(`SELECT count(*)::int AS n FROM host_monitoring_history WHERE host_id <> $1`, [quick])).rows[0].n).toBe(0);
     } finally {
       await silent.close();
     }
@@ -152,9 +137,9 @@ describe('concurrency groups', () => {
   it('never runs two checks of a group of limit 1 at once, across three workers', async () => {
     const target = await startSlowTarget(150);
     try {
-      await seedHosts(pool, { count: 10, namePrefix: 'olt-node', probes: [{ type: 'http', url: target.url }], group: 'olt-1' });
-      for (let i = 0; i < 3; i++) await start(['worker'], { VIGIL_WORKER_CONCURRENCY: '5', VIGIL_FAILING_SHARE: '0' });
-      await start(['scheduler']);
+      await seedHosts(ctx.pool, { count: 10, namePrefix: 'olt-node', probes: [{ type: 'http', url: target.url }], group: 'olt-1' });
+      for (let i = 0; i < 3; i++) await ctx.start(['worker'], { VIGIL_WORKER_CONCURRENCY: '5', VIGIL_FAILING_SHARE: '0' });
+      await ctx.start(['scheduler']);
       const rows = await waitFor('10 checks', async () => ((await historyOrder()).length >= 10 ? historyOrder() : undefined), 30_000);
       expect(target.maxActive()).toBe(1);
       // From the history: each check ends before the next one starts.
@@ -168,9 +153,9 @@ describe('concurrency groups', () => {
   it('lets a group run as many at once as its limit allows', async () => {
     const target = await startSlowTarget(300);
     try {
-      await pool.query(`INSERT INTO host_groups (name, max_concurrent_checks) VALUES ('olt-3', 3)`);
-      await seedHosts(pool, { count: 12, namePrefix: 'olt3-node', probes: [{ type: 'http', url: target.url }], group: 'olt-3' });
-      await start(['worker', 'scheduler'], { VIGIL_WORKER_CONCURRENCY: '10', VIGIL_FAILING_SHARE: '0' });
+      await ctx.pool.query(`INSERT INTO host_groups (name, max_concurrent_checks) VALUES ('olt-3', 3)`);
+      await seedHosts(ctx.pool, { count: 12, namePrefix: 'olt3-node', probes: [{ type: 'http', url: target.url }], group: 'olt-3' });
+      await ctx.start(['worker', 'scheduler'], { VIGIL_WORKER_CONCURRENCY: '10', VIGIL_FAILING_SHARE: '0' });
       await waitFor('12 checks', async () => (await historyOrder()).length >= 12, 30_000);
       expect(target.maxActive()).toBeLessThanOrEqual(3);
       expect(target.maxActive()).toBeGreaterThan(1);

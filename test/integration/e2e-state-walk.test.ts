@@ -1,10 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectConforms } from '../helpers/openapi.ts';
-import { FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 /** A health endpoint that can be stopped and started again on the same port. */
 class HealthServer {
@@ -34,29 +32,21 @@ interface Row {
   job_id: string;
 }
 
-let db: TestDatabase;
-let vigil: TestVigil;
 const target = new HealthServer();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await target.start();
-  vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], FAST_ENV);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await target.stop();
-  await db?.drop();
-});
+beforeAll(() => target.start());
+afterAll(() => target.stop());
+const ctx = useTestVigil({ roles: ['api', 'scheduler', 'worker'], env: FAST_ENV });
+
 
 const history = async (hostId: string) =>
-  (await vigil.pool.query<Row>('SELECT * FROM host_monitoring_history WHERE host_id = $1 ORDER BY check_time, id', [hostId])).rows;
+  (await ctx.vigil.pool.query<Row>('SELECT * FROM host_monitoring_history WHERE host_id = $1 ORDER BY check_time, id', [hostId])).rows;
 const stateOf = async (hostId: string) =>
-  (await vigil.pool.query('SELECT monitoring_state, consecutive_failures, consecutive_successes FROM hosts WHERE id = $1', [hostId])).rows[0];
+  (await ctx.vigil.pool.query('SELECT monitoring_state, consecutive_failures, consecutive_successes FROM hosts WHERE id = $1', [hostId])).rows[0];
 
 describe('end to end: a host walks through every state and back', () => {
   it('goes HEALTHY -> DEGRADED -> CRITICAL -> DOWN when its server stops, and HEALTHY only after 3 successes', async () => {
-    const created = await vigil.http()
+    const created = await ctx.vigil.http()
       .post('/api/hosts')
       .send({ name: 'walker', address: '127.0.0.1', probes: [{ type: 'http', url: `http://127.0.0.1:${target.port}/health` }] });
     expect(created.status).toBe(201);
@@ -94,7 +84,7 @@ describe('end to end: a host walks through every state and back', () => {
     const host = await stateOf(id);
     expect(host.monitoring_state).toBe(last.monitoring_state);
 
-    const state = await vigil.http().get(`/api/monitoring/hosts/${id}/state`);
+    const state = await ctx.vigil.http().get(`/api/monitoring/hosts/${id}/state`);
     expectConforms(state);
     expect(state.body.current_state).toBe(host.monitoring_state);
     expect(state.body.recent_history.length).toBe(Math.min(10, (await history(id)).length));
@@ -102,7 +92,7 @@ describe('end to end: a host walks through every state and back', () => {
   });
 
   it('logs every check as a JSON line with host_id and job id', () => {
-    const checkLines = vigil.transport.entries.filter((e) => e.message === 'check recorded');
+    const checkLines = ctx.vigil.transport.entries.filter((e) => e.message === 'check recorded');
     expect(checkLines.length).toBeGreaterThan(5);
     for (const line of checkLines) {
       expect(line.host_id).toMatch(/^[0-9a-f-]{36}$/);

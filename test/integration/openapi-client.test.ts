@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAndCheckHost, createVigilClient, describeHistory, exportHostHistory, type VigilClient } from '../client/client.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
 import { expectAnswerConforms } from '../helpers/openapi.ts';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets.ts';
-import { startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
+import { TEST_ADMIN_TOKEN, useTestVigil } from '../helpers/vigil.ts';
 
 // The client in test/client is generated from openapi.yaml (schema.d.ts, checked for drift by
 // test/unit/openapi.test.ts) and written with openapi-fetch. Here it must type-check, must stop
@@ -72,18 +72,21 @@ describe('the generated client types', () => {
 });
 
 describe('the generated client against a live Vigil', () => {
-  let db: TestDatabase;
-  let vigil: TestVigil;
   let target: HttpTarget;
   let client: VigilClient;
   let conforming = 0;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     target = await startHttpTarget({ '/health': (_req, res) => res.end('ok') });
-    // No scheduler: the only checks are the ones the client asks for.
-    vigil = await startTestVigil(db.url, ['api', 'worker'], { VIGIL_WORKER_POLL_SECONDS: '0.5' });
-    client = createVigilClient(vigil.apiUrl!, TEST_ADMIN_TOKEN);
+  });
+  afterAll(async () => {
+    await target?.close();
+  });
+  // No scheduler: the only checks are the ones the client asks for.
+  const ctx = useTestVigil({ roles: ['api', 'worker'], env: { VIGIL_WORKER_POLL_SECONDS: '0.5' } });
+
+  beforeAll(() => {
+    client = createVigilClient(ctx.vigil.apiUrl!, TEST_ADMIN_TOKEN);
     // Every answer the client gets must also be what openapi.yaml documents.
     client.use({
       async onResponse({ request, response }) {
@@ -96,11 +99,7 @@ describe('the generated client against a live Vigil', () => {
       },
     });
   });
-  afterAll(async () => {
-    await vigil?.stop();
-    await target?.close();
-    await db?.drop();
-  });
+
 
   it('adds a host, checks it now and reads its state and recent history', async () => {
     const { host, check, state } = await addAndCheckHost(client, 'client-web', `${target.url}/health`);

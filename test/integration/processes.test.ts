@@ -5,8 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NO_SECRET_KEY_WARNING } from '../../src/credentials/secret-key.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { waitFor } from '../helpers/vigil.ts';
@@ -29,13 +28,12 @@ interface Proc {
   exit: Promise<number | null>;
 }
 
-let db: TestDatabase;
-let pool: Pool;
+const ctx = useTestDatabase({ poolSize: 3 });
 const procs: Proc[] = [];
 
 function vigil(roles: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [MAIN, ...roles], {
-    env: { PATH: process.env.PATH!, DATABASE_URL: db.url, ...FAST, ...env },
+    env: { PATH: process.env.PATH!, DATABASE_URL: ctx.db.url, ...FAST, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -47,23 +45,16 @@ function vigil(roles: string[], env: Record<string, string> = {}): Proc {
 }
 
 const historyCount = async (sql = 'true', params: unknown[] = []) =>
-  (await pool.query(`SELECT count(*)::int AS n FROM host_monitoring_history WHERE ${sql}`, params)).rows[0].n as number;
+  (await ctx.pool.query(`SELECT count(*)::int AS n FROM host_monitoring_history WHERE ${sql}`, params)).rows[0].n as number;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 3);
-});
 afterEach(async () => {
   for (const p of procs.splice(0)) {
     p.child.kill('SIGKILL');
     await p.exit;
   }
-  await pool.query(`DELETE FROM hosts; DELETE FROM pgboss.job WHERE name LIKE 'vigil-%'`);
+  await ctx.pool.query(`DELETE FROM hosts; DELETE FROM pgboss.job WHERE name LIKE 'vigil-%'`);
 });
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+
 
 describe('scheduler failover', () => {
   let tcp: LoopbackTarget;
@@ -71,7 +62,7 @@ describe('scheduler failover', () => {
   afterAll(async () => tcp?.close());
 
   it('runs one active scheduler; when it is killed, a standby takes over and checks go on', async () => {
-    await seedHosts(pool, { count: 5, namePrefix: 'failover', probes: [{ type: 'tcp', port: tcp.port }] });
+    await seedHosts(ctx.pool, { count: 5, namePrefix: 'failover', probes: [{ type: 'tcp', port: tcp.port }] });
     vigil(['worker']);
     const a = vigil(['scheduler']);
     await waitFor('the first scheduler to lead', async () => a.output().includes('became the active scheduler'), 20_000);
@@ -112,11 +103,11 @@ describe('worker crashes and shutdown', () => {
   it('redoes the check of a worker killed with SIGKILL mid-check; no host keeps its lease', async () => {
     const target = await startHeldTarget();
     try {
-      const [hostId] = await seedHosts(pool, { count: 1, namePrefix: 'crash', probes: [{ type: 'http', url: target.url }] });
+      const [hostId] = await seedHosts(ctx.pool, { count: 1, namePrefix: 'crash', probes: [{ type: 'http', url: target.url }] });
       const env = { VIGIL_HEALTHY_INTERVAL_SECONDS: '3600', VIGIL_CHECK_TIMEOUT_MS: '60000' };
       const victim = vigil(['worker', 'scheduler'], env);
       await waitFor('the check to reach the target', async () => target.requests() >= 1, 20_000);
-      const { rows } = await pool.query('SELECT lease_job_id FROM hosts WHERE id = $1', [hostId]);
+      const { rows } = await ctx.pool.query('SELECT lease_job_id FROM hosts WHERE id = $1', [hostId]);
       const jobId = rows[0].lease_job_id;
       expect(jobId).not.toBeNull();
       victim.child.kill('SIGKILL');
@@ -125,7 +116,7 @@ describe('worker crashes and shutdown', () => {
       vigil(['worker'], env);
       // pg-boss notices the missing heartbeats and retries the job; the new worker records it.
       await waitFor('the check to be redone', async () => (await historyCount('job_id = $1', [jobId])) === 1, 45_000, 200);
-      const host = await pool.query('SELECT lease_job_id, consecutive_successes FROM hosts WHERE id = $1', [hostId]);
+      const host = await ctx.pool.query('SELECT lease_job_id, consecutive_successes FROM hosts WHERE id = $1', [hostId]);
       expect(host.rows[0]).toEqual({ lease_job_id: null, consecutive_successes: 1 });
     } finally {
       await target.close();
@@ -135,7 +126,7 @@ describe('worker crashes and shutdown', () => {
   it('on SIGTERM finishes the check in flight, records it, and exits 0', async () => {
     const target = await startHeldTarget();
     try {
-      const [hostId] = await seedHosts(pool, { count: 1, namePrefix: 'graceful', probes: [{ type: 'http', url: target.url }] });
+      const [hostId] = await seedHosts(ctx.pool, { count: 1, namePrefix: 'graceful', probes: [{ type: 'http', url: target.url }] });
       const w = vigil(['worker', 'scheduler'], { VIGIL_HEALTHY_INTERVAL_SECONDS: '3600', VIGIL_CHECK_TIMEOUT_MS: '30000', VIGIL_SHUTDOWN_GRACE_MS: '20000' });
       await waitFor('the check to reach the target', async () => target.requests() >= 1, 20_000);
       w.child.kill('SIGTERM');
@@ -145,7 +136,7 @@ describe('worker crashes and shutdown', () => {
       expect(await w.exit).toBe(0);
       expect(await historyCount('host_id = $1 AND success', [hostId])).toBe(1);
       // It also took its row out of the live workers.
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM vigil_workers WHERE pid = $1`, [w.child.pid]);
+      const { rows } = await ctx.pool.query(`SELECT count(*)::int AS n FROM vigil_workers WHERE pid = $1`, [w.child.pid]);
       expect(rows[0].n).toBe(0);
     } finally {
       await target.close();
@@ -173,7 +164,7 @@ describe('start-up warnings', () => {
       expect(lines.filter((l) => l.message.includes('VIGIL_SECRET_KEY'))).toEqual([]);
     } finally {
       // The key's check value binds this database to it; later starts here run without a key.
-      await pool.query('DELETE FROM secret_key_check');
+      await ctx.pool.query('DELETE FROM secret_key_check');
     }
   });
 });

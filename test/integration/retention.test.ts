@@ -5,13 +5,11 @@ import { DAY_MS, DEFAULT_PARTITION, listHistoryPartitions, partitionName, utcDay
 import { maintainHistoryPartitions } from '../../src/retention/history-partitions.ts';
 import { RETENTION_CRON, runRetention } from '../../src/queue/retention-job.ts';
 import { QUEUES } from '../../src/queue/names.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
 import { admin, withDatabase } from '../helpers/global-setup.ts';
 import { seedHosts } from '../helpers/hosts.ts';
-import { memoryLogger, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { memoryLogger, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
 let pool: Pool;
 let hostId: string;
 // Noon UTC today: the checks a minute either side of `now - n days` stay in that day's partition.
@@ -50,15 +48,10 @@ async function rowPartitions(): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.id, r.part]));
 }
 
+const ctx = useTestVigil({ roles: ['api'] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api']);
-  pool = vigil.pool;
+  pool = ctx.vigil.pool;
   [hostId] = (await seedHosts(pool, { count: 1, namePrefix: 'retention', probes: [{ type: 'tcp', port: 9 }], dueAgoMs: -3_600_000 })) as [string];
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
 });
 
 describe('history retention by daily partitions', () => {
@@ -96,14 +89,14 @@ describe('history retention by daily partitions', () => {
     const seen: string[] = [];
     let path: string | null = `/api/monitoring/hosts/${hostId}/history?limit=4`;
     while (path) {
-      const res = await vigil.http().get(path);
+      const res = await ctx.vigil.http().get(path);
       expect(res.status).toBe(200);
       seen.push(...res.body.checks.map((c: { id: string }) => c.id));
       path = res.body.next_cursor ? `/api/monitoring/hosts/${hostId}/history?limit=4&cursor=${res.body.next_cursor}` : null;
     }
     expect(seen).toEqual(kept);
 
-    const res = await vigil
+    const res = await ctx.vigil
       .http()
       .get('/api/monitoring/history/export?format=ndjson')
       .buffer(true)
@@ -187,30 +180,26 @@ describe('history retention by daily partitions', () => {
   });
 });
 
-describe('the maintenance job', () => {
+describe('the retention job', () => {
   it('is scheduled hourly by the scheduler role, runs through its queue, and keeps completed jobs a week', async () => {
-    const scheduler = await startTestVigil(db.url, ['scheduler'], { VIGIL_PARTITIONS_AHEAD_DAYS: '12', VIGIL_HISTORY_RETENTION_DAYS: '2' });
-    try {
-      // The run queued at start goes through pg-boss to the handler.
-      await waitFor('the startup maintenance run', async () => (await attachedPartitions()).includes(partitionName(ago(-12))));
-      const schedules = await scheduler.boss.getSchedules(QUEUES.retention);
-      expect(schedules.map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone, data: s.data }))).toEqual([
-        { name: QUEUES.retention, cron: RETENTION_CRON, timezone: 'UTC', data: { trigger: 'cron' } },
-      ]);
-      const queue = await scheduler.boss.getQueue(QUEUES.retention);
-      expect(queue?.deleteAfterSeconds).toBe(7 * 24 * 3600);
-      const logged = await waitFor('the maintenance log line', async () =>
-        scheduler.transport.entries.find((e) => e.message === 'history partitions maintained' && e.trigger === 'startup'),
-      );
-      expect(logged).toMatchObject({ created: expect.arrayContaining([partitionName(ago(-12))]), dropped: [] });
+    const scheduler = await ctx.start(['scheduler'], { VIGIL_PARTITIONS_AHEAD_DAYS: '12', VIGIL_HISTORY_RETENTION_DAYS: '2' });
+    // The run queued at start goes through pg-boss to the handler.
+    await waitFor('the startup retention run', async () => (await attachedPartitions()).includes(partitionName(ago(-12))));
+    const schedules = await scheduler.boss.getSchedules(QUEUES.retention);
+    expect(schedules.map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone, data: s.data }))).toEqual([
+      { name: QUEUES.retention, cron: RETENTION_CRON, timezone: 'UTC', data: { trigger: 'cron' } },
+    ]);
+    const queue = await scheduler.boss.getQueue(QUEUES.retention);
+    expect(queue?.deleteAfterSeconds).toBe(7 * 24 * 3600);
+    const logged = await waitFor('the retention log line', async () =>
+      scheduler.transport.entries.find((e) => e.message === 'history partitions maintained' && e.trigger === 'startup'),
+    );
+    expect(logged).toMatchObject({ created: expect.arrayContaining([partitionName(ago(-12))]), dropped: [] });
 
-      // What the cron's jobs run (pg-boss's cron resolution is a minute, too coarse to wait for here).
-      const { logger, transport } = memoryLogger();
-      expect(await runRetention({ pool, config: scheduler.config, logger }, 'cron')).toEqual({ created: [], dropped: [], defaultRowsDeleted: 0 });
-      expect(transport.entries).toContainEqual(expect.objectContaining({ level: 'debug', message: 'history partitions maintained', trigger: 'cron' }));
-    } finally {
-      await scheduler.stop();
-    }
+    // What the cron's jobs run (pg-boss's cron resolution is a minute, too coarse to wait for here).
+    const { logger, transport } = memoryLogger();
+    expect(await runRetention({ pool, config: scheduler.config, logger }, 'cron')).toEqual({ created: [], dropped: [], defaultRowsDeleted: 0 });
+    expect(transport.entries).toContainEqual(expect.objectContaining({ level: 'debug', message: 'history partitions maintained', trigger: 'cron' }));
   });
 });
 

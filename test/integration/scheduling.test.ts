@@ -14,11 +14,11 @@ import { CHECK_QUEUES, QUEUES, type CheckJobData } from '../../src/queue/names.t
 import { produceDueChecks } from '../../src/queue/producer.ts';
 import { startCheckWorker } from '../../src/queue/worker.ts';
 import { waitFor } from '../helpers/vigil.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 
 const logger = createSilentLogger();
 const machine = createHealthMachine(loadConfig({}).machine);
-let db: TestDatabase;
+const ctx = useTestDatabase();
 let config: Config;
 // Two producers, each with its own pool and pg-boss, as two scheduler processes would have.
 let producers: { pool: Pool; boss: Boss }[];
@@ -42,18 +42,17 @@ async function queuedJobs(): Promise<{ id: string; data: CheckJobData; priority:
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  config = loadConfig({ DATABASE_URL: db.url, VIGIL_CLAIM_BATCH_SIZE: '25', VIGIL_LEASE_SECONDS: '1', VIGIL_CHECK_TIMEOUT_MS: '400', VIGIL_LISTEN_NOTIFY: 'false' });
+  config = loadConfig({ DATABASE_URL: ctx.db.url, VIGIL_CLAIM_BATCH_SIZE: '25', VIGIL_LEASE_SECONDS: '1', VIGIL_CHECK_TIMEOUT_MS: '400', VIGIL_LISTEN_NOTIFY: 'false' });
   producers = [];
-  for (let i = 0; i < 2; i++) producers.push({ pool: createPool(db.url, 5), boss: await startBoss(db.url, config, logger) });
+  for (let i = 0; i < 2; i++) producers.push({ pool: createPool(ctx.db.url, 5), boss: await startBoss(ctx.db.url, config, logger) });
 });
 afterAll(async () => {
   for (const p of producers ?? []) {
     await p.boss.stop({ graceful: false });
     await p.pool.end();
   }
-  await db?.drop();
 });
+
 beforeEach(async () => {
   await producers[0]!.pool.query(`DELETE FROM hosts; DELETE FROM pgboss.job WHERE name = '${QUEUES.checks}'`);
 });
@@ -100,7 +99,7 @@ describe('the producer', () => {
     const leased = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
     expect(leased.rows[0]).toEqual({ lease_job_id: queued!.id, later: true });
     // A real worker then runs the kept job, and its check is recorded.
-    const worker = await startCheckWorker({ ...deps, machine, databaseUrl: db.url });
+    const worker = await startCheckWorker({ ...deps, machine, databaseUrl: ctx.db.url });
     try {
       await waitFor('the kept job\'s check to be recorded', async () =>
         (await producers[0]!.pool.query('SELECT 1 FROM host_monitoring_history WHERE job_id = $1', [queued!.id])).rowCount === 1);

@@ -1,13 +1,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '../../src/db/pool.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { appendEvents, type NewEvent } from '../../src/db/queries/events.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms, expectMatchesComponent } from '../helpers/openapi.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { expectMatchesComponent } from '../helpers/openapi.ts';
 import { openSse } from '../helpers/sse.ts';
 import { reserveRefusedPort, startHttpTarget, startSilentTarget, type HttpTarget, type LoopbackTarget, type ReceivedRequest } from '../helpers/targets.ts';
-import { authHeader, FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { authHeader, FAST_ENV, startTestVigil, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 const SECRET = 'whsec_test_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const ENV = {
@@ -21,17 +21,12 @@ const ENV = {
   VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: '1',
 };
 
-let db: TestDatabase;
-let pool: Pool;
-let vigil: TestVigil;
 let receiver: HttpTarget;
 let dead: LoopbackTarget;
 let silent: LoopbackTarget;
 const flakyAnswers: number[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
   receiver = await startHttpTarget({
     '/ok': (_req, res) => void res.writeHead(200).end('thanks'),
     '/all': (_req, res) => void res.writeHead(204).end(),
@@ -42,25 +37,13 @@ beforeAll(async () => {
   });
   dead = await reserveRefusedPort();
   silent = await startSilentTarget();
-  vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], ENV);
-});
-afterEach(async () => {
-  await pool.query(`DELETE FROM webhooks; DELETE FROM hosts`);
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await pool?.end();
   await receiver?.close();
   await silent?.close();
-  await db?.drop();
 });
-
-async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: object) {
-  const req = vigil.http()[method](path);
-  const res = body === undefined ? await req : await req.send(body);
-  expectConforms(res);
-  return res;
-}
+const ctx = useTestVigil({ roles: ['api', 'scheduler', 'worker'], env: ENV, resetSql: `DELETE FROM webhooks; DELETE FROM hosts` });
+const { call } = ctx;
 
 async function subscribe(body: Record<string, unknown>): Promise<string> {
   const res = await call('post', '/api/webhooks', body);
@@ -79,11 +62,11 @@ async function deliveries(webhookId: string, query = ''): Promise<Delivery[]> {
 
 /** Appends events the way workers do (in a transaction, announced on commit); returns their ids. */
 async function emit(events: Partial<NewEvent>[]): Promise<string[]> {
-  const before = (await pool.query<{ id: string }>(`SELECT COALESCE(max(id), 0)::text AS id FROM host_events`)).rows[0]!.id;
-  await withTransaction(pool, (tx) =>
+  const before = (await ctx.pool.query<{ id: string }>(`SELECT COALESCE(max(id), 0)::text AS id FROM host_events`)).rows[0]!.id;
+  await withTransaction(ctx.pool, (tx) =>
     appendEvents(tx, events.map((e) => ({ type: 'state_changed', hostId: crypto.randomUUID(), hostName: 'h', hostGroup: null, ...e }))),
   );
-  const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM host_events WHERE id > $1 ORDER BY id`, [before]);
+  const { rows } = await ctx.pool.query<{ id: string }>(`SELECT id::text FROM host_events WHERE id > $1 ORDER BY id`, [before]);
   return rows.map((r) => r.id);
 }
 
@@ -119,7 +102,7 @@ describe('webhook delivery of real checks', () => {
       expect(Object.keys(payload).sort()).toEqual(['check_id', 'from_state', 'host', 'id', 'incident_id', 'job_id', 'occurred_at', 'reason', 'to_state', 'type']);
       expect(payload).toMatchObject({ type: 'state_changed', host: { id: host.body.id, name: 'falling', group: 'e2e' }, incident_id: null });
       // check_id is the history row of the check that caused it.
-      const check = await pool.query(`SELECT monitoring_state FROM host_monitoring_history WHERE id = $1 AND host_id = $2`, [payload.check_id, host.body.id]);
+      const check = await ctx.pool.query(`SELECT monitoring_state FROM host_monitoring_history WHERE id = $1 AND host_id = $2`, [payload.check_id, host.body.id]);
       expect(check.rows[0]?.monitoring_state).toBe(payload.to_state);
     }
 
@@ -135,14 +118,14 @@ describe('webhook delivery of real checks', () => {
     expect(second.body).toMatchObject({ next_cursor: null, deliveries: [{ id: log[2]!.id }] });
     expect((await deliveries(webhookId, '?status=failed'))).toEqual([]);
 
-    const logs = JSON.stringify(vigil.transport.entries);
+    const logs = JSON.stringify(ctx.vigil.transport.entries);
     expect(logs).toContain('webhook delivered');
     expect(logs).not.toContain(SECRET);
     for (const req of received) expect(logs).not.toContain(String(req.headers['vigil-signature']).split('v1=')[1]);
   });
 
   it('POSTs the very JSON the event stream (/api/events) sends for the same event', async () => {
-    const stream = openSse(`${vigil.apiUrl}/api/events?group=same-json`, authHeader());
+    const stream = openSse(`${ctx.vigil.apiUrl}/api/events?group=same-json`, authHeader());
     try {
       await waitFor('the stream to open', async () => stream.comments.includes('connected'));
       await subscribe({ url: `${receiver.url}/same`, groups: ['same-json'] });
@@ -173,14 +156,14 @@ describe('webhook delivery of real checks', () => {
     expect(silentFailure).toMatchObject({ attempts: 3, last_status_code: null, last_error: 'no answer within 500 ms' });
     expect(silentFailure!.latency_ms).toBeGreaterThanOrEqual(490);
     // Meanwhile the host was checked every interval (0.3 s), never held up by the deliveries.
-    const { rows } = await pool.query<{ lag: number | null }>(
+    const { rows } = await ctx.pool.query<{ lag: number | null }>(
       `SELECT schedule_lag_ms AS lag FROM host_monitoring_history WHERE host_id = $1 AND check_time > $2 AND checked_by = 'scheduler' ORDER BY id`,
       [host.body.id, subscribedAt],
     );
     const elapsedSeconds = (Date.now() - subscribedAt.getTime()) / 1000;
     expect(rows.length).toBeGreaterThanOrEqual(Math.floor(elapsedSeconds / 1.2));
     expect(rows.every((r) => r.lag !== null && r.lag < 1000)).toBe(true);
-    expect(vigil.transport.entries.some((e) => e.message === 'webhook delivery failed; giving up')).toBe(true);
+    expect(ctx.vigil.transport.entries.some((e) => e.message === 'webhook delivery failed; giving up')).toBe(true);
   });
 });
 
@@ -290,7 +273,7 @@ describe('webhook subscriptions API', () => {
     expect((await call('get', `/api/webhooks/${id}`)).status).toBe(404);
     expect((await call('delete', `/api/webhooks/${id}`)).status).toBe(404);
     expect((await call('get', `/api/webhooks/${id}/deliveries`)).status).toBe(404);
-    expect(JSON.stringify(vigil.transport.entries)).not.toContain('whsec_rotated');
+    expect(JSON.stringify(ctx.vigil.transport.entries)).not.toContain('whsec_rotated');
   });
 
   it.each([
@@ -320,12 +303,11 @@ describe('webhook subscriptions API', () => {
     const keyless = await createTestDatabase();
     const bare = await startTestVigil(keyless.url, ['api'], {});
     try {
-      const refused = await bare.http().post('/api/webhooks').send({ url: `${receiver.url}/ok`, secret: SECRET });
-      expectConforms(refused);
+      const refused = await bare.call('post', '/api/webhooks', { url: `${receiver.url}/ok`, secret: SECRET });
       expect(refused.status).toBe(503);
       expect(refused.body.detail).toMatch(/VIGIL_SECRET_KEY/);
-      const unsigned = await bare.http().post('/api/webhooks').send({ url: `${receiver.url}/ok` });
-      expectConforms(unsigned);
+      const unsigned = await bare.call('post', '/api/webhooks', { url: `${receiver.url}/ok` });
+
       expect(unsigned.body.has_secret).toBe(false);
     } finally {
       await bare.stop();
@@ -336,7 +318,7 @@ describe('webhook subscriptions API', () => {
 
 describe('logs', () => {
   it('never hold a webhook secret or a signature', () => {
-    const logs = JSON.stringify(vigil.transport.entries);
+    const logs = JSON.stringify(ctx.vigil.transport.entries);
     expect(logs).toContain('webhook delivery failed; will retry');
     expect(logs).not.toContain(SECRET);
     expect(logs).not.toContain('whsec_');

@@ -15,8 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { waitFor } from '../helpers/vigil.ts';
@@ -51,8 +50,7 @@ interface Proc {
   exit: Promise<number | null>;
 }
 
-let db: TestDatabase;
-let pool: Pool;
+const ctx = useTestDatabase();
 let tcp: LoopbackTarget;
 let apiUrl: string;
 let hostIds: string[] = [];
@@ -63,7 +61,7 @@ const procs: Proc[] = [];
 function spawnRole(name: string, roles: string[], env: Record<string, string>): Proc {
   const logFile = path.join(tmpdir(), `vigil-api-load-${name}-${process.pid}.log`);
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [MAIN, ...roles], { env: { PATH: process.env.PATH!, DATABASE_URL: db.url, ...ENV, ...env }, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [MAIN, ...roles], { env: { PATH: process.env.PATH!, DATABASE_URL: ctx.db.url, ...ENV, ...env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const proc = { name, child, logFile, exit: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
   procs.push(proc);
@@ -103,7 +101,7 @@ interface LagStats {
 
 /** Scheduled checks that started in [from, to): how late they were and how many each host got. */
 async function lagBetween(from: Date, to: Date): Promise<LagStats> {
-  const { rows } = await pool.query<LagStats>(
+  const { rows } = await ctx.pool.query<LagStats>(
     `WITH w AS (SELECT host_id, schedule_lag_ms AS lag, (detail->>'delayed')::boolean AS delayed FROM host_monitoring_history
                  WHERE checked_by = 'scheduler' AND check_time >= $1 AND check_time < $2),
           per_host AS (SELECT h.id, count(w.host_id) AS n FROM hosts h LEFT JOIN w ON w.host_id = h.id GROUP BY h.id)
@@ -186,12 +184,10 @@ async function runClients(durationMs: number): Promise<LoadResult> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
   tcp = await startTcpTarget();
-  hostIds = await seedHosts(pool, { count: HOSTS, namePrefix: 'load', probes: [{ type: 'tcp', port: tcp.port }] });
+  hostIds = await seedHosts(ctx.pool, { count: HOSTS, namePrefix: 'load', probes: [{ type: 'tcp', port: tcp.port }] });
   // Due times spread over one interval, as a fleet in its steady state is.
-  await pool.query(`UPDATE hosts SET next_check_time = now() + random() * make_interval(secs => $1)`, [INTERVAL_SECONDS]);
+  await ctx.pool.query(`UPDATE hosts SET next_check_time = now() + random() * make_interval(secs => $1)`, [INTERVAL_SECONDS]);
   const port = await freePort();
   spawnRole('api', ['api'], { PORT: String(port) });
   spawnRole('checker', ['scheduler', 'worker'], { PORT: '0' });
@@ -205,7 +201,7 @@ beforeAll(async () => {
   readToken = ((await created.json()) as { token: string }).token;
   // Warm: every host has been checked twice by the scheduler before anything is measured.
   await waitFor('two scheduled checks of every host', async () => {
-    const { rows } = await pool.query<{ n: number }>(
+    const { rows } = await ctx.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT host_id FROM host_monitoring_history WHERE checked_by = 'scheduler' GROUP BY host_id HAVING count(*) >= 2) t`,
     );
     return rows[0]!.n === HOSTS;
@@ -216,9 +212,7 @@ afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exit));
   for (const p of procs) rmSync(p.logFile, { force: true });
-  await pool?.end();
   await tcp?.close();
-  await db?.drop();
 }, 30_000);
 
 describe('200 concurrent API clients for 30 s', () => {

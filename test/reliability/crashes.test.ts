@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
@@ -33,15 +32,12 @@ const ENV: Record<string, string> = {
 };
 const config = configFor(ENV);
 
-let db: TestDatabase;
-let pool: Pool;
+const ctx = useTestDatabase({ poolSize: 4 });
 let web: HttpTarget;
 let refused: LoopbackTarget;
 const procs: VigilProcess[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 4);
   refused = await reserveRefusedPort();
   // Every HTTP check takes SLOW_MS, so each worker always has checks in flight when it is killed.
   const slow = (fail: () => boolean, times = 1) => (_req: unknown, res: { writeHead(s: number): { end(): void } }) =>
@@ -50,12 +46,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopProcesses(procs, 'SIGKILL');
-  await pool?.end();
-  await db?.drop();
   await Promise.all([web?.close(), refused?.close()]);
 });
 
-const query = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[];
+const query = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.pool.query(sql, params)).rows as T[];
 
 /** Hosts without a scheduled check that started after `since`. */
 const hostsNotCheckedSince = async (since: Date) =>
@@ -73,25 +67,25 @@ describe('crashes lose nothing', () => {
   let slowerHosts: string[];
 
   beforeAll(async () => {
-    await seedHosts(pool, { count: 130, namePrefix: 'slow', probes: [{ type: 'http', url: `${web.url}/slow` }] });
-    slowerHosts = await seedHosts(pool, { count: 20, namePrefix: 'slower', probes: [{ type: 'http', url: `${web.url}/slower` }] });
-    await seedHosts(pool, { count: 30, namePrefix: 'flaky', probes: [{ type: 'http', url: `${web.url}/flaky` }] });
-    await seedHosts(pool, { count: 30, namePrefix: 'dead', probes: [{ type: 'tcp', port: refused.port }] });
-    await pool.query(`UPDATE hosts SET enabled = false`);
+    await seedHosts(ctx.pool, { count: 130, namePrefix: 'slow', probes: [{ type: 'http', url: `${web.url}/slow` }] });
+    slowerHosts = await seedHosts(ctx.pool, { count: 20, namePrefix: 'slower', probes: [{ type: 'http', url: `${web.url}/slower` }] });
+    await seedHosts(ctx.pool, { count: 30, namePrefix: 'flaky', probes: [{ type: 'http', url: `${web.url}/flaky` }] });
+    await seedHosts(ctx.pool, { count: 30, namePrefix: 'dead', probes: [{ type: 'tcp', port: refused.port }] });
+    await ctx.pool.query(`UPDATE hosts SET enabled = false`);
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
-    api = spawnVigil(db.url, ['api'], { ...ENV, PORT: String(port), HOST: '127.0.0.1' });
-    schedulers = [spawnVigil(db.url, ['scheduler'], ENV)];
+    api = spawnVigil(ctx.db.url, ['api'], { ...ENV, PORT: String(port), HOST: '127.0.0.1' });
+    schedulers = [spawnVigil(ctx.db.url, ['scheduler'], ENV)];
     procs.push(api, schedulers[0]!);
     await waitFor('the first scheduler to lead', async () => schedulers[0]!.output().includes('became the active scheduler'), 30_000, 100);
-    schedulers.push(spawnVigil(db.url, ['scheduler'], ENV));
-    workers = [0, 1, 2].map(() => spawnVigil(db.url, ['worker'], ENV));
+    schedulers.push(spawnVigil(ctx.db.url, ['scheduler'], ENV));
+    workers = [0, 1, 2].map(() => spawnVigil(ctx.db.url, ['worker'], ENV));
     procs.push(schedulers[1]!, ...workers);
     await waitFor('the API to be ready', async () => (await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.status === 200, 30_000, 200);
     await waitFor('three workers', async () => (await query<{ n: number }>(`SELECT count(*)::int AS n FROM vigil_workers`))[0]!.n === 3, 30_000, 200);
     // The second scheduler is up (it has logged in standby by the time its pg-boss started).
     await waitFor('the standby scheduler started', async () => schedulers[1]!.output().includes('vigil started'), 30_000, 100);
-    await pool.query(`UPDATE hosts SET enabled = true, next_check_time = now() + random() * interval '0.5 s'`);
+    await ctx.pool.query(`UPDATE hosts SET enabled = true, next_check_time = now() + random() * interval '0.5 s'`);
     await waitFor('checks of every host', async () => (await hostsNotCheckedSince(new Date(0))) === 0, 30_000, 200);
   }, 90_000);
 
@@ -155,13 +149,13 @@ describe('crashes lose nothing', () => {
 
   it('leaves no job unrecorded or recorded twice, no lease held, and every host as its history says', async () => {
     expect(await stopProcesses([api, schedulers[1]!])).toEqual([0, 0]);
-    await waitFor('the queue to drain', async () => (await pendingCheckJobs(pool)) === 0, 30_000, 200);
+    await waitFor('the queue to drain', async () => (await pendingCheckJobs(ctx.pool)) === 0, 30_000, 200);
     expect(await stopProcesses(workers.slice(1))).toEqual([0, 0]);
 
-    const jobs = await checkJobs(pool);
-    expect(await unaccountedJobs(pool, jobs)).toEqual([]);
+    const jobs = await checkJobs(ctx.pool);
+    expect(await unaccountedJobs(ctx.pool, jobs)).toEqual([]);
     expect(await query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE lease_job_id IS NOT NULL OR jit_job_id IS NOT NULL`)).toEqual([]);
-    expect(await replayMismatches(pool, config)).toEqual([]);
+    expect(await replayMismatches(ctx.pool, config)).toEqual([]);
     const states = await query(`SELECT monitoring_state, count(*)::int AS n FROM hosts GROUP BY 1 ORDER BY 1`);
     console.log(`crashes: ${jobs.length} check jobs, hosts by state ${JSON.stringify(states)}`);
   }, 60_000);

@@ -2,9 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
 import { nextCheckDelayMs } from '../../src/machine/schedule.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { TEST_ADMIN_TOKEN, waitFor } from '../helpers/vigil.ts';
@@ -53,8 +52,7 @@ const ENV: Record<string, string> = {
 };
 const config = configFor(ENV);
 
-let db: TestDatabase;
-let pool: Pool;
+const ctx = useTestDatabase({ poolSize: 4 });
 let tcp: LoopbackTarget;
 let refused: LoopbackTarget;
 let web: HttpTarget;
@@ -62,8 +60,6 @@ let held: Awaited<ReturnType<typeof startHeldTarget>>;
 const procs: VigilProcess[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 4);
   tcp = await startTcpTarget();
   refused = await reserveRefusedPort();
   // About a third of the flaky host's answers fail, so hosts walk up and down the machine.
@@ -72,8 +68,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopProcesses(procs, 'SIGKILL');
-  await pool?.end();
-  await db?.drop();
   await Promise.all([tcp?.close(), refused?.close(), web?.close(), held?.close()]);
 });
 
@@ -133,25 +127,25 @@ async function jitStorm(apiUrl: string, hostIds: string[], clients: number, unti
 
 describe('every due check runs exactly once', () => {
   it('three workers, two schedulers, an API and JIT clients: no due check twice, none skipped, state matches history', async () => {
-    const okHosts = await seedHosts(pool, { count: 200, namePrefix: 'ok', probes: [{ type: 'tcp', port: tcp.port }] });
-    const deadHosts = await seedHosts(pool, { count: 40, namePrefix: 'dead', probes: [{ type: 'tcp', port: refused.port }] });
-    const flakyHosts = await seedHosts(pool, { count: 60, namePrefix: 'flaky', probes: [{ type: 'http', url: `${web.url}/flaky` }] });
+    const okHosts = await seedHosts(ctx.pool, { count: 200, namePrefix: 'ok', probes: [{ type: 'tcp', port: tcp.port }] });
+    const deadHosts = await seedHosts(ctx.pool, { count: 40, namePrefix: 'dead', probes: [{ type: 'tcp', port: refused.port }] });
+    const flakyHosts = await seedHosts(ctx.pool, { count: 60, namePrefix: 'flaky', probes: [{ type: 'http', url: `${web.url}/flaky` }] });
     const heldHosts: string[] = [];
-    for (let i = 0; i < 4; i++) heldHosts.push(...(await seedHosts(pool, { count: 1, namePrefix: `held${i}`, probes: [{ type: 'http', url: held.url(`/h${i}`) }] })));
+    for (let i = 0; i < 4; i++) heldHosts.push(...(await seedHosts(ctx.pool, { count: 1, namePrefix: `held${i}`, probes: [{ type: 'http', url: held.url(`/h${i}`) }] })));
     const fleetHosts = [...okHosts, ...deadHosts, ...flakyHosts];
-    await pool.query(`UPDATE hosts SET enabled = false`);
+    await ctx.pool.query(`UPDATE hosts SET enabled = false`);
 
     const port = await freePort();
-    const api = spawnVigil(db.url, ['api'], { ...ENV, PORT: String(port), HOST: '127.0.0.1' });
+    const api = spawnVigil(ctx.db.url, ['api'], { ...ENV, PORT: String(port), HOST: '127.0.0.1' });
     const apiUrl = `http://127.0.0.1:${port}`;
-    const schedulers = [spawnVigil(db.url, ['scheduler'], ENV), spawnVigil(db.url, ['scheduler'], ENV)];
-    const workers = [0, 1, 2].map(() => spawnVigil(db.url, ['worker'], ENV));
+    const schedulers = [spawnVigil(ctx.db.url, ['scheduler'], ENV), spawnVigil(ctx.db.url, ['scheduler'], ENV)];
+    const workers = [0, 1, 2].map(() => spawnVigil(ctx.db.url, ['worker'], ENV));
     procs.push(api, ...schedulers, ...workers);
     await waitFor('the API to be ready', async () => (await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.status === 200, 30_000, 200);
-    await waitFor('three workers', async () => (await pool.query(`SELECT count(*)::int AS n FROM vigil_workers`)).rows[0].n === 3, 30_000, 200);
+    await waitFor('three workers', async () => (await ctx.pool.query(`SELECT count(*)::int AS n FROM vigil_workers`)).rows[0].n === 3, 30_000, 200);
     // Hosts were seeded disabled, so lag is measured from a start when every process runs; their
     // first due times spread over one interval, as a running fleet's are.
-    await pool.query(`UPDATE hosts SET enabled = true, next_check_time = now() + random() * make_interval(secs => $1)`, [INTERVAL_SECONDS]);
+    await ctx.pool.query(`UPDATE hosts SET enabled = true, next_check_time = now() + random() * make_interval(secs => $1)`, [INTERVAL_SECONDS]);
 
     // Several clients hammer ten hosts with JIT checks for the whole run.
     const runEnd = Date.now() + RUN_MS;
@@ -163,12 +157,12 @@ describe('every due check runs exactly once', () => {
     const rounds: JitAnswer[][] = [];
     for (let round = 0; round < 3; round++) rounds.push(await Promise.all(heldHosts.flatMap((h) => [0, 1, 2, 3].map(() => jit(apiUrl, h, false)))));
     await waitFor('the JIT checks in flight at the held target', async () => [0, 1, 2, 3].every((i) => held.requests(`/h${i}`) >= 2), 20_000);
-    const pendingJit = await pool.query(
+    const pendingJit = await ctx.pool.query(
       `SELECT data->>'host_id' AS host_id, count(*)::int AS n FROM pgboss.job
         WHERE name = 'vigil-checks' AND data->>'checked_by' = 'jit' AND data->>'host_id' = ANY($1) GROUP BY 1`,
       [heldHosts],
     );
-    const heldLeases = await pool.query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE id = ANY($1)`, [heldHosts]);
+    const heldLeases = await ctx.pool.query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE id = ANY($1)`, [heldHosts]);
     held.release();
     for (const hostId of heldHosts) {
       const answers = rounds.flat().filter((a) => a.hostId === hostId);
@@ -183,7 +177,7 @@ describe('every due check runs exactly once', () => {
       expect(h.jit_job_id).toBe(rounds[0]!.find((a) => a.hostId === h.id)!.taskId);
     }
     // Once the held JIT check is done, the next call starts a fresh one.
-    await waitFor('the held JIT checks recorded', async () => (await pool.query(`SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1) AND jit_job_id IS NULL`, [heldHosts])).rows[0].n === 4, 20_000);
+    await waitFor('the held JIT checks recorded', async () => (await ctx.pool.query(`SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1) AND jit_job_id IS NULL`, [heldHosts])).rows[0].n === 4, 20_000);
     const again = await jit(apiUrl, heldHosts[0]!, true);
     expect(again.status).toBe(200);
     expect(again.taskId).not.toBe(rounds[0]![0]!.taskId);
@@ -192,12 +186,12 @@ describe('every due check runs exactly once', () => {
     // Stop dispatching first, then let the workers drain the queue, so every job created has run.
     const schedulerStoppedAt = Date.now();
     expect(await stopProcesses([api, ...schedulers])).toEqual([0, 0, 0]);
-    await waitFor('the queue to drain', async () => (await pendingCheckJobs(pool)) === 0, 30_000, 200);
+    await waitFor('the queue to drain', async () => (await pendingCheckJobs(ctx.pool)) === 0, 30_000, 200);
     expect(await stopProcesses(workers)).toEqual([0, 0, 0]);
 
-    const jobs = await checkJobs(pool);
+    const jobs = await checkJobs(ctx.pool);
     const jobById = new Map(jobs.map((j) => [j.id, j]));
-    const history = await historyByHost(pool);
+    const history = await historyByHost(ctx.pool);
     const rows = [...history.values()].flat();
     const scheduled = jobs.filter((j) => j.data.checked_by === 'scheduler');
     const lags = rows.filter((r) => r.checked_by === 'scheduler').map((r) => r.schedule_lag_ms!).sort((a, b) => a - b);
@@ -207,11 +201,11 @@ describe('every due check runs exactly once', () => {
       `exactly-once: ${jobs.length} check jobs (${scheduled.length} scheduled, ${jobs.length - scheduled.length} JIT) in ${RUN_MS / 1000} s, ` +
         `${rows.length} history rows; schedule lag p50 ${lags[Math.floor(lags.length / 2)]} ms, p99 ${lags[Math.floor(lags.length * 0.99)]} ms, max ${lags.at(-1)} ms; ` +
         `${stormAnswers.length} storm JIT calls → ${shared.size} jobs (${[...shared.values()].filter((n) => n > 1).length} shared by several calls); ` +
-        `states ${JSON.stringify((await pool.query(`SELECT monitoring_state, count(*)::int AS n FROM hosts GROUP BY 1 ORDER BY 1`)).rows)}`,
+        `states ${JSON.stringify((await ctx.pool.query(`SELECT monitoring_state, count(*)::int AS n FROM hosts GROUP BY 1 ORDER BY 1`)).rows)}`,
     );
 
     // --- No due check twice, none skipped: every job has exactly one history row. ---
-    expect(await unaccountedJobs(pool, jobs)).toEqual([]);
+    expect(await unaccountedJobs(ctx.pool, jobs)).toEqual([]);
     expect(rows.filter((r) => !r.job_id || !jobById.has(r.job_id) || jobById.get(r.job_id)!.data.host_id !== r.host_id)).toEqual([]);
     expect(rows.filter((r) => r.checked_by !== jobById.get(r.job_id!)!.data.checked_by)).toEqual([]);
 
@@ -259,8 +253,8 @@ describe('every due check runs exactly once', () => {
     }
 
     // --- Host rows agree with their history, and nothing is left claimed. ---
-    expect(await replayMismatches(pool, config)).toEqual([]);
-    const leftovers = await pool.query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE lease_job_id IS NOT NULL OR jit_job_id IS NOT NULL`);
+    expect(await replayMismatches(ctx.pool, config)).toEqual([]);
+    const leftovers = await ctx.pool.query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE lease_job_id IS NOT NULL OR jit_job_id IS NOT NULL`);
     expect(leftovers.rows).toEqual([]);
 
   }, 150_000);

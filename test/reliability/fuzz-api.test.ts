@@ -2,13 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createPool, type Pool } from '../../src/db/pool.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { send, type FuzzAnswer } from '../helpers/fuzz.ts';
 import { describeRequest, fuzzRequests, type FuzzRequest, type KnownCursors } from '../helpers/fuzz-request.ts';
 import { OPERATIONS, judge, routedOperation } from '../helpers/fuzz-verdict.ts';
 import { expectConforms } from '../helpers/openapi.ts';
-import { TEST_ADMIN_TOKEN, startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { TEST_ADMIN_TOKEN, useTestVigil } from '../helpers/vigil.ts';
 
 /**
  * Promise "hostile input never hurts" (issue #8): every operation of openapi.yaml, read from the
@@ -27,9 +25,6 @@ const DEADLINE_MS = 5000;
 /** Columns that change on reads by design: a token's last use. */
 const VOLATILE_COLUMNS: Record<string, string[]> = { api_tokens: ['last_used_at'] };
 
-let db: TestDatabase;
-let pool: Pool;
-let vigil: TestVigil;
 let readToken: string;
 let known: Record<string, string[]>;
 let cursors: KnownCursors;
@@ -37,11 +32,10 @@ let snapshotSql: string;
 let baseline: Record<string, string>;
 const statusesByOperation = new Map<string, Map<number, number>>();
 
+// JIT checks are rate limited per token: the limit must not be what answers most of them.
+const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_JIT_RATE_PER_MINUTE: '100000' } });
+
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
-  // JIT checks are rate limited per token: the limit must not be what answers most of them.
-  vigil = await startTestVigil(db.url, ['api'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_JIT_RATE_PER_MINUTE: '100000' });
   ({ readToken, known } = await seed());
   cursors = await sampleCursors();
   snapshotSql = await buildSnapshotSql();
@@ -58,14 +52,11 @@ afterAll(async () => {
     });
     console.log(`fuzz-api: seed ${SEED}, ${RUNS_PER_OPERATION} requests per operation\n${lines.join('\n')}`);
   }
-  await vigil?.stop();
-  await pool?.end();
-  await db?.drop();
 });
 
 /** A few of everything, through the API where it can, the rest (history, events, incidents) in SQL. */
 async function seed(): Promise<{ readToken: string; known: Record<string, string[]> }> {
-  const api = vigil.http();
+  const api = ctx.vigil.http();
   const created = async (method: 'post' | 'patch', path: string, body: object) => {
     const res = await api[method](path).send(body);
     expect(res.status, `${path}: ${res.text}`).toBeLessThan(300);
@@ -90,7 +81,7 @@ async function seed(): Promise<{ readToken: string; known: Record<string, string
   const jobId = randomUUID();
   const incidentId = randomUUID();
   const [h1, h2] = hosts.map((h) => h.id);
-  await pool.query(
+  await ctx.pool.query(
     `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, response_time_ms, success, error_message, error_type, checked_by, job_id, detail, probe_type)
      VALUES ($1, now() - interval '2 minutes', 'HEALTHY', 'HEALTHY', 3.5, true, NULL, NULL, 'scheduler', NULL, '{"port":9}', 'tcp'),
             ($1, now() - interval '1 minute', 'DEGRADED', 'HEALTHY', NULL, false, 'connect ECONNREFUSED', 'connection_refused', 'jit', $3, '{}', 'tcp'),
@@ -98,19 +89,19 @@ async function seed(): Promise<{ readToken: string; known: Record<string, string
             ($2, now() - interval '30 seconds', 'CRITICAL', 'DEGRADED', 1200, false, 'timed out', 'timeout', 'scheduler', NULL, '{"delayed":true}', 'tcp+ssh')`,
     [h1, h2, jobId],
   );
-  await pool.query(
+  await ctx.pool.query(
     `INSERT INTO incidents (id, host_id, fingerprint, status, trigger_state, current_state, opened_at, updated_at, last_error_type, last_error_message)
      VALUES ($1, $2, $3, 'open', 'CRITICAL', 'CRITICAL', now(), now(), 'timeout', 'timed out'),
             ($4, $5, $6, 'resolved', 'CRITICAL', 'HEALTHY', now() - interval '1 hour', now(), NULL, NULL)`,
     [incidentId, h2, `${h2}:CRITICAL`, randomUUID(), h1, `${h1}:CRITICAL`],
   );
-  await pool.query(
+  await ctx.pool.query(
     `INSERT INTO host_events (type, host_id, host_name, host_group, from_state, to_state, incident_id, reason)
      VALUES ('state_changed', $1, 'fuzz-ssh', 'site-a', 'DEGRADED', 'CRITICAL', NULL, 'timeout'),
             ('incident_opened', $1, 'fuzz-ssh', 'site-a', NULL, 'CRITICAL', $2, NULL)`,
     [h2, incidentId],
   );
-  await pool.query(
+  await ctx.pool.query(
     `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id, status, attempts, last_status_code)
      SELECT $1, id, type, $2, 'failed', 3, 500 FROM host_events`,
     [webhook.id, randomUUID()],
@@ -139,7 +130,7 @@ async function sampleCursors(): Promise<KnownCursors> {
     if (!param) continue;
     const path = op.parameters.filter((p) => p.in === 'path').reduce((at, p) => at.replace(`{${p.name}}`, known[p.name]![0]!), op.path);
     const hasLimit = op.parameters.some((p) => p.in === 'query' && p.name === 'limit');
-    const res = await vigil.http().get(`${path}${hasLimit ? '?limit=1' : ''}`);
+    const res = await ctx.vigil.http().get(`${path}${hasLimit ? '?limit=1' : ''}`);
     const cursor = (res.body as { next_cursor?: unknown }).next_cursor;
     expect(typeof cursor, `${op.operationId} gave no next_cursor: ${res.status} ${res.text.slice(0, 200)}`).toBe('string');
     sampled[`${op.operationId}.${param.name}`] = [cursor as string];
@@ -153,7 +144,7 @@ async function sampleCursors(): Promise<KnownCursors> {
  * check is what an accepted JIT request does.
  */
 async function buildSnapshotSql(): Promise<string> {
-  const { rows } = await pool.query<{ relname: string }>(
+  const { rows } = await ctx.pool.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
   );
@@ -167,7 +158,7 @@ async function buildSnapshotSql(): Promise<string> {
 }
 
 async function snapshot(): Promise<Record<string, string>> {
-  return (await pool.query<Record<string, string>>(snapshotSql)).rows[0]!;
+  return (await ctx.pool.query<Record<string, string>>(snapshotSql)).rows[0]!;
 }
 
 const changedTables = (before: Record<string, string>, after: Record<string, string>) => Object.keys(after).filter((t) => before[t] !== after[t]);
@@ -190,7 +181,7 @@ function deadlineFor(req: FuzzRequest): number {
 /** Sends one request; fails with the request and answer when the answer or the data after it break a promise. */
 async function fuzzOnce(op: (typeof OPERATIONS)[number], req: FuzzRequest): Promise<void> {
   const authorization = AUTHORIZATION[req.caller]();
-  const answer: FuzzAnswer = await send(vigil.apiUrl!, { ...req, headers: { ...req.headers, ...(authorization ? { authorization } : {}) } }, deadlineFor(req));
+  const answer: FuzzAnswer = await send(ctx.vigil.apiUrl!, { ...req, headers: { ...req.headers, ...(authorization ? { authorization } : {}) } }, deadlineFor(req));
   const after = await snapshot();
   const changed = changedTables(baseline, after);
   // Accepted requests may write: the next request is judged against what they left.
@@ -225,22 +216,22 @@ describe('hostile input never hurts', () => {
   it.each(REGRESSIONS)('answers $status to $found', async (r) => {
     const path = r.path();
     const headers = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers };
-    const answer = await send(vigil.apiUrl!, { method: r.method, path, headers, body: r.body === undefined ? undefined : Buffer.from(r.body, 'utf8') }, DEADLINE_MS);
+    const answer = await send(ctx.vigil.apiUrl!, { method: r.method, path, headers, body: r.body === undefined ? undefined : Buffer.from(r.body, 'utf8') }, DEADLINE_MS);
     expect(answer.status, answer.text).toBe(r.status);
     const op = OPERATIONS.find((o) => o.method === r.method && routedOperation(r.method, path) === o)!;
     expect(judge(op, { method: r.method, path, caller: 'admin', headers, bodyKind: 'regression', invalidFields: r.field ? [r.field] : [], reachesValidation: true, overLimit: false }, answer)).toBeUndefined();
   });
 
   it('documents the history row a group reset writes (checked_by reset)', async () => {
-    const reset = await vigil.http().post('/api/groups/site-a/reset');
+    const reset = await ctx.vigil.http().post('/api/groups/site-a/reset');
     expect(reset.status).toBe(200);
-    const state = await vigil.http().get(`/api/monitoring/hosts/${known.host_id![1]}/state`);
+    const state = await ctx.vigil.http().get(`/api/monitoring/hosts/${known.host_id![1]}/state`);
     expectConforms(state);
     expect(state.body.last_result.checked_by).toBe('reset');
   });
 
   it('fuzzes every operation the API serves', async () => {
-    const served = parse(await (await fetch(`${vigil.apiUrl}/openapi.yaml`)).text()) as { paths: Record<string, Record<string, unknown>> };
+    const served = parse(await (await fetch(`${ctx.vigil.apiUrl}/openapi.yaml`)).text()) as { paths: Record<string, Record<string, unknown>> };
     const servedOperations = Object.entries(served.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`));
     expect(OPERATIONS.map((o) => `${o.method} ${o.path}`).sort()).toEqual(servedOperations.sort());
     expect(OPERATIONS.length).toBeGreaterThan(40);
@@ -275,11 +266,11 @@ describe('hostile input never hurts', () => {
   );
 
   it('keeps answering after the run, with no unhandled error logged', async () => {
-    const res = await fetch(`${vigil.apiUrl}/healthz`);
+    const res = await fetch(`${ctx.vigil.apiUrl}/healthz`);
     expect(res.status).toBe(200);
-    const ready = await fetch(`${vigil.apiUrl}/readyz`);
+    const ready = await fetch(`${ctx.vigil.apiUrl}/readyz`);
     expect(ready.status).toBe(200);
-    const unhandled = vigil.transport.entries.filter((e) => e.level === 'error');
+    const unhandled = ctx.vigil.transport.entries.filter((e) => e.level === 'error');
     expect(unhandled.map((e) => `${String(e.message)} ${String(e.path)} ${String(e.err).slice(0, 300)}`)).toEqual([]);
   });
 });

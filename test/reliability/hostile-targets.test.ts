@@ -14,7 +14,6 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeConfigSchema, runProbe } from '../../src/probes/index.ts';
 import type { ErrorType, ProbeResult, ResolvedCredential } from '../../src/probes/types.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import {
   activeResourceCounts,
   beSilent,
@@ -36,7 +35,7 @@ import {
   type HostilePeer,
 } from '../helpers/hostile-targets.ts';
 import { LOOPBACK, reserveRefusedPort, withProbeContext } from '../helpers/targets.ts';
-import { FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 const TIMEOUT_MS = 500;
 /**
@@ -242,24 +241,13 @@ describe('1,000 checks against the hostile peers', () => {
 });
 
 describe('the worker path: a Vigil checking hostile hosts', () => {
-  let db: TestDatabase;
-  let vigil: TestVigil;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], {
-      ...FAST_ENV,
-      VIGIL_CHECK_TIMEOUT_MS: String(TIMEOUT_MS),
-      VIGIL_SECRET_KEY: randomBytes(32).toString('base64'),
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await vigil?.stop();
-    await db?.drop();
+  const ctx = useTestVigil({
+    roles: ['api', 'scheduler', 'worker'],
+    env: { ...FAST_ENV, VIGIL_CHECK_TIMEOUT_MS: String(TIMEOUT_MS), VIGIL_SECRET_KEY: randomBytes(32).toString('base64') },
   });
 
   async function createCredential(body: Record<string, unknown>): Promise<string> {
-    const res = await vigil.http().post('/api/credentials').send({ name: `hostile-${randomUUID()}`, ...body });
+    const res = await ctx.vigil.http().post('/api/credentials').send({ name: `hostile-${randomUUID()}`, ...body });
     expect(res.status, res.text).toBe(201);
     return res.body.id as string;
   }
@@ -284,7 +272,7 @@ describe('the worker path: a Vigil checking hostile hosts', () => {
     for (const c of WORKER_CASES) {
       const probe = { ...c.probe(peers.get(c.name)!.port) };
       if (c.credential) probe.credential_id = credentials[c.credential.kind as keyof typeof credentials];
-      const res = await vigil.http().post('/api/hosts').send({ name: `hostile-${hosts.length}`, address: LOOPBACK, probes: [probe] });
+      const res = await ctx.vigil.http().post('/api/hosts').send({ name: `hostile-${hosts.length}`, address: LOOPBACK, probes: [probe] });
       expect(res.status, res.text).toBe(201);
       hosts.push({ c, id: res.body.id as string });
     }
@@ -292,7 +280,7 @@ describe('the worker path: a Vigil checking hostile hosts', () => {
     for (const { c, id } of hosts) {
       // Three scheduled checks each: the host walks DEGRADED -> CRITICAL -> DOWN on the way.
       const checks = await waitFor(`three checks of "${c.name}"`, async () => {
-        const res = await vigil.http().get(`/api/monitoring/hosts/${id}/history?limit=10`);
+        const res = await ctx.vigil.http().get(`/api/monitoring/hosts/${id}/history?limit=10`);
         return res.status === 200 && res.body.checks.length >= 3 ? (res.body.checks as Record<string, unknown>[]) : null;
       }, 30_000, 100);
       for (const check of checks) {

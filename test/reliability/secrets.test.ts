@@ -12,8 +12,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '../../src/db/pool.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useTestDatabase } from '../helpers/db.ts';
 import { expectAnswerConforms } from '../helpers/openapi.ts';
 import { startSnmpAgent, type TestSnmpAgent } from '../helpers/snmp-agent.ts';
 import { closedLoopbackPort, generateTestKeyPair, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts';
@@ -132,8 +131,7 @@ interface Answer {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-let db: TestDatabase;
-let pool: Pool;
+const ctx = useTestDatabase();
 let child: ChildProcess;
 let exited: Promise<number | null>;
 let stdout = '';
@@ -213,8 +211,6 @@ const hooks: Record<string, string> = {};
 const ECHO_OID = '1.3.6.1.4.1.99999.1';
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
   ssh = await startTestSshServer({
     users: {
       ops: { password: SECRETS.sshPassword, publicKeys: [clientKey.publicKey, encryptedKey.publicKey, wrongPassphraseKey.publicKey] },
@@ -246,7 +242,7 @@ beforeAll(async () => {
   receiver = await startHttpTarget({ '/hook': (_req, res) => void res.writeHead(204).end(), '/fail': (_req, res) => void res.writeHead(500).end() });
   silentTcp = await startTcpTarget();
   refused = await reserveRefusedPort();
-  apiUrl = await startVigilProcess(db.url);
+  apiUrl = await startVigilProcess(ctx.db.url);
 }, 60_000);
 
 afterAll(async () => {
@@ -255,9 +251,7 @@ afterAll(async () => {
     child.kill('SIGKILL');
     await exited;
   }
-  await pool?.end();
   await Promise.all([ssh?.close(), snmp?.close(), target?.close(), otherOrigin?.close(), receiver?.close(), silentTcp?.close()]);
-  await db?.drop();
 });
 
 describe('a full run with every kind of credential', () => {
@@ -350,11 +344,11 @@ describe('a full run with every kind of credential', () => {
   it('checks them on schedule until the failing ones are DOWN with incidents, delivered to the webhooks', async () => {
     const failing = ['ssh-wrong', 'ssh-key-wrong-phrase', 'ssh-pinned', 'ssh-moved', 'ssh-down', 'snmp-v2c-wrong', 'snmp-v3-wrong-auth', 'snmp-v3-unknown-user', 'http-bearer-refused', 'http-down', 'chain'];
     await waitFor('incidents for the failing hosts, delivered', async () => {
-      const { rows } = await pool.query<{ n: number }>(`SELECT count(DISTINCT host_id)::int AS n FROM incidents WHERE host_id = ANY($1)`, [failing.map((h) => hosts[h])]);
+      const { rows } = await ctx.pool.query<{ n: number }>(`SELECT count(DISTINCT host_id)::int AS n FROM incidents WHERE host_id = ANY($1)`, [failing.map((h) => hosts[h])]);
       const delivered = receiver.requests.filter((r) => r.url === '/hook?only=incidents').length;
       return rows[0]!.n === failing.length && delivered >= failing.length;
     }, 45_000, 200);
-    const { rows } = await pool.query<{ name: string; success: boolean; error_type: string | null }>(
+    const { rows } = await ctx.pool.query<{ name: string; success: boolean; error_type: string | null }>(
       `SELECT DISTINCT ON (h.name) h.name, m.success, m.error_type FROM host_monitoring_history m JOIN hosts h ON h.id = m.host_id WHERE m.checked_by = 'scheduler' ORDER BY h.name, m.id DESC`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.name, r.error_type ?? 'ok']))).toEqual({
@@ -409,7 +403,7 @@ describe('a full run with every kind of credential', () => {
   }, 60_000);
 
   it('never sent the credential of a host whose SSH host key did not match, and the others were really used', async () => {
-    const mismatches = await pool.query<{ n: number }>(
+    const mismatches = await ctx.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM host_monitoring_history WHERE error_type = 'host_key_mismatch' AND host_id = ANY($1) GROUP BY host_id`,
       [[hosts['ssh-pinned'], hosts['ssh-moved']]],
     );
@@ -455,13 +449,13 @@ describe('after the run, no secret anywhere', () => {
     sseRequest?.destroy();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const tables = await pool.query<{ name: string }>(
+    const tables = await ctx.pool.query<{ name: string }>(
       `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname IN ('public', 'pgboss') AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
     );
     const dump: [string, string][] = [];
     for (const { name } of tables.rows) {
-      const { rows } = await pool.query<{ t: string }>(`SELECT row_to_json(t)::text AS t FROM ${name} t`);
+      const { rows } = await ctx.pool.query<{ t: string }>(`SELECT row_to_json(t)::text AS t FROM ${name} t`);
       dump.push(...rows.map((r, i): [string, string] => [`table ${name} row ${i}`, r.t]));
     }
     surfaces = [
@@ -475,7 +469,7 @@ describe('after the run, no secret anywhere', () => {
   }, 30_000);
 
   it('covered every surface: answers, stream, webhooks, debug logs, history, events, incidents, deliveries and pg-boss jobs', async () => {
-    const count = async (sql: string) => (await pool.query<{ n: number }>(sql)).rows[0]!.n;
+    const count = async (sql: string) => (await ctx.pool.query<{ n: number }>(sql)).rows[0]!.n;
     expect(answers.length).toBeGreaterThan(150);
     expect(sseText).toMatch(/event: state_changed[\s\S]*event: incident_opened/);
     const logLines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; message: string });
