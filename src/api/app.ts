@@ -15,6 +15,7 @@ import { historyRoutes } from './history-routes.ts';
 import { inventoryViewRoutes } from './inventory-view-routes.ts';
 import { operationsRoutes } from './operations-routes.ts';
 import { tokenRoutes } from './tokens-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 import { eventRoutes } from './events-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
@@ -29,6 +30,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
+    ...sessionRoutes(deps),
   ];
 }
 

@@ -599,6 +599,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the caller is: token name, scopes and (for a session) its expiry and CSRF value */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in: exchange the bearer token for a session cookie (dashboard)
+         * @description Answers with Set-Cookie: vigil_session (HttpOnly, SameSite=Strict, Secure over TLS), valid for 12 hours or until the token expires or is revoked, whichever is first. Requests with the cookie act with the token's scopes; writes must also send the returned csrf_token in the x-vigil-csrf header.
+         */
+        post: operations["createSession"];
+        /** Sign out: end this session and clear its cookie */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1330,6 +1352,16 @@ export interface components {
                 monitoring_state: components["schemas"]["HostState"];
                 check_priority: number;
             }[];
+        };
+        Session: {
+            /** @description Name of the token the caller acts as */
+            name: string;
+            /** @description The token's scopes: what the dashboard offers */
+            scopes: ("read" | "check" | "admin")[];
+            /** @description When the session ends (null for bearer-token calls) */
+            expires_at: string | null;
+            /** @description Send it as x-vigil-csrf with every cookie-authenticated write (null for bearer-token calls) */
+            csrf_token: string | null;
         };
         SshHostKeyAcceptInput: {
             /** @description Fingerprint to trust; omitted = the one the latest check saw */
@@ -3572,6 +3604,75 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    /** @description The session cookie */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out (also when there was no session) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["Unavailable"];
         };
     };
