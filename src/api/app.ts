@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.ts';
 import { credentialRoutes } from './credentials-routes.ts';
 import { authenticateApi, authorize, principalOf } from './auth.ts';
 import { serveDocs } from './docs.ts';
+import { serveDashboard } from './dashboard.ts';
 import { serveHealth } from './health.ts';
 import { requestContext } from './request-context.ts';
 import { serveMetrics } from '../observability/serve-metrics.ts';
@@ -52,6 +53,7 @@ export function createApi(deps: ApiDeps): Express {
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').send(spec));
   serveDocs(app);
   for (const route of routes) app[route.method](expressPath(route.path), serve(route));
+  serveDashboard(app);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;
