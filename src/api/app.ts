@@ -6,6 +6,7 @@ import { credentialRoutes } from './credentials-routes.ts';
 import { authenticateApi, authorize, principalOf } from './auth.ts';
 import { serveDocs } from './docs.ts';
 import { serveDashboard } from './dashboard.ts';
+import { badgeRoutes, serveBadges } from './badge-routes.ts';
 import { serveHealth } from './health.ts';
 import { requestContext } from './request-context.ts';
 import { serveMetrics } from '../observability/serve-metrics.ts';
@@ -31,7 +32,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
-    ...sessionRoutes(deps),
+    ...sessionRoutes(deps), ...badgeRoutes(deps),
   ];
 }
 
@@ -45,6 +46,7 @@ export function createApi(deps: ApiDeps): Express {
   app.use(requestContext(deps.logger));
   serveHealth(app, deps);
   if (deps.metrics) serveMetrics(app, deps.metrics, deps.config.metricsToken);
+  serveBadges(app, deps.pool);
   app.use('/api', authenticateApi(deps.pool, deps.config));
   // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
   for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));
