@@ -7,9 +7,9 @@ const UNITS: [number, string][] = [
   [1, 's'],
 ];
 
-/** "3 min ago" for an ISO time (or "never"). */
-export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return 'never';
+/** "3 min ago" for an ISO time; `none` when there is none (e.g. "never", "no change yet"). */
+export function ago(iso: string | null | undefined, none = 'never', now = Date.now()): string {
+  if (!iso) return none;
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
   return `${span(seconds)} ago`;
 }

@@ -117,7 +117,7 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
           <dl class="facts">
             <dt>State</dt>
             <dd>
-              <StateBadge state={state.current_state} /> since {ago(state.last_state_change)}
+              <StateBadge state={state.current_state} /> {state.last_state_change ? `since ${ago(state.last_state_change)}` : 'since it was added'}
             </dd>
             <dt>Check interval</dt>
             <dd>{state.check_interval_info.description}</dd>
@@ -281,6 +281,7 @@ function Trend({ hostId, range, version }: { hostId: string; range: Range; versi
         label={label}
         data={data}
         options={{
+          legend: { live: false },
           scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.1] } },
           axes: [{}, { label: 'ms', size: 55 }],
           series: [{}, { label: 'average', stroke: '#2563eb', width: 2, spanGaps: true }, { label: 'p95', stroke: '#9333ea', dash: [6, 4], spanGaps: true }],

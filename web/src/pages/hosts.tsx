@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, bodyOf, can, type Host, type HostState, type Session } from '../api.ts';
 import { Pager } from '../components/pager.tsx';
@@ -121,7 +122,7 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
       : []),
     { title: 'Host', cell: (h) => <HostName host={h} /> },
     { title: 'State', cell: (h) => <StateBadge state={h.monitoring_state} /> },
-    { title: 'Since', cell: (h) => ago(h.last_state_change) },
+    { title: 'Since', cell: (h) => ago(h.last_state_change, 'no change yet') },
     { title: 'Last check', cell: (h) => ago(h.last_check) },
     { title: 'Response', cell: (h) => ms(h.response_time_ms), class: 'num' },
     { title: 'Last error', cell: (h) => (h.last_error_type ? <span title={h.last_error_message ?? ''}><code>{h.last_error_type}</code></span> : <span class="muted">—</span>) },
@@ -132,9 +133,8 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
     <section>
       <h1>Hosts</h1>
       <form class="filters" role="search" aria-label="Filter hosts" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          State
-          <select value={filters.state ?? ''} onChange={(e) => setFilter({ state: ((e.target as HTMLSelectElement).value || undefined) as HostState | undefined })}>
+        <Field id="filter-state" label="State">
+          <select id="filter-state" value={filters.state ?? ''} onChange={(e) => setFilter({ state: ((e.target as HTMLSelectElement).value || undefined) as HostState | undefined })}>
             <option value="">Any</option>
             {STATES.map((s) => (
               <option key={s} value={s}>
@@ -142,28 +142,26 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
               </option>
             ))}
           </select>
-        </label>
+        </Field>
         <TextFilter label="Name contains" value={filters.q} onCommit={(q) => setFilter({ q })} />
         <TextFilter label="Group" value={filters.group} onCommit={(group) => setFilter({ group })} />
         <TextFilter label="Tag" value={filters.tag} onCommit={(tag) => setFilter({ tag })} />
-        <label>
-          Maintenance
-          <select value={filters.maintenance ?? ''} onChange={(e) => setFilter({ maintenance: ((e.target as HTMLSelectElement).value || undefined) as Filters['maintenance'] })}>
+        <Field id="filter-maintenance" label="Maintenance">
+          <select id="filter-maintenance" value={filters.maintenance ?? ''} onChange={(e) => setFilter({ maintenance: ((e.target as HTMLSelectElement).value || undefined) as Filters['maintenance'] })}>
             <option value="">Any</option>
             <option value="true">In maintenance</option>
             <option value="false">Not in maintenance</option>
           </select>
-        </label>
-        <label>
-          Sort
-          <select value={filters.sort} onChange={(e) => setFilter({ sort: (e.target as HTMLSelectElement).value as Sort })}>
+        </Field>
+        <Field id="filter-sort" label="Sort">
+          <select id="filter-sort" value={filters.sort} onChange={(e) => setFilter({ sort: (e.target as HTMLSelectElement).value as Sort })}>
             {Object.entries(SORTS).map(([value, text]) => (
               <option key={value} value={value}>
                 {text}
               </option>
             ))}
           </select>
-        </label>
+        </Field>
       </form>
       {writer && (
         <div class="bulk" role="group" aria-label="Actions on selected hosts">
@@ -219,10 +217,20 @@ function TextFilter(props: { label: string; value: string | undefined; onCommit:
     const v = (e.target as HTMLInputElement).value.trim() || undefined;
     if (v !== props.value) props.onCommit(v);
   };
+  const id = `filter-${props.label.toLowerCase().replace(/\W+/g, '-')}`;
   return (
-    <label>
-      {props.label}
-      <input type="search" value={props.value ?? ''} onChange={commit} onKeyDown={(e) => e.key === 'Enter' && commit(e)} />
-    </label>
+    <Field id={id} label={props.label}>
+      <input id={id} type="search" value={props.value ?? ''} onChange={commit} onKeyDown={(e) => e.key === 'Enter' && commit(e)} />
+    </Field>
+  );
+}
+
+/** A labelled control: the label names only the control (not its options). */
+function Field(props: { id: string; label: string; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      {props.children}
+    </div>
   );
 }

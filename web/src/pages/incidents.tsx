@@ -76,7 +76,7 @@ export function IncidentsPage({ session }: { session: Session }) {
         empty={recent.data ? 'No resolved incidents.' : 'Loading…'}
         columns={[
           { title: 'Host', cell: (i) => <a href={`/hosts/${i.host_id}`}>{i.host_name}</a> },
-          { title: 'Worst', cell: (i) => <StateBadge state={i.trigger_state} /> },
+          { title: 'Opened as', cell: (i) => <StateBadge state={i.trigger_state} /> },
           { title: 'Opened', cell: (i) => ago(i.opened_at) },
           { title: 'Resolved', cell: (i) => ago(i.resolved_at) },
           { title: 'Acknowledged by', cell: (i) => i.acknowledged_by ?? '—' },
