@@ -153,6 +153,35 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('shows a lost event stream as such, and catches up on what it missed when it resumes', async () => {
+    const { context, page } = await newUser(browser);
+    // While `cut`, the event stream cannot connect (as when Vigil or the network is away).
+    let cut = false;
+    await page.route('**/api/events*', (route) => (cut ? route.abort('connectionrefused') : route.continue()));
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await hostsPage.open(page, base);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    await expect.poll(() => hostsPage.row(page, 'alpha').getAttribute('data-state'), { timeout: 20_000 }).toBe('HEALTHY');
+    cut = true;
+    // Aborting the document's loads drops the open stream for good: the page must reconnect by itself.
+    await page.evaluate('window.stop()');
+    await page.getByRole('status').filter({ hasText: 'Disconnected — reconnecting' }).waitFor({ timeout: 20_000 });
+    await screenshot(page, '11-hosts-reconnecting');
+    alphaUp = false;
+    try {
+      await waitFor('alpha DOWN', async () => (await stateOf('alpha')) === 'DOWN', 20_000);
+      expect(await hostsPage.row(page, 'alpha').getAttribute('data-state')).toBe('HEALTHY');
+      cut = false;
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 30_000 });
+      // The missed state changes are replayed after the last event id the page saw.
+      await expect.poll(() => hostsPage.row(page, 'alpha').getAttribute('data-state'), { timeout: 20_000 }).toBe('DOWN');
+    } finally {
+      alphaUp = true;
+    }
+    await waitFor('alpha healthy again', async () => (await stateOf('alpha')) === 'HEALTHY', 30_000);
+    await context.close();
+  });
+
   it('acknowledges an incident', async () => {
     const { context, page, errors } = await newUser(browser);
     await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);

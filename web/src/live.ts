@@ -29,6 +29,9 @@ const MAX_BACKOFF_MS = 15_000;
 type Listener = (event: LiveEvent) => void;
 const listeners = new Set<Listener>();
 const statusListeners = new Set<(s: LiveStatus) => void>();
+const resyncListeners = new Set<() => void>();
+/** Whether a stream was open before: the next open is a reconnect, after which pages refetch. */
+let everOpened = false;
 let source: EventSource | undefined;
 let status: LiveStatus = 'off';
 let lastEventId: string | undefined;
@@ -48,6 +51,10 @@ function connect(): void {
   es.onopen = () => {
     failures = 0;
     setStatus('live');
+    // Replay covers events after the last id seen; a page that had seen none (or a gap longer
+    // than the outbox keeps) would still be stale, so every reconnect also refetches what is shown.
+    if (everOpened) for (const l of resyncListeners) l();
+    everOpened = true;
   };
   const onEvent = (e: MessageEvent<string>) => {
     if (e.lastEventId) lastEventId = e.lastEventId;
@@ -78,6 +85,7 @@ export function stopLive(): void {
   source?.close();
   source = undefined;
   lastEventId = undefined;
+  everOpened = false;
   failures = 0;
   setStatus('off');
 }
@@ -88,6 +96,14 @@ export function useLiveEvents(handler: Listener, deps: unknown[] = []): void {
     listeners.add(handler);
     return () => void listeners.delete(handler);
   }, deps);
+}
+
+/** Calls `refetch` after the stream reconnects (what is on screen may have missed changes). */
+export function useLiveResync(refetch: () => void): void {
+  useEffect(() => {
+    resyncListeners.add(refetch);
+    return () => void resyncListeners.delete(refetch);
+  }, [refetch]);
 }
 
 export function useLiveStatus(): LiveStatus {

@@ -6,7 +6,7 @@ import { StateBadge } from '../components/state-badge.tsx';
 import { Table } from '../components/table.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { ago, ms, time, until } from '../format.ts';
-import { useLiveEvents } from '../live.ts';
+import { useLiveEvents, useLiveResync } from '../live.ts';
 import { useLoad, useThrottled } from '../use-load.ts';
 
 /** A result younger than this is shown as is on page load; older ones trigger a JIT check (max_age). */
@@ -39,6 +39,7 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
   const [fresh, setFresh] = useState<Schemas['JitCheck'] | undefined>();
   const refresh = useThrottled(data.reload, 500);
   useLiveEvents((e) => e.host.id === hostId && refresh(), [hostId]);
+  useLiveResync(refresh);
 
   async function checkNow(maxAgeSeconds?: number) {
     setChecking(true);

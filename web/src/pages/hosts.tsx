@@ -5,7 +5,7 @@ import { Pager } from '../components/pager.tsx';
 import { StateBadge, STATES, stateLabel } from '../components/state-badge.tsx';
 import { Table, type Column } from '../components/table.tsx';
 import { ago, ms } from '../format.ts';
-import { useLiveEvents } from '../live.ts';
+import { useLiveEvents, useLiveResync } from '../live.ts';
 import { navigate } from '../router.ts';
 import { useLoad, useThrottled } from '../use-load.ts';
 
@@ -71,6 +71,7 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
     if (page.data?.hosts.some((h) => h.id === e.host.id)) setChanged((c) => ({ ...c, [e.host.id]: { state: e.to_state as HostState, at: e.occurred_at } }));
     refresh();
   }, [page.data]);
+  useLiveResync(refresh);
 
   const hosts = (page.data?.hosts ?? []).map((h) => {
     const live = changed[h.id];

@@ -4,7 +4,7 @@ import { Pager } from '../components/pager.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
 import { Table } from '../components/table.tsx';
 import { ago, time } from '../format.ts';
-import { useLiveEvents } from '../live.ts';
+import { useLiveEvents, useLiveResync } from '../live.ts';
 import { useLoad, useThrottled } from '../use-load.ts';
 
 const PAGE_SIZE = 25;
@@ -21,6 +21,7 @@ export function IncidentsPage({ session }: { session: Session }) {
     recent.reload();
   }, 1000);
   useLiveEvents((e) => e.type.startsWith('incident_') && refresh());
+  useLiveResync(refresh);
 
   async function acknowledge(incident: Incident) {
     try {

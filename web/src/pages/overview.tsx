@@ -3,7 +3,7 @@ import { api, bodyOf, type Schemas } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
 import { StateBadge, STATES, stateLabel } from '../components/state-badge.tsx';
 import { ago, percent } from '../format.ts';
-import { useLiveEvents } from '../live.ts';
+import { useLiveEvents, useLiveResync } from '../live.ts';
 import { useInterval, useLoad, useThrottled } from '../use-load.ts';
 
 const STATE_COLOURS = { HEALTHY: '#1f7a3a', DEGRADED: '#a15c00', CRITICAL: '#c2410c', DOWN: '#b91c1c' } as const;
@@ -38,6 +38,7 @@ export function OverviewPage() {
   const { data, error, reload } = useLoad(loadOverview, []);
   const refresh = useThrottled(reload, 1000);
   useLiveEvents(refresh);
+  useLiveResync(refresh);
   useInterval(reload, 15_000);
 
   return (
