@@ -182,6 +182,22 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('serves a public badge to a plain <img> on a page without a token, and nothing for other hosts', async () => {
+    const admin = await newUser(browser);
+    await signInPage.signIn(admin.page, base, TEST_ADMIN_TOKEN);
+    await hostPage.open(admin.page, base, ids.bravo!);
+    await admin.page.getByRole('button', { name: 'Make the badge public' }).click();
+    await admin.page.getByRole('img', { name: "This host's status badge" }).waitFor();
+    await screenshot(admin.page, '12-host-badge');
+    await admin.context.close();
+    const stranger = await newUser(browser);
+    await stranger.page.setContent(`<img id="public" src="${base}/badges/hosts/${ids.bravo}.svg"><img id="private" src="${base}/badges/hosts/${ids.gamma}.svg">`);
+    const loaded = (id: string) => stranger.page.evaluate(`(async () => { const i = document.getElementById('${id}'); try { await i.decode(); } catch {} return i.naturalWidth; })()`);
+    await expect.poll(() => loaded('public')).toBeGreaterThan(0);
+    expect(await loaded('private')).toBe(0);
+    await stranger.context.close();
+  });
+
   it('acknowledges an incident', async () => {
     const { context, page, errors } = await newUser(browser);
     await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);

@@ -17,14 +17,17 @@ type CheckEntry = Schemas['HistoryEntry'];
 
 async function loadHost(hostId: string) {
   const path = { host_id: hostId };
-  const [host, state, transitions, history, incidents] = await Promise.all([
+  const [host, state, transitions, history, incidents, badges] = await Promise.all([
     api.GET('/api/hosts/{host_id}', { params: { path } }).then(bodyOf),
     api.GET('/api/monitoring/hosts/{host_id}/state', { params: { path } }).then(bodyOf),
     api.GET('/api/monitoring/hosts/{host_id}/transitions', { params: { path, query: { limit: 20 } } }).then(bodyOf),
     api.GET('/api/monitoring/hosts/{host_id}/history', { params: { path, query: { limit: 15 } } }).then(bodyOf),
     api.GET('/api/incidents', { params: { query: { host_id: hostId, limit: 10 } } }).then(bodyOf),
+    api.GET('/api/badges').then(bodyOf),
   ]);
-  return { host, state, transitions: transitions.transitions, checks: history.checks, incidents: incidents.incidents };
+  const badge = badges.hosts.find((b) => b.host_id === hostId)?.badge_url;
+  const groupPublic = host.group !== null && badges.groups.includes(host.group);
+  return { host, state, transitions: transitions.transitions, checks: history.checks, incidents: incidents.incidents, badge: { own: badge, groupPublic } };
 }
 
 /**
@@ -77,7 +80,7 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
     );
   }
   if (!data.data) return <p class="loading">Loading…</p>;
-  const { host, state, transitions, checks, incidents } = data.data;
+  const { host, state, transitions, checks, incidents, badge } = data.data;
   const latest = fresh?.result ?? state.last_result;
 
   return (
@@ -171,6 +174,8 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
           ]}
         />
       </div>
+
+      <BadgePanel hostId={hostId} own={badge.own} groupPublic={badge.groupPublic} writer={can(session, 'write')} onChanged={data.reload} />
 
       <div class="panel">
         <h2>Incidents</h2>
@@ -290,5 +295,42 @@ function Trend({ hostId, range, version }: { hostId: string; range: Range; versi
       />
       <p class="muted small">{label}</p>
     </>
+  );
+}
+
+/** The host's status badge: public or not, its URL, and (for admins) the switch. */
+function BadgePanel(props: { hostId: string; own: string | undefined; groupPublic: boolean; writer: boolean; onChanged: () => void }) {
+  const [error, setError] = useState<string | undefined>();
+  const url = `${location.origin}/badges/hosts/${props.hostId}.svg`;
+  const isPublic = props.own !== undefined || props.groupPublic;
+  async function toggle() {
+    setError(undefined);
+    try {
+      const path = { host_id: props.hostId };
+      bodyOf(props.own ? await api.DELETE('/api/badges/hosts/{host_id}', { params: { path } }) : await api.POST('/api/badges/hosts/{host_id}', { params: { path } }));
+      props.onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+  return (
+    <div class="panel">
+      <h2>Status badge</h2>
+      <p>
+        {isPublic ? (
+          <>
+            Public{props.groupPublic && !props.own ? ' (its group is public)' : ''}: <img src={url} alt="This host's status badge" /> <code>{url}</code>
+          </>
+        ) : (
+          'Not public: the badge URL answers 404 until an admin makes it public.'
+        )}
+      </p>
+      {props.writer && (
+        <button type="button" aria-pressed={props.own !== undefined} onClick={toggle}>
+          {props.own ? 'Make the badge private' : 'Make the badge public'}
+        </button>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
   );
 }
