@@ -7,10 +7,9 @@ import { useLiveEvents, useLiveResync } from '../live.ts';
 import { useInterval, useLoad, useThrottled } from '../use-load.ts';
 
 const STATE_COLOURS = { HEALTHY: '#1f7a3a', DEGRADED: '#a15c00', CRITICAL: '#c2410c', DOWN: '#b91c1c' } as const;
-const MAINTENANCE_SAMPLE = 1000;
+const MAINTENANCE_SAMPLE = 100;
 
 interface OverviewData {
-  summary: Schemas['MonitoringSummary'];
   stats: Schemas['MonitoringStats'];
   queue: Schemas['QueueStatus'];
   workers: Schemas['WorkerList']['workers'];
@@ -19,8 +18,7 @@ interface OverviewData {
 }
 
 async function loadOverview(): Promise<OverviewData> {
-  const [summary, stats, queue, workers, incidents, maintenance] = await Promise.all([
-    api.GET('/api/monitoring/summary').then(bodyOf),
+  const [stats, queue, workers, incidents, maintenance] = await Promise.all([
     api.GET('/api/monitoring/stats').then(bodyOf),
     api.GET('/api/monitoring/queue').then(bodyOf),
     api.GET('/api/monitoring/workers').then(bodyOf),
@@ -28,14 +26,20 @@ async function loadOverview(): Promise<OverviewData> {
     api.GET('/api/hosts', { params: { query: { maintenance: 'true', limit: MAINTENANCE_SAMPLE } } }).then(bodyOf),
   ]);
   return {
-    summary, stats, queue, workers: workers.workers, incidents,
+    stats, queue, workers: workers.workers, incidents,
     maintenance: { count: maintenance.hosts.length, more: maintenance.next_cursor !== null },
   };
 }
 
 /** The fleet at a glance: states (chart and counts), incidents, maintenance, and whether checking keeps up. */
 export function OverviewPage() {
-  const { data, error, reload } = useLoad(loadOverview, []);
+  // The counts come first, on their own: the other figures must not hold up the first render.
+  const summary = useLoad(() => api.GET('/api/monitoring/summary').then(bodyOf), []);
+  const { data, error, reload: reloadRest } = useLoad(loadOverview, []);
+  const reload = () => {
+    summary.reload();
+    reloadRest();
+  };
   const refresh = useThrottled(reload, 1000);
   useLiveEvents(refresh);
   useLiveResync(refresh);
@@ -44,12 +48,10 @@ export function OverviewPage() {
   return (
     <section class="overview">
       <h1>Overview</h1>
-      {error && <p class="error" role="alert">Could not load the overview: {error}</p>}
-      {!data ? (
-        !error && <p class="loading">Loading…</p>
-      ) : (
+      {(error ?? summary.error) && <p class="error" role="alert">Could not load the overview: {error ?? summary.error}</p>}
+      {summary.data ? <StateCounts summary={summary.data} /> : !summary.error && <p class="loading">Loading…</p>}
+      {data && (
         <>
-          <StateCounts summary={data.summary} />
           <div class="cards">
             <Card title="Open incidents" value={String(data.incidents.incidents.length + (data.incidents.next_cursor ? '+' : ''))} href="/incidents" testId="open-incidents" />
             <Card
