@@ -18,6 +18,6 @@ export default defineConfig({
     target: 'es2022',
     reportCompressedSize: false,
   },
-  // `npx vite web` for development: API calls go to a Vigil on 8080.
+  // `npx vite --config web/vite.config.ts` for development: API calls go to a Vigil on 8080.
   server: { proxy: { '/api': 'http://127.0.0.1:8080' } },
 });
