@@ -245,6 +245,19 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('signs out: the page sends its CSRF value, the session ends and the cookie no longer works', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const signOut = page.waitForResponse((r) => r.url().endsWith('/api/session') && r.request().method() === 'DELETE');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect((await signOut).status()).toBe(204);
+    await page.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor();
+    expect((await context.request.get(`${base}/api/hosts`)).status()).toBe(401);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('would see an accessibility violation: axe-core runs in the page and reports one', async () => {
     const { context, page } = await newUser(browser);
     await page.goto(`${base}/`);
