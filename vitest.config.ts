@@ -23,6 +23,8 @@ export const baseTest = {
 export default defineConfig({
   test: {
     ...baseTest,
+    // The browser tests need the built dashboard: built once here when missing or stale.
+    globalSetup: [...baseTest.globalSetup, 'test/helpers/dashboard-build.ts'],
     include: ['test/**/*.test.ts'],
     // The slow fault-injection suite runs on its own: npm run test:reliability.
     exclude: ['test/reliability/**', '**/node_modules/**'],

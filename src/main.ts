@@ -4,6 +4,7 @@ import { ConfigError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { ROLES, startVigil, type Role } from './runtime.ts';
 import { runTokenCommand } from './cli/token-command.ts';
+import { dashboardBuilt, ensureDashboardBuilt } from './api/dashboard.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
        vigil token create --name NAME --scope read|check|admin [--expires-in-days N]
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const roles = parseRoles(args);
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { service: 'vigil', pid: process.pid });
+  if (roles.includes('api')) await buildDashboard(logger);
   const vigil = await startVigil(config, roles, logger);
   if (vigil.apiUrl) printWelcome(vigil.apiUrl, vigil.bootstrapToken);
   let stopping = false;
@@ -57,11 +59,21 @@ async function main(): Promise<void> {
 function printWelcome(url: string, bootstrapToken: string | undefined): void {
   const body = JSON.stringify({ name: 'example', address: 'example.com', probes: [{ type: 'http', url: 'https://example.com/' }] });
   console.log(`\nVigil API listening on ${url}  (docs: ${url}/docs)`);
+  if (dashboardBuilt()) console.log(`Dashboard: ${url}/  (sign in with an API token)`);
   if (bootstrapToken) {
     console.log(`\nAn admin API token was created for this data directory. It is shown only now; keep it:\n  ${bootstrapToken}`);
   }
   const auth = `-H "Authorization: Bearer ${bootstrapToken ?? '$VIGIL_TOKEN'}"`;
   console.log(`Add a host:\n  curl -s -X POST ${url}/api/hosts ${auth} -H 'content-type: application/json' -d '${body}'\n`);
+}
+
+/** Builds the web dashboard when missing or stale; the API runs without it if that fails. */
+async function buildDashboard(logger: ReturnType<typeof createLogger>): Promise<void> {
+  try {
+    await ensureDashboardBuilt((message) => logger.info(message));
+  } catch (err) {
+    logger.warn('the dashboard could not be built; the API runs without it', { err: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 main().catch((err) => {

@@ -5,6 +5,8 @@ import type { ApiDeps } from './deps.ts';
 import { credentialRoutes } from './credentials-routes.ts';
 import { authenticateApi, authorize, principalOf } from './auth.ts';
 import { serveDocs } from './docs.ts';
+import { serveDashboard } from './dashboard.ts';
+import { badgeRoutes, serveBadges } from './badge-routes.ts';
 import { serveHealth } from './health.ts';
 import { requestContext } from './request-context.ts';
 import { serveMetrics } from '../observability/serve-metrics.ts';
@@ -15,6 +17,7 @@ import { historyRoutes } from './history-routes.ts';
 import { inventoryViewRoutes } from './inventory-view-routes.ts';
 import { operationsRoutes } from './operations-routes.ts';
 import { tokenRoutes } from './tokens-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 import { eventRoutes } from './events-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
@@ -29,6 +32,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
+    ...sessionRoutes(deps), ...badgeRoutes(deps),
   ];
 }
 
@@ -42,6 +46,7 @@ export function createApi(deps: ApiDeps): Express {
   app.use(requestContext(deps.logger));
   serveHealth(app, deps);
   if (deps.metrics) serveMetrics(app, deps.metrics, deps.config.metricsToken);
+  serveBadges(app, deps.pool);
   app.use('/api', authenticateApi(deps.pool, deps.config));
   // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
   for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));
@@ -50,6 +55,7 @@ export function createApi(deps: ApiDeps): Express {
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').send(spec));
   serveDocs(app);
   for (const route of routes) app[route.method](expressPath(route.path), serve(route));
+  serveDashboard(app);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -21,6 +21,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   tokens: 'API tokens and their scopes (admin only)',
   events: 'State changes and incident events, streamed (Server-Sent Events)',
   incidents: 'Incidents opened by bad states: deduplicated per host, auto-resolved, acknowledged',
+  badges: 'Which hosts and groups have a status badge (SVG at /badges/hosts/{host_id}.svg) served without a token',
+  session: 'Dashboard sign-in: a session cookie bound to a token, for browsers (EventSource cannot send a bearer token)',
   webhooks: 'Event subscriptions POSTed to your URLs, signed (Vigil-Signature), retried with backoff; delivery logs (admin only)',
 };
 

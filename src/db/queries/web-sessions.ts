@@ -1,0 +1,47 @@
+import type { Scope } from '../../auth/tokens.ts';
+import type { Queryable } from '../pool.ts';
+
+/** A live session with the token it is bound to. */
+export interface WebSessionRow {
+  token_id: string | null;
+  /** The token's name (NULL for VIGIL_ADMIN_TOKEN sessions). */
+  token_name: string | null;
+  scopes: Scope[] | null;
+  env_token_hash: Buffer | null;
+  expires_at: Date;
+}
+
+export async function insertWebSession(
+  db: Queryable,
+  s: { idHash: Buffer; tokenId: string | null; envTokenHash: Buffer | null; expiresAt: Date },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO web_sessions (id_hash, token_id, env_token_hash, expires_at) VALUES ($1, $2, $3, $4)`,
+    [s.idHash, s.tokenId, s.envTokenHash, s.expiresAt],
+  );
+}
+
+/**
+ * The session with this id hash if it and its token are both still live. The token is joined on
+ * every request (primary-key lookups), so a revoked token ends its sessions at once.
+ */
+export async function findLiveWebSession(db: Queryable, idHash: Buffer): Promise<WebSessionRow | undefined> {
+  const { rows } = await db.query<WebSessionRow>(
+    `SELECT s.token_id, t.name AS token_name, t.scopes, s.env_token_hash, s.expires_at
+       FROM web_sessions s LEFT JOIN api_tokens t ON t.id = s.token_id
+      WHERE s.id_hash = $1 AND s.expires_at > now()
+        AND (s.token_id IS NULL OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())))`,
+    [idHash],
+  );
+  return rows[0];
+}
+
+export async function deleteWebSession(db: Queryable, idHash: Buffer): Promise<void> {
+  await db.query(`DELETE FROM web_sessions WHERE id_hash = $1`, [idHash]);
+}
+
+/** Removes sessions past their expiry (called at sign-in: cheap, index-backed, keeps the table small). */
+export async function deleteExpiredWebSessions(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM web_sessions WHERE expires_at <= now()`);
+  return rowCount ?? 0;
+}

@@ -1,0 +1,44 @@
+/** One small helper per dashboard page: open it, read what it shows, press its buttons. */
+import type { Page } from 'playwright-core';
+
+export const HOST_STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const;
+
+export const signInPage = {
+  async signIn(page: Page, baseUrl: string, token: string): Promise<void> {
+    await page.goto(`${baseUrl}/`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  },
+  error: (page: Page) => page.getByRole('alert'),
+};
+
+export const overviewPage = {
+  async counts(page: Page): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const state of HOST_STATES) counts[state] = Number(await page.getByTestId(`count-${state}`).textContent());
+    return counts;
+  },
+};
+
+export const hostsPage = {
+  open: (page: Page, baseUrl: string, search = '') => page.goto(`${baseUrl}/hosts${search}`),
+  row: (page: Page, name: string) => page.locator(`tr[data-host="${name}"]`),
+  names: (page: Page) => page.locator('tr[data-host]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-host'))),
+  filterState: (page: Page, label: string) => page.getByLabel('State', { exact: true }).selectOption({ label }),
+};
+
+export const hostPage = {
+  async open(page: Page, baseUrl: string, hostId: string) {
+    await page.goto(`${baseUrl}/hosts/${hostId}`);
+    await page.getByRole('heading', { name: 'State changes' }).waitFor();
+  },
+  checkNow: (page: Page) => page.getByRole('button', { name: 'Check now' }).click(),
+  latest: (page: Page) => page.getByTestId('latest-result'),
+  timelineItems: (page: Page) => page.locator('ol.timeline > li'),
+};
+
+export const incidentsPage = {
+  open: (page: Page, baseUrl: string) => page.goto(`${baseUrl}/incidents`),
+  acknowledge: (page: Page, hostName: string) => page.getByRole('button', { name: `Acknowledge the incident on ${hostName}` }).click(),
+  row: (page: Page, hostName: string) => page.locator(`tr[data-incident-host="${hostName}"]`),
+};

@@ -1,0 +1,281 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium) against a real Vigil (all roles) on real
+ * PostgreSQL, checking real loopback targets: the flows an on-call engineer goes through.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESKTOP, launchBrowser, newUser, PHONE, screenshot, seriousAxeViolations } from '../helpers/browser.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { FAST_ENV, startTestVigil, TEST_ADMIN_TOKEN, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { hostPage, hostsPage, incidentsPage, overviewPage, signInPage } from './dashboard-pages.ts';
+
+let db: TestDatabase;
+let vigil: TestVigil;
+let browser: Browser;
+let alpha: HttpTarget;
+let bravo: HttpTarget;
+let refused: LoopbackTarget;
+/** alpha answers 200 while true, 503 once a test takes it down. */
+let alphaUp = true;
+const ids: Record<string, string> = {};
+let base: string;
+
+async function addHost(name: string, probe: Record<string, unknown>, group = 'web'): Promise<void> {
+  const res = await vigil.http().post('/api/hosts').send({ name, address: '127.0.0.1', group, tags: ['browser'], probes: [probe] });
+  expect(res.status).toBe(201);
+  ids[name] = res.body.id as string;
+}
+
+async function stateOf(name: string): Promise<string> {
+  return (await vigil.http().get(`/api/hosts/${ids[name]}`)).body.monitoring_state as string;
+}
+
+async function mint(name: string, scopes: string[]): Promise<{ id: string; token: string }> {
+  const res = await vigil.http().post('/api/tokens').send({ name, scopes });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; token: string };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  alpha = await startHttpTarget({ '/health': (_req, res) => void res.writeHead(alphaUp ? 200 : 503).end(alphaUp ? 'ok' : 'down') });
+  bravo = await startHttpTarget({ '/health': (_req, res) => void res.writeHead(200).end('ok') });
+  refused = await reserveRefusedPort();
+  vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], FAST_ENV);
+  base = vigil.apiUrl!;
+  await addHost('alpha', { type: 'http', url: `${alpha.url}/health`, expect_status: [200] });
+  await addHost('bravo', { type: 'http', url: `${bravo.url}/health`, expect_status: [200] });
+  await addHost('gamma', { type: 'tcp', port: refused.port }, 'db');
+  await waitFor('gamma DOWN', async () => (await stateOf('gamma')) === 'DOWN', 30_000);
+  await waitFor('alpha and bravo checked', async () => {
+    const hosts = (await vigil.http().get('/api/hosts?group=web')).body.hosts as { last_check: string | null }[];
+    return hosts.every((h) => h.last_check);
+  });
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await vigil?.stop();
+  await Promise.all([alpha?.close(), bravo?.close(), refused?.close()]);
+  await db?.drop();
+});
+
+describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
+  it('tells a wrong token clearly, and signs in with a right one', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, 'vgl_this-is-not-a-token');
+    await expect.poll(() => signInPage.error(page).textContent()).toMatch(/not accepted: it is unknown, revoked or expired/);
+    await screenshot(page, '01-sign-in-wrong-token');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('API token').fill(TEST_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'vigil_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the right counts by state on the overview, live', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await expect.poll(() => overviewPage.counts(page), { timeout: 15_000 }).toEqual({ HEALTHY: 2, DEGRADED: 0, CRITICAL: 0, DOWN: 1 });
+    const summary = (await vigil.http().get('/api/monitoring/summary')).body as { by_state: Record<string, number> };
+    expect(await overviewPage.counts(page)).toEqual(summary.by_state);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    expect(await page.getByTestId('open-incidents').textContent()).toBe('1');
+    await screenshot(page, '02-overview');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
+    await screenshot(page, '09-overview-phone');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('filters the host list to DOWN hosts', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await page.getByRole('link', { name: 'Hosts', exact: true }).click();
+    await expect.poll(() => hostsPage.names(page)).toEqual(['alpha', 'bravo', 'gamma']);
+    await hostsPage.filterState(page, 'Down');
+    await expect.poll(() => hostsPage.names(page)).toEqual(['gamma']);
+    expect(new URL(page.url()).search).toBe('?state=DOWN');
+    expect(await hostsPage.row(page, 'gamma').getByText('Down').count()).toBe(1);
+    await screenshot(page, '03-hosts-down');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('opens a host with its timeline, and Check now shows the fresh result in place', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await hostPage.open(page, base, ids.gamma!);
+    await expect.poll(() => hostPage.timelineItems(page).count()).toBeGreaterThanOrEqual(1);
+    expect(await hostPage.timelineItems(page).first().textContent()).toMatch(/Down/);
+    await screenshot(page, '04-host-down');
+    await hostPage.open(page, base, ids.bravo!);
+    const jitBefore = Number((await vigil.http().get(`/api/monitoring/hosts/${ids.bravo}/history?limit=1000`)).body.checks.filter((c: { checked_by: string }) => c.checked_by === 'jit').length);
+    await hostPage.checkNow(page);
+    await expect.poll(() => page.getByTestId('check-note').textContent(), { timeout: 20_000 }).toMatch(/Fresh check completed/);
+    expect(await hostPage.latest(page).textContent()).toMatch(/\(jit\)/);
+    expect(await hostPage.latest(page).textContent()).toMatch(/success/);
+    const jitAfter = (await vigil.http().get(`/api/monitoring/hosts/${ids.bravo}/history?limit=1000`)).body.checks.filter((c: { checked_by: string }) => c.checked_by === 'jit').length;
+    expect(jitAfter).toBe(jitBefore + 1);
+    await screenshot(page, '05-host-check-now');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
+    await screenshot(page, '10-host-phone');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('changes a row when its target goes down, without a reload (SSE)', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await hostsPage.open(page, base);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    await expect.poll(() => hostsPage.row(page, 'alpha').getAttribute('data-state')).toBe('HEALTHY');
+    await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
+    alphaUp = false;
+    try {
+      await expect.poll(() => hostsPage.row(page, 'alpha').getAttribute('data-state'), { timeout: 20_000 }).toBe('DOWN');
+      expect(await hostsPage.row(page, 'alpha').getByText('Down').count()).toBe(1);
+      expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+      await screenshot(page, '06-hosts-live-down');
+    } finally {
+      alphaUp = true;
+    }
+    await waitFor('alpha healthy again', async () => (await stateOf('alpha')) === 'HEALTHY', 30_000);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a lost event stream as such, and catches up on what it missed when it resumes', async () => {
+    const { context, page } = await newUser(browser);
+    // While `cut`, the event stream cannot connect (as when Vigil or the network is away).
+    let cut = false;
+    await page.route('**/api/events*', (route) => (cut ? route.abort('connectionrefused') : route.continue()));
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await hostsPage.open(page, base);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    await expect.poll(() => hostsPage.row(page, 'alpha').getAttribute('data-state'), { timeout: 20_000 }).toBe('HEALTHY');
+    cut = true;
+    // Aborting the document's loads drops the open stream for good: the page must reconnect by itself.
+    await page.evaluate('window.stop()');
+    await page.getByRole('status').filter({ hasText: 'Disconnected — reconnecting' }).waitFor({ timeout: 20_000 });
+    await screenshot(page, '11-hosts-reconnecting');
+    alphaUp = false;
+    try {
+      await waitFor('alpha DOWN', async () => (await stateOf('alpha')) === 'DOWN', 20_000);
+      expect(await hostsPage.row(page, 'alpha').getAttribute('data-state')).toBe('HEALTHY');
+      cut = false;
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 30_000 });
+      // The missed state changes are replayed after the last event id the page saw.
+      await expect.poll(() => hostsPage.row(page, 'alpha').getAttribute('data-state'), { timeout: 20_000 }).toBe('DOWN');
+    } finally {
+      alphaUp = true;
+    }
+    await waitFor('alpha healthy again', async () => (await stateOf('alpha')) === 'HEALTHY', 30_000);
+    await context.close();
+  });
+
+  it('serves a public badge to a plain <img> on a page without a token, and nothing for other hosts', async () => {
+    const admin = await newUser(browser);
+    await signInPage.signIn(admin.page, base, TEST_ADMIN_TOKEN);
+    await hostPage.open(admin.page, base, ids.bravo!);
+    await admin.page.getByRole('button', { name: 'Make the badge public' }).click();
+    await admin.page.getByRole('img', { name: "This host's status badge" }).waitFor();
+    await screenshot(admin.page, '12-host-badge');
+    await admin.context.close();
+    const stranger = await newUser(browser);
+    await stranger.page.setContent(`<img id="public" src="${base}/badges/hosts/${ids.bravo}.svg"><img id="private" src="${base}/badges/hosts/${ids.gamma}.svg">`);
+    const loaded = (id: string) => stranger.page.evaluate(`(async () => { const i = document.getElementById('${id}'); try { await i.decode(); } catch {} return i.naturalWidth; })()`);
+    await expect.poll(() => loaded('public')).toBeGreaterThan(0);
+    expect(await loaded('private')).toBe(0);
+    await stranger.context.close();
+  });
+
+  it('acknowledges an incident', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await incidentsPage.open(page, base);
+    await incidentsPage.acknowledge(page, 'gamma');
+    await expect.poll(() => incidentsPage.row(page, 'gamma').textContent()).toMatch(/✓ by VIGIL_ADMIN_TOKEN/);
+    const open = (await vigil.http().get('/api/incidents?status=open')).body.incidents as { host_name: string; acknowledged_by: string | null }[];
+    expect(open.find((i) => i.host_name === 'gamma')?.acknowledged_by).toBe('VIGIL_ADMIN_TOKEN');
+    await screenshot(page, '07-incidents');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('offers a read-only token no write controls', async () => {
+    const { token } = await mint('read-only viewer', ['read']);
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, token);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await hostsPage.open(page, base);
+    await hostsPage.row(page, 'alpha').waitFor();
+    expect(await page.getByRole('checkbox').count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Maintenance|Enable|Disable/ }).count()).toBe(0);
+    await hostPage.open(page, base, ids.gamma!);
+    expect(await page.getByRole('button', { name: 'Check now' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /maintenance/i }).count()).toBe(0);
+    await screenshot(page, '08-host-read-only');
+    await incidentsPage.open(page, base);
+    await incidentsPage.row(page, 'gamma').waitFor();
+    expect(await page.getByRole('button', { name: /Acknowledge/ }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('ends the browser session when its token is revoked', async () => {
+    const { id, token } = await mint('to be revoked', ['read']);
+    const { context, page } = await newUser(browser);
+    await signInPage.signIn(page, base, token);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect((await context.request.get(`${base}/api/hosts`)).status()).toBe(200);
+    expect((await vigil.http().delete(`/api/tokens/${id}`)).status).toBe(200);
+    expect((await context.request.get(`${base}/api/hosts`)).status()).toBe(401);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor();
+    await context.close();
+  });
+
+  it('signs out: the page sends its CSRF value, the session ends and the cookie no longer works', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const signOut = page.waitForResponse((r) => r.url().endsWith('/api/session') && r.request().method() === 'DELETE');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect((await signOut).status()).toBe(204);
+    await page.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor();
+    expect((await context.request.get(`${base}/api/hosts`)).status()).toBe(401);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('would see an accessibility violation: axe-core runs in the page and reports one', async () => {
+    const { context, page } = await newUser(browser);
+    await page.goto(`${base}/`);
+    await page.getByLabel('API token').waitFor();
+    // An unlabelled image button: a critical violation the checks above would report on any page.
+    await page.evaluate("document.querySelector('form').append(Object.assign(document.createElement('input'), { type: 'image', src: 'data:,' }))");
+    expect((await seriousAxeViolations(page)).map((v) => v.id)).toContain('input-image-alt');
+    await context.close();
+  });
+
+  it('keeps the pages usable at 1280×800 without horizontal scrolling', async () => {
+    const { context, page } = await newUser(browser, DESKTOP);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    for (const path of ['/', '/hosts', `/hosts/${ids.alpha}`, '/incidents']) {
+      await page.goto(`${base}${path}`);
+      await page.locator('main h1').waitFor();
+      expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(DESKTOP.width);
+    }
+    await context.close();
+  });
+});

@@ -1,0 +1,25 @@
+import type { HostState } from '../api.ts';
+
+/** Icon, word and colour: the state reads without colour (shape and word) and without the icon. */
+const LOOK: Record<HostState, { icon: string; label: string }> = {
+  HEALTHY: { icon: '✓', label: 'Healthy' },
+  DEGRADED: { icon: '!', label: 'Degraded' },
+  CRITICAL: { icon: '▲', label: 'Critical' },
+  DOWN: { icon: '✕', label: 'Down' },
+};
+
+export const STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const satisfies readonly HostState[];
+
+export function stateLabel(state: HostState): string {
+  return LOOK[state].label;
+}
+
+export function StateBadge({ state }: { state: HostState }) {
+  const look = LOOK[state];
+  return (
+    <span class={`badge state-${state}`} data-state={state}>
+      <span class="badge-icon" aria-hidden="true">{look.icon}</span>
+      {look.label}
+    </span>
+  );
+}
