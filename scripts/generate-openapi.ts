@@ -11,6 +11,8 @@ import { loadConfig } from '../src/config/config.ts';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
 export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../test/client/schema.d.ts', import.meta.url));
+/** The same types for the `vigil` command line (src/cli/api-client.ts): src must not import from test. */
+export const CLI_TYPES_FILE = fileURLToPath(new URL('../src/cli/api-schema.d.ts', import.meta.url));
 
 /**
  * The routes as documented: handlers are not called, so only the default configuration is given
@@ -35,6 +37,8 @@ export async function generatedClientTypes(yaml: string): Promise<string> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const yaml = generatedOpenApi();
   writeFileSync(OPENAPI_FILE, yaml);
-  writeFileSync(CLIENT_TYPES_FILE, await generatedClientTypes(yaml));
-  console.log(`wrote ${OPENAPI_FILE} and ${CLIENT_TYPES_FILE}`);
+  const types = await generatedClientTypes(yaml);
+  writeFileSync(CLIENT_TYPES_FILE, types);
+  writeFileSync(CLI_TYPES_FILE, types);
+  console.log(`wrote ${OPENAPI_FILE}, ${CLIENT_TYPES_FILE} and ${CLI_TYPES_FILE}`);
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { loadConfig } from './config/config.ts';
 import { ConfigError } from './lib/errors.ts';
-import { createLogger } from './lib/logger.ts';
-import { ROLES, startVigil, type Role } from './runtime.ts';
-import { runTokenCommand } from './cli/token-command.ts';
+import type { Role } from './runtime.ts';
+
+/** The server commands; anything else is the command line client (src/cli), loaded without the server's modules. */
+export const SERVER_COMMANDS = ['start', 'api', 'scheduler', 'worker'] as const;
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
        vigil token create --name NAME --scope read|check|admin [--expires-in-days N]
+       vigil hosts|state|history|export|groups|tokens|maintenance|check|apply|export-inventory ...  (vigil --help)
 
   start       all roles in one process (the default)
   api         the HTTP API
@@ -15,24 +16,35 @@ const USAGE = `usage: vigil [start | api | scheduler | worker ...]
   token       create an API token (printed once)
 Roles can be combined: vigil api scheduler. Configuration comes from the environment (see README).`;
 
-function parseRoles(args: string[]): Role[] {
-  if (args.length === 0 || (args.length === 1 && args[0] === 'start')) return [...ROLES];
-  const unknown = args.filter((a) => !(ROLES as readonly string[]).includes(a));
+function parseRoles(args: string[], roles: readonly Role[]): Role[] {
+  if (args.length === 0 || (args.length === 1 && args[0] === 'start')) return [...roles];
+  const unknown = args.filter((a) => !(roles as readonly string[]).includes(a));
   if (unknown.length > 0) throw new ConfigError(`unknown command ${unknown.map((u) => JSON.stringify(u)).join(', ')}\n${USAGE}`);
   return args as Role[];
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h') || args[0] === 'help') {
-    console.log(USAGE);
-    return;
-  }
   if (args[0] === 'token') {
+    const [{ runTokenCommand }, { loadConfig }] = await Promise.all([import('./cli/token-command.ts'), import('./config/config.ts')]);
     console.log(await runTokenCommand(args.slice(1), loadConfig(process.env)));
     return;
   }
-  const roles = parseRoles(args);
+  if (args.length > 0 && !(SERVER_COMMANDS as readonly string[]).includes(args[0]!)) {
+    const { runCli } = await import('./cli/program.ts');
+    process.exitCode = await runCli(args);
+    return;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const [{ loadConfig }, { createLogger }, { ROLES, startVigil }] = await Promise.all([
+    import('./config/config.ts'),
+    import('./lib/logger.ts'),
+    import('./runtime.ts'),
+  ]);
+  const roles = parseRoles(args, ROLES);
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { service: 'vigil', pid: process.pid });
   const vigil = await startVigil(config, roles, logger);
