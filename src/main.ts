@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from './lib/errors.ts';
 import type { Role } from './runtime.ts';
-
-/** The server commands; anything else is the command line client (src/cli), loaded without the server's modules. */
-export const SERVER_COMMANDS = ['start', 'api', 'scheduler', 'worker'] as const;
+import { SERVER_COMMANDS } from './cli/server-commands.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
        vigil token create --name NAME --scope read|check|admin [--expires-in-days N]

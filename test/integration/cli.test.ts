@@ -36,7 +36,7 @@ describe('vigil command line', () => {
   it.each([
     [['api'], { PORT: 'eighty' }, /PORT/],
     [['api'], { DATABASE_URL: 'mysql://db' }, /DATABASE_URL: must be a postgres/],
-    [['launch'], {}, /unknown command "launch"/],
+    [['api', 'launch'], {}, /unknown command "launch"/],
   ])('%j with %j exits 1 naming the problem', async (args, env, message) => {
     const run = vigil(args, env);
     expect(await run.exit).toBe(1);
