@@ -35,7 +35,7 @@ describe('vigil check', () => {
     const run = await runCli(['check', 'web-01', '--timeout', '10'], env);
     expect(run.stdout).toMatch(/^VIGIL OK - web-01 HEALTHY, \d+ ms \| time=\d+\.\d{3}s\n$/);
     expect(run.code).toBe(0);
-  });
+  }, 90_000);
 
   it('walks a refused host DEGRADED (1), CRITICAL (2), DOWN (2)', async () => {
     const walk: [number | null, string][] = [];
@@ -49,16 +49,16 @@ describe('vigil check', () => {
     expect(walk[1]![1]).toMatch(/^VIGIL CRITICAL - gone-01 CRITICAL, connection_refused/);
     expect(walk[2]![0]).toBe(2);
     expect(walk[2]![1]).toMatch(/^VIGIL CRITICAL - gone-01 DOWN, connection_refused/);
-  });
+  }, 90_000);
 
   it('with --max-age answers from a recent result without a new check', async () => {
     const first = await runCli(['check', 'web-01', '-o', 'json'], env);
     const again = await runCli(['check', 'web-01', '--max-age', '3600', '-o', 'json'], env);
     const [a, b] = [first, again].map((r) => JSON.parse(r.stdout) as { status: string; exit_code: number; result: { check_time: string } });
     expect(b).toMatchObject({ status: 'OK', exit_code: 0 });
-    expect(b.result.check_time).toBe(a.result.check_time);
+    expect(b!.result.check_time).toBe(a!.result.check_time);
     expect(again.code).toBe(0);
-  });
+  }, 90_000);
 
   it.each([
     ['a disabled host', ['check', 'off-01'], {}, /^VIGIL UNKNOWN - off-01: .*HTTP 409/],
@@ -69,11 +69,11 @@ describe('vigil check', () => {
     const run = await runCli(args, { ...env, ...extraEnv });
     expect(run.stdout).toMatch(line);
     expect(run.code).toBe(3);
-  });
+  }, 90_000);
 
   it('exits 3 when Vigil cannot be reached', async () => {
     const run = await runCli(['check', 'web-01', '--url', `http://127.0.0.1:${refused.port}`], env);
     expect(run.stdout).toMatch(/^VIGIL UNKNOWN - web-01: cannot reach Vigil/);
     expect(run.code).toBe(3);
-  });
+  }, 90_000);
 });

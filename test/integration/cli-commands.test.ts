@@ -54,7 +54,7 @@ describe('vigil hosts', () => {
     const rm = await runCli(['hosts', 'rm', 'web-01'], env);
     expect(rm.code).toBe(0);
     expect((await runCli(['hosts', 'list', '-o', 'json'], env)).stdout.trim()).toBe('[]');
-  });
+  }, 90_000);
 
   it.each([
     [['hosts', 'add', 'x', '--address', '10.0.0.1', '--probe', 'udp:53'], 2, /--probe "udp:53": give tcp:PORT/],
@@ -69,7 +69,7 @@ describe('vigil hosts', () => {
     expect(run.code).toBe(code);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
-  });
+  }, 90_000);
 
   it('says which token or address is wrong', async () => {
     const badToken = await runCli(['hosts', 'list'], { ...env, VIGIL_TOKEN: 'vgl_wrong' });
@@ -82,7 +82,7 @@ describe('vigil hosts', () => {
     const badUrl = await runCli(['hosts', 'list'], { ...env, VIGIL_URL: 'ftp://x' });
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/--url: must be an http/);
-  });
+  }, 90_000);
 });
 
 describe('vigil state, history and export', () => {
@@ -109,7 +109,7 @@ describe('vigil state, history and export', () => {
     const ndjson = await runCli(['export', '--format', 'ndjson'], env);
     const records = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { host_name: string });
     expect(records.map((r) => r.host_name)).toEqual(['db-01', 'db-01']);
-  });
+  }, 90_000);
 });
 
 describe('vigil groups, maintenance and tokens', () => {
@@ -129,7 +129,7 @@ describe('vigil groups, maintenance and tokens', () => {
     const unknown = await runCli(['maintenance', 'on', 'atlantis'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no host or group named "atlantis"/);
-  });
+  }, 90_000);
 
   it('creates a token that works with its scope, lists and revokes it', async () => {
     const created = await runCli(['tokens', 'create', '--name', 'ci', '--scope', 'read', '-o', 'json'], env);
@@ -145,5 +145,5 @@ describe('vigil groups, maintenance and tokens', () => {
     expect(list.stdout).not.toContain(token.token);
     expect((await runCli(['tokens', 'revoke', 'ci'], env)).code).toBe(0);
     expect((await runCli(['groups', 'list'], asReader)).code).toBe(1);
-  });
+  }, 90_000);
 });

@@ -5,6 +5,7 @@ import { contextOf, parseFlags } from '../context.ts';
 import { resolveHost } from '../host-ref.ts';
 import { dash, formatFields, formatTable, ms, paintState, print } from '../output.ts';
 import { parseProbeSpec } from '../probe-spec.ts';
+import { importCommand } from './import.ts';
 import { HOST_STATE_NAMES } from './shared.ts';
 
 type Host = Schemas['Host'];
@@ -152,5 +153,6 @@ export function hostsCommand(): Command {
       print(ctx.output, { removed }, (r) => r.removed.map((h) => `removed ${h.name} (${h.id})`).join('\n'));
     });
 
+  hosts.addCommand(importCommand());
   return hosts;
 }
