@@ -146,4 +146,15 @@ describe('vigil groups, maintenance and tokens', () => {
     expect((await runCli(['tokens', 'revoke', 'ci'], env)).code).toBe(0);
     expect((await runCli(['groups', 'list'], asReader)).code).toBe(1);
   }, 90_000);
+
+  it.each([
+    [['tokens', 'create', '--database', '--name', 'boot', '--scope', 'admin']],
+    [['token', 'create', '--name', 'boot-legacy', '--scope', 'admin']],
+  ])('%j writes a token straight into the database (bootstrap), which the API then accepts', async (args) => {
+    const run = await runCli(args, { DATABASE_URL: db.url });
+    expect(run.code).toBe(0);
+    const token = /\n(vgl_[A-Za-z0-9_-]{43})\n/.exec(run.stdout)?.[1];
+    expect(token).toBeDefined();
+    expect((await runCli(['tokens', 'list'], { ...env, VIGIL_TOKEN: token! })).stdout).toMatch(new RegExp(`${args.includes('token') ? 'boot-legacy' : 'boot'}\\s`));
+  }, 90_000);
 });
