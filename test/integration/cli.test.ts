@@ -92,7 +92,7 @@ describe('roles as separate processes on one database', () => {
     const scheduler = vigil(['scheduler'], env);
     const worker = vigil(['worker'], env);
     running.push(api, scheduler, worker);
-    await waitFor('the API to listen', async () => api.output().includes('listening on'), 30_000, 100);
+    await waitFor('the API to listen', async () => api.output().includes('listening on'), 90_000, 100);
     const res = await fetch(`http://127.0.0.1:${port}/api/hosts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeader() },
@@ -107,5 +107,5 @@ describe('roles as separate processes on one database', () => {
     expect(api.output()).not.toContain('check recorded');
     for (const r of [api, scheduler, worker]) r.child.kill('SIGTERM');
     expect(await Promise.all([api.exit, scheduler.exit, worker.exit])).toEqual([0, 0, 0]);
-  }, 60_000);
+  }, 180_000);
 });
