@@ -61,7 +61,7 @@ export async function runScalePass(deps: ScalePassDeps): Promise<BenchReport['sc
       bulkPlans.push({ hosts: size, statistics: 'after ANALYZE', ...(await explainPlan(url, bulkStatement)) });
     }
     // The import figures: the largest size into an empty table and into one already that full.
-    const imports = await measureImports({ server: deps.server, registry: deps.registry, env: deps.env, hosts: deps.sizes.at(-1)!, log: deps.log });
+    const imports = await measureImports({ api, url, hosts: deps.sizes.at(-1)!, log: deps.log });
     return {
       import: imports,
       claim_sql: claim.text,
