@@ -147,6 +147,9 @@ function scaleSection(r: BenchReport): string {
     points,
     `Execution time growth: ${growth}.`,
     `Registration of the scale hosts, per bulk request of 5,000 hosts/s: ${registration}. The bulk API's name lookup (planBulkHosts) uses ${bulk}.`,
+    `Import through the bulk API (what \`vigil hosts import\` and \`vigil apply\` send): ${[r.scale.import.into_empty, r.scale.import.into_full]
+      .map((i) => `${i.hosts} hosts into ${i.hosts_before}: ${f(i.seconds, 1)} s, ${f(i.hosts_per_second, 0)} hosts/s (slowest request ${f(i.slowest_batch_hosts_per_second, 0)}/s)`)
+      .join('; ')}.`,
     plan,
     bulkPlan,
   ].join('\n\n');

@@ -45,6 +45,8 @@ const processSchema = z.object({
   peak_private_mb: z.number().min(0),
 });
 
+const importRunSchema = z.object({ hosts_before: count, hosts: count, seconds: z.number(), hosts_per_second: z.number(), slowest_batch_hosts_per_second: z.number() });
+
 const scalePointSchema = z.object({
   hosts: count,
   scenario: z.enum(['steady', 'backlog']),
@@ -199,6 +201,8 @@ export const benchReportSchema = z.object({
     bulk_plan: z.array(z.object({ hosts: count, statistics: z.enum(['as registration left them', 'after ANALYZE']), indexes: z.array(z.string()), plan: z.string() })),
     /** execution time at the largest size ÷ at the smallest, per scenario. */
     growth: z.array(z.object({ scenario: z.enum(['steady', 'backlog']), from_hosts: count, to_hosts: count, execution_ratio: z.number() })),
+    /** Bulk API import of the largest scale size into an empty table, then as many again into the full one (bench/scale-import.ts). */
+    import: z.object({ into_empty: importRunSchema, into_full: importRunSchema }),
   }),
   process_exits: z.array(z.object({ name: z.string(), code: z.number().int().nullable(), signal: z.string().nullable(), problem_lines: count })),
   notes: z.array(z.string()),

@@ -4,6 +4,7 @@ import type { ChildRegistry } from './children.ts';
 import type { BenchServer } from './database.ts';
 import type { BenchReport } from './report.ts';
 import { captureBulkPlanStatement, captureClaimStatement, cloneHosts, explainClaim, explainPlan, prepareScenario, type Scenario, type ScalePoint } from './scale.ts';
+import { measureImports } from './scale-import.ts';
 import { startApiProcess } from './vigil-cluster.ts';
 
 /**
@@ -59,7 +60,10 @@ export async function runScalePass(deps: ScalePassDeps): Promise<BenchReport['sc
       }
       bulkPlans.push({ hosts: size, statistics: 'after ANALYZE', ...(await explainPlan(url, bulkStatement)) });
     }
+    // The import figures: the largest size into an empty table and into one already that full.
+    const imports = await measureImports({ api, url, hosts: deps.sizes.at(-1)!, log: deps.log });
     return {
+      import: imports,
       claim_sql: claim.text,
       claim_params: claim.values,
       points: points.map(toReportPoint),

@@ -13,6 +13,8 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta
 export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../test/client/schema.d.ts', import.meta.url));
 /** The dashboard's copy of the same types (web/ builds on its own, without reaching into test/). */
 export const WEB_TYPES_FILE = fileURLToPath(new URL('../web/src/api-schema.d.ts', import.meta.url));
+/** The same types for the `vigil` command line (src/cli/api-client.ts): src must not import from test. */
+export const CLI_TYPES_FILE = fileURLToPath(new URL('../src/cli/api-schema.d.ts', import.meta.url));
 
 /**
  * The routes as documented: handlers are not called, so only the default configuration is given
@@ -40,5 +42,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const types = await generatedClientTypes(yaml);
   writeFileSync(CLIENT_TYPES_FILE, types);
   writeFileSync(WEB_TYPES_FILE, types);
-  console.log(`wrote ${OPENAPI_FILE}, ${CLIENT_TYPES_FILE} and ${WEB_TYPES_FILE}`);
+  writeFileSync(CLI_TYPES_FILE, types);
+  console.log(`wrote ${OPENAPI_FILE}, ${CLIENT_TYPES_FILE}, ${WEB_TYPES_FILE} and ${CLI_TYPES_FILE}`);
 }

@@ -1,44 +1,56 @@
 #!/usr/bin/env node
-import { loadConfig } from './config/config.ts';
 import { ConfigError } from './lib/errors.ts';
-import { createLogger } from './lib/logger.ts';
-import { ROLES, startVigil, type Role } from './runtime.ts';
-import { runTokenCommand } from './cli/token-command.ts';
-import { dashboardBuilt, ensureDashboardBuilt } from './api/dashboard.ts';
+import type { Logger } from './lib/logger.ts';
+import type { Role } from './runtime.ts';
+import { SERVER_COMMANDS } from './cli/server-commands.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
        vigil token create --name NAME --scope read|check|admin [--expires-in-days N]
+       vigil hosts|state|history|export|groups|tokens|maintenance|check|apply|export-inventory ...  (vigil --help)
 
   start       all roles in one process (the default)
-  api         the HTTP API
+  api         the HTTP API (and the web dashboard)
   scheduler   the producer that enqueues due checks
   worker      runs checks
   token       create an API token (printed once)
 Roles can be combined: vigil api scheduler. Configuration comes from the environment (see README).`;
 
-function parseRoles(args: string[]): Role[] {
-  if (args.length === 0 || (args.length === 1 && args[0] === 'start')) return [...ROLES];
-  const unknown = args.filter((a) => !(ROLES as readonly string[]).includes(a));
+function parseRoles(args: string[], roles: readonly Role[]): Role[] {
+  if (args.length === 0 || (args.length === 1 && args[0] === 'start')) return [...roles];
+  const unknown = args.filter((a) => !(roles as readonly string[]).includes(a));
   if (unknown.length > 0) throw new ConfigError(`unknown command ${unknown.map((u) => JSON.stringify(u)).join(', ')}\n${USAGE}`);
   return args as Role[];
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h') || args[0] === 'help') {
-    console.log(USAGE);
-    return;
-  }
   if (args[0] === 'token') {
+    const [{ runTokenCommand }, { loadConfig }] = await Promise.all([import('./cli/token-command.ts'), import('./config/config.ts')]);
     console.log(await runTokenCommand(args.slice(1), loadConfig(process.env)));
     return;
   }
-  const roles = parseRoles(args);
+  // Anything but a server role is a command of the `vigil` command line (src/cli): the server's
+  // modules are not even loaded for those.
+  if (args.length > 0 && !(SERVER_COMMANDS as readonly string[]).includes(args[0]!)) {
+    const { runCli } = await import('./cli/program.ts');
+    process.exitCode = await runCli(args);
+    return;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const [{ loadConfig }, { createLogger }, { ROLES, startVigil }] = await Promise.all([
+    import('./config/config.ts'),
+    import('./lib/logger.ts'),
+    import('./runtime.ts'),
+  ]);
+  const roles = parseRoles(args, ROLES);
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { service: 'vigil', pid: process.pid });
-  if (roles.includes('api')) await buildDashboard(logger);
+  const dashboard = roles.includes('api') ? await buildDashboard(logger) : false;
   const vigil = await startVigil(config, roles, logger);
-  if (vigil.apiUrl) printWelcome(vigil.apiUrl, vigil.bootstrapToken);
+  if (vigil.apiUrl) printWelcome(vigil.apiUrl, vigil.bootstrapToken, dashboard);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -56,10 +68,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-function printWelcome(url: string, bootstrapToken: string | undefined): void {
+function printWelcome(url: string, bootstrapToken: string | undefined, dashboard: boolean): void {
   const body = JSON.stringify({ name: 'example', address: 'example.com', probes: [{ type: 'http', url: 'https://example.com/' }] });
   console.log(`\nVigil API listening on ${url}  (docs: ${url}/docs)`);
-  if (dashboardBuilt()) console.log(`Dashboard: ${url}/  (sign in with an API token)`);
+  if (dashboard) console.log(`Dashboard: ${url}/  (sign in with an API token)`);
   if (bootstrapToken) {
     console.log(`\nAn admin API token was created for this data directory. It is shown only now; keep it:\n  ${bootstrapToken}`);
   }
@@ -67,13 +79,15 @@ function printWelcome(url: string, bootstrapToken: string | undefined): void {
   console.log(`Add a host:\n  curl -s -X POST ${url}/api/hosts ${auth} -H 'content-type: application/json' -d '${body}'\n`);
 }
 
-/** Builds the web dashboard when missing or stale; the API runs without it if that fails. */
-async function buildDashboard(logger: ReturnType<typeof createLogger>): Promise<void> {
+/** Builds the web dashboard when missing or stale; the API runs without it if that fails. Returns whether it is there. */
+async function buildDashboard(logger: Logger): Promise<boolean> {
+  const { dashboardBuilt, ensureDashboardBuilt } = await import('./api/dashboard.ts');
   try {
     await ensureDashboardBuilt((message) => logger.info(message));
   } catch (err) {
     logger.warn('the dashboard could not be built; the API runs without it', { err: err instanceof Error ? err.message : String(err) });
   }
+  return dashboardBuilt();
 }
 
 main().catch((err) => {

@@ -40,7 +40,7 @@ describe('vigil command line', () => {
   it.each([
     [['api'], { PORT: 'eighty' }, /PORT/],
     [['api'], { DATABASE_URL: 'mysql://db' }, /DATABASE_URL: must be a postgres/],
-    [['launch'], {}, /unknown command "launch"/],
+    [['api', 'launch'], {}, /unknown command "launch"/],
   ])('%j with %j exits 1 naming the problem', async (args, env, message) => {
     const run = vigil(args, env);
     expect(await run.exit).toBe(1);
@@ -95,7 +95,7 @@ describe('roles as separate processes on one database', () => {
     const scheduler = vigil(['scheduler'], env);
     const worker = vigil(['worker'], env);
     running.push(api, scheduler, worker);
-    await waitFor('the API to listen', async () => api.output().includes('listening on'), 30_000, 100);
+    await waitFor('the API to listen', async () => api.output().includes('listening on'), 90_000, 100);
     const res = await fetch(`http://127.0.0.1:${port}/api/hosts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeader() },
@@ -110,5 +110,5 @@ describe('roles as separate processes on one database', () => {
     expect(api.output()).not.toContain('check recorded');
     for (const r of [api, scheduler, worker]) r.child.kill('SIGTERM');
     expect(await Promise.all([api.exit, scheduler.exit, worker.exit])).toEqual([0, 0, 0]);
-  }, 60_000);
+  }, 180_000);
 });
