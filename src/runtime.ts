@@ -36,6 +36,8 @@ export interface Vigil {
   bootstrapToken?: string;
   databaseUrl: string;
   pool: Pool;
+  /** The API's own pools (short queries; long readers), when the api role runs. */
+  apiPools?: { pool: Pool; streamPool: Pool };
   boss: Boss;
   /** Stops taking work, lets in-flight checks finish (up to the grace period), closes everything. */
   stop(): Promise<void>;
@@ -93,7 +95,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       // History partitions ahead and past the retention, hourly (why here: src/queue/retention-job.ts).
       stack.push(await startRetention({ pool, boss, config, logger }));
     }
-    if (roles.includes('api')) vigil.apiUrl = await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack);
+    if (roles.includes('api')) Object.assign(vigil, await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack));
     else if (config.metricsPort) {
       const server = await startMetricsServer(config.metricsPort, config.host, metrics, config.metricsToken);
       stack.push(() => new Promise((resolve) => server.close(() => resolve())));
@@ -125,17 +127,22 @@ function runInBackground(stack: (() => Promise<void>)[], loop: (signal: AbortSig
 }
 
 async function startApi(
-  deps: Omit<Parameters<typeof createApi>[0], 'notifier' | 'sse'> & { databaseUrl: string },
+  { pool: _rolesPool, ...deps }: Omit<Parameters<typeof createApi>[0], 'notifier' | 'sse' | 'streamPool'> & { databaseUrl: string },
   stack: (() => Promise<void>)[],
-): Promise<string> {
-  const notifier = new CheckNotifier(deps.pool, deps.databaseUrl, deps.logger);
+): Promise<Pick<Vigil, 'apiUrl' | 'apiPools'>> {
+  // API requests get pools of their own: however many exports, streams and queries callers start,
+  // the scheduler, recorder and JIT path keep the roles' connections.
+  const pool = createPool(deps.databaseUrl, deps.config.apiLimits.poolMax, 'vigil-api');
+  const streamPool = createPool(deps.databaseUrl, deps.config.apiLimits.streamPoolMax, 'vigil-api-stream');
+  stack.push(() => Promise.all([pool.end(), streamPool.end()]).then(() => undefined));
+  const notifier = new CheckNotifier(pool, deps.databaseUrl, deps.logger);
   await notifier.start();
   stack.push(() => notifier.stop());
   // Loaded only by processes that serve the API: a worker or scheduler never holds its routes,
   // schemas and OpenAPI document in memory.
   const [{ createApi }, { SseHub }] = await Promise.all([import('./api/app.ts'), import('./api/sse.ts')]);
-  const sse = new SseHub(deps.pool, notifier, deps.config.sseHeartbeatSeconds * 1000);
-  const app = createApi({ ...deps, notifier, sse });
+  const sse = new SseHub({ pool, streamPool, notifier, config: deps.config, logger: deps.logger });
+  const app = createApi({ ...deps, pool, streamPool, notifier, sse });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(deps.config.port, deps.config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -144,7 +151,7 @@ async function startApi(
   stack.push(async () => sse.close());
   const { port } = server.address() as { port: number };
   const host = deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host;
-  return `http://${host}:${port}`;
+  return { apiUrl: `http://${host}:${port}`, apiPools: { pool, streamPool } };
 }
 
 /** Stops accepting connections and ends idle keep-alive ones; waits for requests in flight. */

@@ -48,13 +48,14 @@ export function createApi(deps: ApiDeps): Express {
   if (deps.metrics) serveMetrics(app, deps.metrics, deps.config.metricsToken);
   serveBadges(app, deps.pool);
   app.use('/api', authenticateApi(deps.pool, deps.config));
-  // A route with its own body limit (bulk writes) parses its body first; the default parser then skips it.
-  for (const route of routes.filter((r) => r.bodyLimit)) app.use(expressPath(route.path), express.json({ limit: route.bodyLimit, strict: true }));
-  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
   const spec = openApiYaml(buildOpenApiDocument(routes));
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').send(spec));
   serveDocs(app);
-  for (const route of routes) app[route.method](expressPath(route.path), serve(route));
+  // The scope is checked before the body is parsed: a read token cannot make us parse a 16 MB bulk body.
+  for (const route of routes) {
+    const parseBody = express.json({ limit: route.bodyLimit ?? BODY_LIMIT, strict: true });
+    app[route.method](expressPath(route.path), (_req, res, next) => next(authorize(route, principalOf(res))), parseBody, serve(route));
+  }
   serveDashboard(app);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
@@ -63,7 +64,6 @@ export function createApi(deps: ApiDeps): Express {
 
 function serve(route: RouteSpec): RequestHandler {
   return async (req, res) => {
-    authorize(route, principalOf(res));
     // Conditional GETs only where documented (their handlers compare ETags): express's res.json
     // would otherwise answer any GET carrying `If-None-Match: *` with an undocumented 304.
     if (!route.responses[304]) delete req.headers['if-none-match'];

@@ -10,7 +10,10 @@ import type { Metrics } from '../observability/metrics.ts';
 /** What the API's handlers need; built once by the composition root. */
 export interface ApiDeps {
   config: Config;
+  /** Short API queries: a pool of the API's own (VIGIL_API_POOL_MAX), so no request takes a checking role's connection. */
   pool: Pool;
+  /** Long readers (exports, event stream reads): a small pool of their own (VIGIL_STREAM_POOL_MAX). */
+  streamPool: Pool;
   boss: Boss;
   machine: HealthMachine;
   notifier: CheckNotifier;

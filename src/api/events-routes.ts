@@ -42,16 +42,27 @@ export function eventRoutes(deps: ApiDeps): RouteSpec[] {
       description:
         'A text/event-stream of events (`id`, `event` = type, `data` = the Event as JSON), filtered by host, group and type. ' +
         'A comment line is sent every heartbeat. Reconnecting with the Last-Event-ID header (or last_event_id) replays every ' +
-        'matching event after it, none twice; without it the stream starts with the next event.',
+        'matching event after it, none twice; without it the stream starts with the next event. A replay reaches back at most ' +
+        'VIGIL_SSE_REPLAY_MAX_EVENTS event ids (default 10000): asked for more, the stream sends one `resync` event ' +
+        '(`data`: reason, max_replay_events, latest_event_id; its `id` is the newest event) and follows new events from there, ' +
+        'so the client should reload current state. A client that reads nothing for VIGIL_STREAM_STALL_SECONDS is disconnected, ' +
+        'and a stream ends within one heartbeat of its token being revoked or expiring.',
       tags: ['events'],
       query: eventsQuery,
-      responses: { 200: { description: 'The event stream', content: { 'text/event-stream': undefined } }, 400: problem('Invalid filter') },
+      responses: {
+        200: { description: 'The event stream', content: { 'text/event-stream': undefined } },
+        400: problem('Invalid filter'),
+        429: problem('Too many event streams open, for this token or this server (Retry-After says when to try again)'),
+        503: problem('The database is unreachable or busy (Retry-After)'),
+      },
       examples: { responses: { 200: [EVENT_STREAM_EXAMPLE] } },
-      handler: async ({ query }, { req }) => {
+      handler: async ({ query }, { req, res }) => {
         const header = req.headers['last-event-id'];
         const fromHeader = typeof header === 'string' && /^\d{1,18}$/.test(header) ? header : undefined;
         const filter = { hostIds: query.host_id, groups: query.group, types: query.type };
-        return { status: 200, stream: (res) => deps.sse.serve(req, res, filter, query.last_event_id ?? fromHeader) };
+        const principal = principalOf(res);
+        const release = deps.sse.reserve(principal);
+        return { status: 200, stream: (out) => deps.sse.serve(req, out, { principal, filter, lastEventId: query.last_event_id ?? fromHeader, release }) };
       },
     }),
     defineRoute({

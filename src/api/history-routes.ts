@@ -23,6 +23,8 @@ import { defineRoute, type RouteSpec } from './route.ts';
 import { hostIdParams, problemSchema } from './schemas.ts';
 import { serializeCheck } from './serialize.ts';
 import { disconnectSignal, writeChunk } from './stream.ts';
+import { StreamSlots } from './stream-slots.ts';
+import { principalOf } from './auth.ts';
 import { exportExamples, historyPageExample, transitionPageExample, trendExample } from './view-examples.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
@@ -141,6 +143,8 @@ function trendRoute(deps: ApiDeps): RouteSpec {
 }
 
 function exportRoute(deps: ApiDeps): RouteSpec {
+  const { exportsMax, exportsPerToken } = deps.config.apiLimits;
+  const exports = new StreamSlots('history exports', { max: exportsMax, perToken: exportsPerToken, retryAfterSeconds: 10 });
   return defineRoute({
     method: 'get',
     path: '/api/monitoring/history/export',
@@ -165,10 +169,14 @@ function exportRoute(deps: ApiDeps): RouteSpec {
       },
       400: problem('Invalid query'),
       404: problem('No such host'),
+      429: problem('Too many exports open, for this token or this server (Retry-After says when to try again)'),
+      503: problem('The database is unreachable or busy (Retry-After)'),
     },
-    handler: async ({ query }) => {
+    handler: async ({ query }, { res }) => {
       const host = query.host_id ? await requireHost(deps, query.host_id) : undefined;
       const filter: HistoryFilter = { hostId: query.host_id, from: query.from, to: query.to, state: query.state, success: query.success, errorType: query.error_type };
+      const release = exports.take(principalOf(res));
+      const { stallMs } = deps.config.apiLimits;
       return {
         status: 200,
         headers: {
@@ -176,7 +184,8 @@ function exportRoute(deps: ApiDeps): RouteSpec {
           'Content-Disposition': `attachment; filename="${exportFileName(host?.name ?? 'all', query.format)}"`,
           'Cache-Control': 'no-store',
         },
-        stream: (res) => streamRecords(res, exportEncoder(query.format, EXPORT_COLUMNS), exportRecords(readHistoryExport(deps.pool, filter))),
+        // The export's cursor holds a stream-pool connection for its whole run, never one of the API's or the checks'.
+        stream: (out) => streamRecords(out, exportEncoder(query.format, EXPORT_COLUMNS), exportRecords(readHistoryExport(deps.streamPool, filter)), stallMs).finally(release),
       };
     },
   });
@@ -200,16 +209,17 @@ async function* exportRecords(batches: AsyncGenerator<ExportHistoryRow[]>): Asyn
  * written, so a query that fails at once is still answered with problem+json. When the client
  * goes away, reading stops and the batches' source is closed (its cursor and client released).
  */
-async function streamRecords(res: Response, encoder: ExportEncoder, batches: AsyncGenerator<Record<string, unknown>[]>): Promise<void> {
+async function streamRecords(res: Response, encoder: ExportEncoder, batches: AsyncGenerator<Record<string, unknown>[]>, stallMs: number): Promise<void> {
   const gone = disconnectSignal(res);
+  const write = (chunk: string) => writeChunk(res, chunk, gone, stallMs);
   try {
     let next = await batches.next();
-    if (!(await writeChunk(res, encoder.head(), gone))) return;
+    if (!(await write(encoder.head()))) return;
     while (!next.done) {
-      if (!(await writeChunk(res, encoder.batch(next.value), gone))) return;
+      if (!(await write(encoder.batch(next.value)))) return;
       next = await batches.next();
     }
-    if (await writeChunk(res, encoder.tail(), gone)) res.end();
+    if (await write(encoder.tail())) res.end();
   } finally {
     await batches.return(undefined);
   }

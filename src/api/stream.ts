@@ -15,20 +15,27 @@ export function disconnectSignal(res: Response): AbortSignal {
 }
 
 /**
- * Writes one chunk; when the socket's buffer is full, waits for 'drain'. Resolves false when the
- * client has gone (before or while waiting), so the caller stops producing.
+ * Writes one chunk; when the socket's buffer is full, waits for 'drain', at most `stallMs`: a
+ * client that stops reading would otherwise hold its database cursor and buffers for ever, so it
+ * is cut off (the response destroyed). Resolves false when the client has gone or was cut off,
+ * so the caller stops producing.
  */
-export async function writeChunk(res: Response, chunk: string, gone: AbortSignal): Promise<boolean> {
+export async function writeChunk(res: Response, chunk: string, gone: AbortSignal, stallMs: number): Promise<boolean> {
   if (gone.aborted || res.destroyed) return false;
   if (res.write(chunk)) return true;
   return new Promise<boolean>((resolve) => {
     const finish = (open: boolean) => {
+      clearTimeout(stalled);
       res.off('drain', onDrain);
       gone.removeEventListener('abort', onGone);
       resolve(open);
     };
     const onDrain = () => finish(true);
     const onGone = () => finish(false);
+    const stalled = setTimeout(() => {
+      res.destroy();
+      finish(false);
+    }, stallMs);
     res.on('drain', onDrain);
     gone.addEventListener('abort', onGone);
   });

@@ -445,7 +445,7 @@ export interface paths {
         };
         /**
          * Server-Sent Events: state changes and incidents, resumable with Last-Event-ID
-         * @description A text/event-stream of events (`id`, `event` = type, `data` = the Event as JSON), filtered by host, group and type. A comment line is sent every heartbeat. Reconnecting with the Last-Event-ID header (or last_event_id) replays every matching event after it, none twice; without it the stream starts with the next event.
+         * @description A text/event-stream of events (`id`, `event` = type, `data` = the Event as JSON), filtered by host, group and type. A comment line is sent every heartbeat. Reconnecting with the Last-Event-ID header (or last_event_id) replays every matching event after it, none twice; without it the stream starts with the next event. A replay reaches back at most VIGIL_SSE_REPLAY_MAX_EVENTS event ids (default 10000): asked for more, the stream sends one `resync` event (`data`: reason, max_replay_events, latest_event_id; its `id` is the newest event) and follows new events from there, so the client should reload current state. A client that reads nothing for VIGIL_STREAM_STALL_SECONDS is disconnected, and a stream ends within one heartbeat of its token being revoked or expiring.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -3059,7 +3059,24 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["Unavailable"];
+            /** @description Too many exports open, for this token or this server (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMonitoringSummary: {
@@ -3289,7 +3306,24 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["Unavailable"];
+            /** @description Too many event streams open, for this token or this server (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listIncidents: {

@@ -75,6 +75,14 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(['DEGRADED', 'CRITICAL', 'DOWN'])).min(1))
     .describe('States that open an incident, comma-separated (e.g. CRITICAL,DOWN)'),
   VIGIL_SSE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(15).describe('Heartbeat comment interval on /api/events'),
+  VIGIL_API_POOL_MAX: count(10, 200).describe('Connections per API process for short API queries, apart from the checking roles\' DATABASE_POOL_MAX'),
+  VIGIL_STREAM_POOL_MAX: count(4, 100).describe('Connections per API process for long readers (history exports, event stream reads)'),
+  VIGIL_EXPORTS_MAX: count(4, 100).describe('History exports at once per API process (each holds a stream-pool connection); beyond: 429'),
+  VIGIL_EXPORTS_PER_TOKEN: count(2, 100).describe('History exports at once per token per API process; beyond: 429'),
+  VIGIL_STREAM_STALL_SECONDS: seconds(30).describe('A streamed response (export, event stream) whose client reads nothing for this long is ended'),
+  VIGIL_SSE_STREAMS_MAX: count(200, 100_000).describe('Open event streams per API process; beyond: 429'),
+  VIGIL_SSE_STREAMS_PER_TOKEN: count(10, 100_000).describe('Open event streams per token per API process; beyond: 429'),
+  VIGIL_SSE_REPLAY_MAX_EVENTS: count(10_000, 10_000_000).describe('How many event ids back a Last-Event-ID replay may start; further back the stream sends a `resync` event and follows new events'),
   VIGIL_METRICS_TOKEN: z.string().min(16).max(512).optional().describe('When set, /metrics requires Authorization: Bearer <this>'),
   VIGIL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('Serve /metrics on this port in processes without the api role'),
   VIGIL_ADMIN_TOKEN: z
@@ -160,6 +168,21 @@ export interface Config {
   metricsToken: string | undefined;
   metricsPort: number | undefined;
   sseHeartbeatSeconds: number;
+  /** Limits on what API callers can hold: connections, long streams, replay depth. */
+  apiLimits: {
+    /** Short API queries' pool, per API process. */
+    poolMax: number;
+    /** Long readers' pool (exports, event stream reads), per API process. */
+    streamPoolMax: number;
+    exportsMax: number;
+    exportsPerToken: number;
+    /** A stream whose client takes no data for this long is ended. */
+    stallMs: number;
+    sseStreamsMax: number;
+    sseStreamsPerToken: number;
+    /** Event ids a replay may reach back; beyond, a `resync` event. */
+    sseReplayMaxEvents: number;
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -223,6 +246,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsToken: e.VIGIL_METRICS_TOKEN,
     metricsPort: e.VIGIL_METRICS_PORT,
     sseHeartbeatSeconds: e.VIGIL_SSE_HEARTBEAT_SECONDS,
+    apiLimits: {
+      poolMax: e.VIGIL_API_POOL_MAX,
+      streamPoolMax: e.VIGIL_STREAM_POOL_MAX,
+      exportsMax: e.VIGIL_EXPORTS_MAX,
+      exportsPerToken: e.VIGIL_EXPORTS_PER_TOKEN,
+      stallMs: e.VIGIL_STREAM_STALL_SECONDS * 1000,
+      sseStreamsMax: e.VIGIL_SSE_STREAMS_MAX,
+      sseStreamsPerToken: e.VIGIL_SSE_STREAMS_PER_TOKEN,
+      sseReplayMaxEvents: e.VIGIL_SSE_REPLAY_MAX_EVENTS,
+    },
   };
   checkThresholdOrder(config.machine);
   checkLeaseOutlivesCheck(config);

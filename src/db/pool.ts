@@ -9,8 +9,11 @@ export type Client = pg.PoolClient;
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
-export function createPool(connectionString: string, max: number, applicationName = 'vigil'): Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+/** How long a query waits for a free pooled connection (or a new one) before failing as "unavailable". */
+export const POOL_WAIT_MS = 10_000;
+
+export function createPool(connectionString: string, max: number, applicationName = 'vigil', waitMs = POOL_WAIT_MS): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: waitMs });
   // An idle client losing its connection (database restart) must not crash the process; the pool
   // drops it and the next query reconnects.
   pool.on('error', () => {});

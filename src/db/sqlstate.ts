@@ -28,10 +28,14 @@ export function isReferenceViolation(err: unknown): boolean {
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
-/** The database cannot be reached right now (down, restarting, out of connections). */
+/**
+ * The database cannot be reached right now (down, restarting, out of connections). pg-pool's
+ * "timeout exceeded when trying to connect" (every pooled connection busy for connectionTimeoutMillis)
+ * belongs here too: it passes like an outage, so the API answers 503 and the recorder holds results.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = sqlState(err);
   if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
   const message = (err as Error | null)?.message ?? '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }

@@ -12,8 +12,12 @@ export function openSse(url: string, headers: Record<string, string>) {
   const comments: string[] = [];
   let buffer = '';
   let status = 0;
+  let markEnded: () => void = () => {};
+  /** Resolves when the server ends the response. */
+  const ended = new Promise<void>((resolve) => (markEnded = resolve));
   const req = http.get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
     status = res.statusCode ?? 0;
+    res.once('end', () => markEnded());
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       buffer += chunk;
@@ -36,5 +40,5 @@ export function openSse(url: string, headers: Record<string, string>) {
     }
     if (fields.data) events.push({ id: fields.id ?? '', event: fields.event ?? 'message', data: JSON.parse(fields.data) });
   }
-  return { events, comments, status: () => status, close: () => req.destroy() };
+  return { events, comments, ended, status: () => status, close: () => req.destroy() };
 }

@@ -187,14 +187,18 @@ describe('history export, 200,000 checks', () => {
   }, 120_000);
 
   it('closes the cursor and releases its database connection when the client disconnects midway', async () => {
-    const busy = () => ctx.vigil.pool.totalCount - ctx.vigil.pool.idleCount;
+    const streamPool = ctx.vigil.apiPools!.streamPool;
+    const busy = () => streamPool.totalCount - streamPool.idleCount;
+    const rolesBusy = () => ctx.vigil.pool.totalCount - ctx.vigil.pool.idleCount;
     const baseline = busy();
+    const rolesBaseline = rolesBusy();
     const controller = new AbortController();
     const res = await fetch(`${ctx.vigil.apiUrl}${EXPORT}?format=ndjson&host_id=${hostId}`, { signal: controller.signal, headers: authHeader() });
     const reader = res.body!.getReader();
     expect((await reader.read()).done).toBe(false);
-    // The export holds one connection for its cursor while it streams.
+    // The export holds one connection for its cursor while it streams: one of the long readers', none of the checking roles'.
     expect(busy()).toBe(baseline + 1);
+    expect(rolesBusy()).toBe(rolesBaseline);
     controller.abort();
     await waitFor('the export to release its connection', async () => busy() === baseline, 10_000);
     const { rows } = await ctx.vigil.pool.query<{ n: number }>(

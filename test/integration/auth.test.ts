@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -127,5 +128,34 @@ describe('JIT rate limit per token', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // Another token has its own allowance.
     expect((await jit(b)).status).toBe(202);
+  });
+});
+
+describe('scope before body', () => {
+  it.each(OPERATIONS.filter((o) => o.method !== 'get' && o.scope === 'admin'))(
+    '$method $path: a read token with a malformed body gets 403, not 400',
+    async ({ method, path: p }) => {
+      const res = await (ctx.vigil.http(tokens.read) as unknown as Record<string, (u: string) => request.Test>)[method]!(concrete(p))
+        .set('content-type', 'application/json')
+        .send('{"not json');
+      expect(res.status).toBe(403);
+    },
+  );
+
+  it('answers a read token 403 on a 16 MB bulk body before the body has been sent', async () => {
+    const { port } = new URL(ctx.vigil.apiUrl!);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/hosts/bulk', headers: { ...authHeader(tokens.read), 'content-type': 'application/json', 'content-length': String(16 * 1024 * 1024 - 1) } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.setTimeout(10_000, () => req.destroy(new Error('no answer while the body was incomplete')));
+      // Only the first 64 KiB: a server that parsed the body before checking the scope would wait for the rest.
+      req.write(`[${' '.repeat(64 * 1024)}`);
+    });
+    expect(status).toBe(403);
   });
 });

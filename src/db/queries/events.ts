@@ -78,16 +78,17 @@ export interface EventFilter {
   types?: EventType[];
 }
 
-/** Events after `afterId` matching the filter, oldest first. */
-export async function eventsAfter(db: Queryable, afterId: string, f: EventFilter, limit: number): Promise<EventRow[]> {
+/** Events after `afterId` (and up to `throughId`, when given) matching the filter, oldest first. */
+export async function eventsAfter(db: Queryable, afterId: string, f: EventFilter, limit: number, throughId?: string): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
     `SELECT * FROM host_events
       WHERE id > $1
         AND ($2::uuid[] IS NULL OR host_id = ANY ($2))
         AND ($3::text[] IS NULL OR host_group = ANY ($3))
         AND ($4::text[] IS NULL OR type = ANY ($4))
+        AND ($6::bigint IS NULL OR id <= $6)
       ORDER BY id LIMIT $5`,
-    [afterId, f.hostIds ?? null, f.groups ?? null, f.types ?? null, limit],
+    [afterId, f.hostIds ?? null, f.groups ?? null, f.types ?? null, limit, throughId ?? null],
   );
   return rows;
 }

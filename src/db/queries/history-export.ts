@@ -30,10 +30,11 @@ export async function* readHistoryExport(pool: Pool, f: HistoryFilter, chunkRows
   const client = await pool.connect();
   const cursor = client.query(new Cursor<ExportHistoryRow>(EXPORT_SQL, filterParams(f)));
   let failed = false;
+  let finished = false;
   try {
     for (;;) {
       const rows = await cursor.read(chunkRows);
-      if (rows.length === 0) return;
+      if (rows.length === 0) return void (finished = true);
       yield rows;
     }
   } catch (err) {
@@ -41,7 +42,9 @@ export async function* readHistoryExport(pool: Pool, f: HistoryFilter, chunkRows
     throw err;
   } finally {
     // After a read error the portal is already gone and the client's state is unknown: destroy it.
+    // A client whose cursor was stopped early (reader gone or stalled) is destroyed too: reused, it
+    // was seen to leave the next export waiting for ever.
     if (!failed) await cursor.close().catch(() => (failed = true));
-    client.release(failed);
+    client.release(failed || !finished);
   }
 }

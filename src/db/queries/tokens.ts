@@ -58,3 +58,12 @@ export async function countTokens(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_tokens`);
   return rows[0]!.n;
 }
+
+/** Of these token ids, the ones still live (not revoked, not expired): open event streams of the others are closed. */
+export async function liveTokenIds(db: Queryable, ids: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id::text AS id FROM api_tokens WHERE id::text = ANY ($1::text[]) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+    [ids],
+  );
+  return new Set(rows.map((r) => r.id));
+}
