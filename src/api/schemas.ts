@@ -115,7 +115,7 @@ export const hostListQuery = z
     group: z.string().min(1).max(255).optional(),
     tag: z.string().min(1).max(64).optional(),
     probe: z.enum(PROBE_TYPES).optional().describe('Only hosts with a probe of this type'),
-    q: z.string().trim().min(1).max(255).optional().describe('Only hosts whose name contains this (case-insensitive; % and _ are literal)'),
+    q: z.string().trim().min(1).max(255).optional().describe('Only hosts whose name or address contains this (case-insensitive; % and _ are literal)'),
     sort: z.enum(HOST_SORTS).default('name').describe('name; state: worst first; last_check: least recently checked first; a leading - reverses'),
     after: cursorParam(z.tuple([z.enum(HOST_SORTS), z.string(), z.string()]), 'Cursor: the next_cursor of the previous page (same sort)').optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -1722,7 +1722,7 @@ export interface operations {
                 tag?: string;
                 /** @description Only hosts with a probe of this type */
                 probe?: "tcp" | "http" | "ssh" | "snmp";
-                /** @description Only hosts whose name contains this (case-insensitive; % and _ are literal) */
+                /** @description Only hosts whose name or address contains this (case-insensitive; % and _ are literal) */
                 q?: string;
                 /** @description name; state: worst first; last_check: least recently checked first; a leading - reverses */
                 sort?: "name" | "-name" | "state" | "-state" | "last_check" | "-last_check";

@@ -157,6 +157,12 @@ describe('GET /api/hosts filters and sorts', () => {
     expect(names(await call('get', `/api/hosts?group=sorting&q=${encodeURIComponent('%')}`))).toEqual(['Q-WEB-100%']);
   });
 
+  it('searches addresses too, so an operator can paste an IP', async () => {
+    await ctx.vigil.pool.query(`UPDATE hosts SET address = '10.20.30.40' WHERE name = 'q-cache'`);
+    expect(names(await call('get', '/api/hosts?group=sorting&q=10.20.30'))).toEqual(['q-cache']);
+    expect(names(await call('get', '/api/hosts?group=sorting&q=0.30.4'))).toEqual(['q-cache']);
+  });
+
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const hosts = [
     { name: 'q-web_1', rank: 0, last: '2026-05-01T10:00:00.000001Z' },

@@ -51,9 +51,12 @@ export async function listHostPage(db: Queryable, f: HostListFilter, page: { sor
   }
   if (f.group !== undefined) where.push(`"group" = ${$(f.group)}`);
   if (f.tag !== undefined) where.push(`${$(f.tag)} = ANY (tags)`);
-  // hosts_probes_idx (jsonb_path_ops) serves the containment; hosts_name_trgm_idx the ILIKE, where pg_trgm is installed.
+  // hosts_probes_idx (jsonb_path_ops) serves the containment; hosts_name_trgm_idx and hosts_address_trgm_idx the ILIKEs, where pg_trgm is installed.
   if (f.probe !== undefined) where.push(`probes @> jsonb_build_array(jsonb_build_object('type', ${$(f.probe)}::text))`);
-  if (f.q !== undefined) where.push(`name ILIKE ${$(likeSubstring(f.q))}`);
+  if (f.q !== undefined) {
+    const pattern = $(likeSubstring(f.q));
+    where.push(`(name ILIKE ${pattern} OR address ILIKE ${pattern})`);
+  }
 
   const descending = page.sort.startsWith('-');
   const { expr, type } = SORT_KEYS[page.sort.replace('-', '') as keyof typeof SORT_KEYS];

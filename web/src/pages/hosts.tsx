@@ -144,7 +144,7 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
             ))}
           </select>
         </Field>
-        <TextFilter label="Name contains" value={filters.q} onCommit={(q) => setFilter({ q })} />
+        <TextFilter label="Name or address contains" value={filters.q} onCommit={(q) => setFilter({ q })} />
         <TextFilter label="Group" value={filters.group} onCommit={(group) => setFilter({ group })} />
         <TextFilter label="Tag" value={filters.tag} onCommit={(tag) => setFilter({ tag })} />
         <Field id="filter-maintenance" label="Maintenance">
