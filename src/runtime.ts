@@ -73,6 +73,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       queueDepth: async () =>
         (await queuedByPriority(pool, CHECK_QUEUES)).map((q) => ({ lane: q.queue === QUEUES.failingChecks ? 'failing' : 'normal', priority: q.priority, waiting: q.waiting })),
     });
+    metrics.watchPool('roles', pool);
     const vigil: Vigil = { databaseUrl, pool, boss, stop };
     // The quick start works in three commands: the first embedded start mints an admin token.
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
@@ -134,6 +135,8 @@ async function startApi(
   // the scheduler, recorder and JIT path keep the roles' connections.
   const pool = createPool(deps.databaseUrl, deps.config.apiLimits.poolMax, 'vigil-api');
   const streamPool = createPool(deps.databaseUrl, deps.config.apiLimits.streamPoolMax, 'vigil-api-stream');
+  deps.metrics?.watchPool('api', pool);
+  deps.metrics?.watchPool('stream', streamPool);
   stack.push(() => Promise.all([pool.end(), streamPool.end()]).then(() => undefined));
   const notifier = new CheckNotifier(pool, deps.databaseUrl, deps.logger);
   await notifier.start();

@@ -17,6 +17,15 @@ export interface Metrics {
    * retries it), `abandoned` when pg-boss gave up and the host was rescheduled without a result.
    */
   checksNotRun: client.Counter<'outcome'>;
+  /** Reports a connection pool's busy, idle and waiting counts under `name` (roles, api, stream). */
+  watchPool(name: string, pool: PoolCounts): void;
+}
+
+/** What pg's Pool tells about itself. */
+export interface PoolCounts {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
 }
 
 export interface FleetReader {
@@ -68,7 +77,40 @@ export function createMetrics(fleet?: FleetReader): Metrics {
     registers: [registry],
   });
   if (fleet) registerFleetGauges(registry, fleet);
-  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, checksNotRun };
+  const pools = registerPoolGauges(registry);
+  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, checksNotRun, watchPool: (name, pool) => pools.set(name, pool) };
+}
+
+/**
+ * Database connections per pool of this process. `waiting` above 0 for long means the pool is
+ * saturated: queries queue for a connection (an alert in deploy/prometheus/vigil-alerts.yml).
+ */
+function registerPoolGauges(registry: client.Registry): Map<string, PoolCounts> {
+  const pools = new Map<string, PoolCounts>();
+  new client.Gauge({
+    name: 'vigil_db_pool_connections',
+    help: 'Database connections of this process by pool and state (busy, idle)',
+    labelNames: ['pool', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [pool, p] of pools) {
+        this.set({ pool, state: 'busy' }, p.totalCount - p.idleCount);
+        this.set({ pool, state: 'idle' }, p.idleCount);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'vigil_db_pool_waiting',
+    help: 'Queries of this process waiting for a database connection, by pool',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [pool, p] of pools) this.set({ pool }, p.waitingCount);
+    },
+  });
+  return pools;
 }
 
 function registerFleetGauges(registry: client.Registry, fleet: FleetReader): void {
