@@ -4,10 +4,11 @@
  * connection so the response time includes a real connect (and TLS handshake).
  */
 import { z } from 'zod';
-import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
+import { classifySocketError, failed, succeeded } from './errors.ts';
 import { HttpExchangeError, sendHttpRequest } from './http-request.ts';
 import type { HttpExchange, PeerCertificateInfo } from './http-request.ts';
 import { describeConnectError } from './tcp.ts';
+import { MAX_PATTERN_CHARS, patternSchema } from './pattern.ts';
 import { judgeExchange, parseStatusRange, REDIRECT_STATUSES, STATUS_RANGE, statusMatches } from './http-verdict.ts';
 import type { Verdict } from './http-verdict.ts';
 import type { ProbeContextWithCredential, ProbeResult, ResolvedCredential } from './types.ts';
@@ -30,14 +31,6 @@ const statusExpectationSchema = z.union([
     .regex(STATUS_RANGE, 'a status range is two codes 100-599 joined by "-", e.g. "200-399"')
     .refine(isAscendingRange, 'a status range must run low-high, e.g. "200-399"'),
 ]);
-
-const regexSourceSchema = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${describeError(err)}` });
-  }
-});
 
 /** Header checks by hand: a record's key schema reports only "Invalid key in record". */
 const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
@@ -76,9 +69,11 @@ export const httpProbeSchema = z
       .default(['200-399'])
       .describe('Accepted status codes: each an integer (e.g. 204) or an inclusive range string (e.g. "200-399").'),
     body_contains: z.string().optional().describe('Text the response body (first 1 MiB) must contain.'),
-    body_regex: regexSourceSchema
+    body_regex: patternSchema('text')
       .optional()
-      .describe('JavaScript regular expression the response body (first 1 MiB) must match.'),
+      .describe(
+        `RE2 regular expression (at most ${MAX_PATTERN_CHARS} characters; no lookaround or backreferences) the response body (first 1 MiB) must match; matched in linear time.`,
+      ),
     follow_redirects: z
       .boolean()
       .default(false)

@@ -1263,7 +1263,7 @@ export interface components {
             expect_status?: (number | string)[];
             /** @description Text the response body (first 1 MiB) must contain. */
             body_contains?: string;
-            /** @description JavaScript regular expression the response body (first 1 MiB) must match. */
+            /** @description RE2 regular expression (at most 1024 characters; no lookaround or backreferences) the response body (first 1 MiB) must match; matched in linear time. */
             body_regex?: string;
             /**
              * @description Follow 3xx Location headers; when false a 3xx is judged by expect_status as it is.
@@ -1303,7 +1303,7 @@ export interface components {
             credential_id: string;
             /** @description Command to run after login; the check fails unless it exits with status 0. */
             command?: string;
-            /** @description JavaScript regular expression the command's stdout must match, with ^ and $ matching at line boundaries (requires command). */
+            /** @description RE2 regular expression (at most 1024 characters; no lookaround or backreferences) the command's stdout must match, with ^ and $ matching at line boundaries (requires command); matched in linear time. */
             expect_output_regex?: string;
             /** @description Pinned host key fingerprint; without it the key seen on first use is trusted. */
             host_key_sha256?: string;
