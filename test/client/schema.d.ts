@@ -671,7 +671,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer";
+            kind: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret";
             username?: string;
             /** @enum {string} */
             level?: "noAuthNoPriv" | "authNoPriv" | "authPriv";
@@ -684,6 +684,7 @@ export interface components {
             has_auth_key?: boolean;
             has_priv_key?: boolean;
             has_token?: boolean;
+            has_value?: boolean;
             /** @description Hosts whose probes use it */
             host_count: number;
             /** Format: date-time */
@@ -754,6 +755,13 @@ export interface components {
             kind: "http-bearer";
             /** @description Bearer token (write-only: never returned) */
             token: string;
+        } | {
+            /** @description Unique credential name */
+            name: string;
+            /** @constant */
+            kind: "http-secret";
+            /** @description Secret an HTTP probe places in a header, query parameter or body (its secret_placement) (write-only: never returned) */
+            value: string;
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
@@ -788,6 +796,8 @@ export interface components {
             community?: string;
             /** @description Bearer token (write-only: never returned) */
             token?: string;
+            /** @description Secret an HTTP probe places in a header, query parameter or body (its secret_placement) (write-only: never returned) */
+            value?: string;
         };
         Event: {
             /** @description Increasing event id; resume with Last-Event-ID */
@@ -1282,9 +1292,19 @@ export interface components {
             tls_verify?: boolean;
             /**
              * Format: uuid
-             * @description Credential of kind http-basic or http-bearer to send as the Authorization header.
+             * @description Credential of kind http-basic or http-bearer to send as the Authorization header, or of kind http-secret placed as secret_placement says.
              */
             credential_id?: string;
+            /** @description Places the value of credential_id (kind http-secret) in the request, so the secret is not part of the probe's config. */
+            secret_placement?: {
+                /**
+                 * @description Where the secret goes: a request header, a query parameter of the configured URL, or the body.
+                 * @enum {string}
+                 */
+                in: "header" | "query" | "body";
+                /** @description header: the header name; query: the parameter name; body: the placeholder in `body` replaced by the secret, e.g. "{{api_key}}". */
+                name: string;
+            };
         } | {
             /**
              * @description Probe type.
@@ -2038,7 +2058,7 @@ export interface operations {
     listCredentials: {
         parameters: {
             query?: {
-                kind?: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer";
+                kind?: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret";
                 /** @description Cursor: next_cursor of the previous page */
                 after?: string;
                 limit?: number;
