@@ -9,6 +9,9 @@ import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } fro
 
 const seconds = (fallback: number) => z.coerce.number().positive().max(7 * 24 * 3600).default(fallback);
 const priority = (fallback: number) => z.coerce.number().int().min(0).max(100).default(fallback);
+/** Days rows are kept; fractions allowed (tests prune after seconds), 0 = forever. */
+const retentionDays = (fallback: number, what: string) => z.coerce.number().min(0).max(36_500).default(fallback).describe(`${what}; 0 = forever`);
+const DAY_MS = 24 * 60 * 60 * 1000;
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   z
@@ -67,6 +70,10 @@ const envSchema = z.object({
   VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600).describe('Longest delay between two retries'),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
   VIGIL_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30).describe('Days of check history kept (whole daily partitions are dropped after); 0 = forever'),
+  VIGIL_EVENT_RETENTION_DAYS: retentionDays(30, 'Days events (host_events: SSE replay, webhook source) are kept; events a webhook still needs stay'),
+  VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS: retentionDays(14, 'Days finished webhook deliveries (the delivery log) are kept; pending ones stay'),
+  VIGIL_TOMBSTONE_RETENTION_DAYS: retentionDays(30, "Days the change feed remembers a deleted host; an older cursor gets 410 (list again)"),
+  VIGIL_INCIDENT_RETENTION_DAYS: retentionDays(90, 'Days a resolved incident is kept after it resolved; open ones stay'),
   VIGIL_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(365).default(3).describe('Daily history partitions created ahead of today'),
   VIGIL_INCIDENT_STATES: z
     .string()
@@ -142,6 +149,8 @@ export interface Config {
     retryDelayMaxSeconds: number;
   };
   groupDefaultConcurrency: number;
+  /** Retention of the growing tables, in milliseconds (0 = forever); see src/retention/bounded-tables.ts. */
+  retention: { eventsMs: number; deliveriesMs: number; tombstonesMs: number; resolvedIncidentsMs: number };
   history: {
     /** Days of history kept: a daily partition is dropped once its whole day is older; 0 = forever. */
     retentionDays: number;
@@ -212,6 +221,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryDelayMaxSeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS,
     },
     groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
+    retention: {
+      eventsMs: e.VIGIL_EVENT_RETENTION_DAYS * DAY_MS,
+      deliveriesMs: e.VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS * DAY_MS,
+      tombstonesMs: e.VIGIL_TOMBSTONE_RETENTION_DAYS * DAY_MS,
+      resolvedIncidentsMs: e.VIGIL_INCIDENT_RETENTION_DAYS * DAY_MS,
+    },
     history: { retentionDays: e.VIGIL_HISTORY_RETENTION_DAYS, partitionsAheadDays: e.VIGIL_PARTITIONS_AHEAD_DAYS },
     delayThresholdSeconds: e.VIGIL_DELAY_THRESHOLD_SECONDS,
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,

@@ -374,7 +374,7 @@ export interface paths {
         };
         /**
          * Hosts created, changed or deleted since a cursor: poll with the next_cursor of the previous answer
-         * @description Every write to a host (API, scheduler, workers) puts it in the feed; a host changed several times between two polls appears once, as it is now. Without `since` the feed starts from the beginning, i.e. lists every host (page with `has_more`). A change is handed out once every older writing transaction on the database server has finished, so none is skipped when commits come out of order; a long-running writing transaction delays the feed, it never loses changes. 410 means the cursor cannot belong to this database (restored from a dump): list again without `since`.
+         * @description Every write to a host (API, scheduler, workers) puts it in the feed; a host changed several times between two polls appears once, as it is now. Without `since` the feed starts from the beginning, i.e. lists every host (page with `has_more`). A change is handed out once every older writing transaction on the database server has finished, so none is skipped when commits come out of order; a long-running writing transaction delays the feed, it never loses changes. 410 means the cursor cannot belong to this database (restored from a dump), or is older than the tombstone retention (deletions after it were forgotten): list again without `since`.
          */
         get: operations["listHostChanges"];
         put?: never;
@@ -3054,7 +3054,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description Cursor from another database; start again without since */
+            /** @description Cursor from another database, or older than the tombstone retention; start again without since */
             410: {
                 headers: {
                     [name: string]: unknown;
