@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors.ts';
+import { parseCidr } from '../webhooks/receiver-address.ts';
 import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
 
 /**
@@ -68,6 +69,20 @@ const envSchema = z.object({
   VIGIL_WEBHOOK_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8).describe('Retries of a failed webhook delivery before it is marked failed'),
   VIGIL_WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(2).describe('First retry delay; doubles (with jitter) per retry'),
   VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600).describe('Longest delay between two retries'),
+  VIGIL_WEBHOOK_ALLOW_NETWORKS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .superRefine((cidrs, ctx) => {
+      for (const cidr of cidrs) {
+        try {
+          parseCidr(cidr);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }
+    })
+    .describe('Non-public networks webhooks may be delivered to, comma-separated CIDRs (e.g. 10.20.0.0/16); loopback, private and link-local receivers are refused otherwise'),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
   VIGIL_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30).describe('Days of check history kept (whole daily partitions are dropped after); 0 = forever'),
   VIGIL_EVENT_RETENTION_DAYS: retentionDays(30, 'Days events (host_events: SSE replay, webhook source) are kept; events a webhook still needs stay'),
@@ -83,6 +98,7 @@ const envSchema = z.object({
     .describe('States that open an incident, comma-separated (e.g. CRITICAL,DOWN)'),
   VIGIL_SSE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(15).describe('Heartbeat comment interval on /api/events'),
   VIGIL_METRICS_TOKEN: z.string().min(16).max(512).optional().describe('When set, /metrics requires Authorization: Bearer <this>'),
+  VIGIL_METRICS_OPEN: bool(false).describe('Serve /metrics without a token although HOST is beyond loopback (an explicit opt-out)'),
   VIGIL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('Serve /metrics on this port in processes without the api role'),
   VIGIL_ADMIN_TOKEN: z
     .string()
@@ -147,6 +163,8 @@ export interface Config {
     /** Backoff base and cap between retries. */
     retryDelaySeconds: number;
     retryDelayMaxSeconds: number;
+    /** Non-public networks (CIDRs) receivers may be in; see src/webhooks/receiver-address.ts. */
+    allowNetworks: string[];
   };
   groupDefaultConcurrency: number;
   /** Retention of the growing tables, in milliseconds (0 = forever); see src/retention/bounded-tables.ts. */
@@ -219,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryLimit: e.VIGIL_WEBHOOK_RETRY_LIMIT,
       retryDelaySeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_SECONDS,
       retryDelayMaxSeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS,
+      allowNetworks: e.VIGIL_WEBHOOK_ALLOW_NETWORKS,
     },
     groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
     retention: {
@@ -241,12 +260,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
   checkThresholdOrder(config.machine);
   checkLeaseOutlivesCheck(config);
+  checkMetricsExposure(config, e.VIGIL_METRICS_OPEN);
   return config;
 }
 
 /** An empty variable (`PORT=`) means "unset", as in most twelve-factor tools. */
 function stripEmpty(env: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined && kv[1] !== ''));
+}
+
+/** Addresses only this machine can reach: listening there needs no metrics token. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * /metrics names every host, group and worker: listening beyond loopback without a token would
+ * hand that inventory to anyone who can reach the port, so the operator must choose.
+ */
+function checkMetricsExposure(c: Config, metricsOpen: boolean): void {
+  if (LOOPBACK_HOSTS.has(c.host) || c.metricsToken !== undefined || metricsOpen) return;
+  throw new ConfigError(
+    `HOST is ${c.host}, beyond loopback, and VIGIL_METRICS_TOKEN is not set: /metrics would be open to anyone who can reach port ${c.port}. ` +
+      'Set VIGIL_METRICS_TOKEN (at least 16 characters, e.g. `openssl rand -hex 24`; scrapers send it as a bearer token), ' +
+      'or VIGIL_METRICS_OPEN=true if the network is trusted.',
+  );
 }
 
 function checkThresholdOrder(m: MachineConfig): void {
