@@ -4,6 +4,7 @@ import { ConfigError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { ROLES, startVigil, type Role } from './runtime.ts';
 import { runTokenCommand } from './cli/token-command.ts';
+import { runRekeyCommand } from './credentials/rekey.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
        vigil token create --name NAME --scope read|check|admin [--expires-in-days N]
@@ -13,6 +14,7 @@ const USAGE = `usage: vigil [start | api | scheduler | worker ...]
   scheduler   the producer that enqueues due checks
   worker      runs checks
   token       create an API token (printed once)
+  rekey       re-seal every secret under VIGIL_SECRET_KEY (old key in VIGIL_SECRET_KEY_PREVIOUS)
 Roles can be combined: vigil api scheduler. Configuration comes from the environment (see README).`;
 
 function parseRoles(args: string[]): Role[] {
@@ -26,6 +28,10 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h') || args[0] === 'help') {
     console.log(USAGE);
+    return;
+  }
+  if (args[0] === 'rekey') {
+    console.log(await runRekeyCommand(loadConfig(process.env)));
     return;
   }
   if (args[0] === 'token') {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withPreviousKeys, type SecretKey } from '../credentials/cipher.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { parseCidr } from '../webhooks/receiver-address.ts';
 import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
@@ -10,6 +11,18 @@ import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } fro
 
 const seconds = (fallback: number) => z.coerce.number().positive().max(7 * 24 * 3600).default(fallback);
 const priority = (fallback: number) => z.coerce.number().int().min(0).max(100).default(fallback);
+/** 32 random bytes in base64: a secret key. */
+const base64Key = z
+  .string()
+  .transform((v, ctx) => {
+    const key = Buffer.from(v, 'base64');
+    if (key.length !== 32 || key.toString('base64') !== v.replace(/\s/g, '')) {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
 /** Days rows are kept; fractions allowed (tests prune after seconds), 0 = forever. */
 const retentionDays = (fallback: number, what: string) => z.coerce.number().min(0).max(36_500).default(fallback).describe(`${what}; 0 = forever`);
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -108,18 +121,10 @@ const envSchema = z.object({
     .optional()
     .describe('A token accepted with the admin scope, for automation'),
   VIGIL_JIT_RATE_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(120).describe('JIT checks per token per minute (per API process); 0 = unlimited'),
-  VIGIL_SECRET_KEY: z
-    .string()
-    .transform((v, ctx) => {
-      const key = Buffer.from(v, 'base64');
-      if (key.length !== 32 || key.toString('base64') !== v.replace(/\s/g, '')) {
-        ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)' });
-        return z.NEVER;
-      }
-      return key;
-    })
+  VIGIL_SECRET_KEY: base64Key.optional().describe('Key that encrypts stored credentials; with the embedded database a generated key file is used when unset'),
+  VIGIL_SECRET_KEY_PREVIOUS: base64Key
     .optional()
-    .describe('Key that encrypts stored credentials; with the embedded database a generated key file is used when unset'),
+    .describe('The key being rotated away from: still opens secrets sealed with it, until `vigil rekey` has re-sealed them all'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -179,7 +184,7 @@ export interface Config {
   shutdownGraceMs: number;
   listenNotify: boolean;
   /** Credentials encryption key (32 bytes), when given by VIGIL_SECRET_KEY. */
-  secretKey: Buffer | undefined;
+  secretKey: SecretKey | undefined;
   /** A token accepted as admin (VIGIL_ADMIN_TOKEN). */
   adminToken: string | undefined;
   jitRatePerMinute: number;
@@ -250,7 +255,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     delayThresholdSeconds: e.VIGIL_DELAY_THRESHOLD_SECONDS,
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
     listenNotify: e.VIGIL_LISTEN_NOTIFY,
-    secretKey: e.VIGIL_SECRET_KEY,
+    secretKey: e.VIGIL_SECRET_KEY && withPreviousKeys(e.VIGIL_SECRET_KEY, e.VIGIL_SECRET_KEY_PREVIOUS ? [e.VIGIL_SECRET_KEY_PREVIOUS] : []),
     adminToken: e.VIGIL_ADMIN_TOKEN,
     jitRatePerMinute: e.VIGIL_JIT_RATE_PER_MINUTE,
     incidentStates: e.VIGIL_INCIDENT_STATES,
