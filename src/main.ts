@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { loadConfig } from './config/config.ts';
-import { ConfigError } from './lib/errors.ts';
+import { coerceError, ConfigError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { ROLES, startVigil, type Role } from './runtime.ts';
 import { runTokenCommand } from './cli/token-command.ts';
@@ -72,6 +72,6 @@ function printWelcome(url: string, bootstrapToken: string | undefined): void {
 
 main().catch((err) => {
   if (err instanceof ConfigError) console.error(err.message);
-  else console.error('vigil failed to start:', err instanceof Error ? err.message : err);
+  else console.error('vigil failed to start:', coerceError(err).message || coerceError(err).name);
   process.exit(1);
 });
