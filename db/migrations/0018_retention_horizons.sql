@@ -10,3 +10,5 @@ CREATE INDEX host_events_occurred_idx ON host_events (occurred_at);
 CREATE INDEX incidents_resolved_idx ON incidents (resolved_at) WHERE status = 'resolved';
 CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (created_at) WHERE status <> 'pending';
 CREATE INDEX host_tombstones_deleted_idx ON host_tombstones (deleted_at);
+-- Event pruning skips events with a pending delivery: a small partial index answers that.
+CREATE INDEX webhook_deliveries_pending_event_idx ON webhook_deliveries (event_id) WHERE status = 'pending';
