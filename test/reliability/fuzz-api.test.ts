@@ -41,7 +41,12 @@ beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPool(db.url, 2);
   // JIT checks are rate limited per token: the limit must not be what answers most of them.
-  vigil = await startTestVigil(db.url, ['api'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_JIT_RATE_PER_MINUTE: '100000' });
+  // The seeded webhook's receiver is on loopback, which webhooks may not reach unless named.
+  vigil = await startTestVigil(db.url, ['api'], {
+    VIGIL_SECRET_KEY: randomBytes(32).toString('base64'),
+    VIGIL_JIT_RATE_PER_MINUTE: '100000',
+    VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
+  });
   ({ readToken, known } = await seed());
   cursors = await sampleCursors();
   snapshotSql = await buildSnapshotSql();
