@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from './lib/errors.ts';
+import { coerceError, ConfigError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Role } from './runtime.ts';
 import { SERVER_COMMANDS } from './cli/server-commands.ts';
@@ -13,6 +13,7 @@ const USAGE = `usage: vigil [start | api | scheduler | worker ...]
   scheduler   the producer that enqueues due checks
   worker      runs checks
   token       create an API token (printed once)
+  rekey       re-seal every secret under VIGIL_SECRET_KEY (old key in VIGIL_SECRET_KEY_PREVIOUS)
 Roles can be combined: vigil api scheduler. Configuration comes from the environment (see README).`;
 
 function parseRoles(args: string[], roles: readonly Role[]): Role[] {
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
   if (args[0] === 'token') {
     const [{ runTokenCommand }, { loadConfig }] = await Promise.all([import('./cli/token-command.ts'), import('./config/config.ts')]);
     console.log(await runTokenCommand(args.slice(1), loadConfig(process.env)));
+    return;
+  }
+  if (args[0] === 'rekey') {
+    const [{ runRekeyCommand }, { loadConfig }] = await Promise.all([import('./credentials/rekey.ts'), import('./config/config.ts')]);
+    console.log(await runRekeyCommand(loadConfig(process.env)));
     return;
   }
   // Anything but a server role is a command of the `vigil` command line (src/cli): the server's
@@ -92,6 +98,6 @@ async function buildDashboard(logger: Logger): Promise<boolean> {
 
 main().catch((err) => {
   if (err instanceof ConfigError) console.error(err.message);
-  else console.error('vigil failed to start:', err instanceof Error ? err.message : err);
+  else console.error('vigil failed to start:', coerceError(err).message || coerceError(err).name);
   process.exit(1);
 });

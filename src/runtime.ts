@@ -112,7 +112,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
 async function resolveDatabase(config: Config, logger: Logger, stack: (() => Promise<void>)[]): Promise<string> {
   if (config.databaseUrl) return config.databaseUrl;
   logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL', { data_dir: config.dataDir });
-  const db: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir);
+  const db: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir, undefined, undefined, (message, fields) => logger.warn(message, fields));
   stack.push(() => db.stop());
   return db.url;
 }

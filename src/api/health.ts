@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Pool } from '../db/pool.ts';
 import { readMigrations } from '../db/migrate.ts';
+import type { Logger } from '../lib/logger.ts';
 import { isBossStopped, type Boss } from '../queue/boss.ts';
 
 interface ReadinessCheck {
@@ -12,9 +13,10 @@ interface ReadinessCheck {
 /**
  * /healthz: the process is alive (no I/O). /readyz: the database answers, every migration is
  * applied and the queue is started — 503 naming the failing part otherwise. Neither needs a token,
- * so load balancers and orchestrators can probe them.
+ * so load balancers and orchestrators can probe them; so the database's own error text (host
+ * names, ports, user names) goes to the log, and /readyz says only "unreachable".
  */
-export function serveHealth(app: Express, deps: { pool: Pool; boss: Boss }): void {
+export function serveHealth(app: Express, deps: { pool: Pool; boss: Boss; logger: Logger }): void {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks = await readiness(deps);
@@ -23,14 +25,15 @@ export function serveHealth(app: Express, deps: { pool: Pool; boss: Boss }): voi
   });
 }
 
-async function readiness({ pool, boss }: { pool: Pool; boss: Boss }): Promise<ReadinessCheck[]> {
+async function readiness({ pool, boss, logger }: { pool: Pool; boss: Boss; logger: Logger }): Promise<ReadinessCheck[]> {
   const database = await pool.query<{ names: string[] }>(`SELECT coalesce(array_agg(name), '{}') AS names FROM vigil_migrations`).then(
     (r) => ({ ok: true as const, applied: new Set(r.rows[0]!.names) }),
     (err: Error) => ({ ok: false as const, error: err.message }),
   );
   if (!database.ok) {
+    logger.warn('readiness: the database is unreachable', { err: database.error });
     return [
-      { name: 'database', ok: false, detail: `unreachable: ${database.error}` },
+      { name: 'database', ok: false, detail: 'unreachable' },
       { name: 'migrations', ok: false, detail: 'unknown while the database is unreachable' },
       queueCheck(boss),
     ];

@@ -152,7 +152,7 @@ export async function checkCredentialRefs(
   const errors: FieldError[] = [];
   for (const { i, probe, id } of refs) {
     const kind = found.get(id!);
-    const accepted = acceptedKinds(probe as { type: string; version?: string });
+    const accepted = acceptedKinds(probe as { type: string; version?: string; secret_placement?: unknown });
     const field = fieldOf(i);
     if (!kind) errors.push({ field, message: `no credential ${id}` });
     else if (!accepted.includes(kind as never)) errors.push({ field, message: `a ${probe.type} probe needs a credential of kind ${accepted.join(' or ')}, not ${kind}` });

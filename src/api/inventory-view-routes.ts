@@ -1,5 +1,6 @@
 import { HOST_STATES, type HostState } from '../machine/states.ts';
 import { FEED_START, readHostChanges, type FeedPosition } from '../db/queries/host-changes.ts';
+import { readPrunedFeedXid } from '../db/queries/pruning.ts';
 import { countHosts, type HostCountRow } from '../db/queries/host-summary.ts';
 import { AppError } from '../lib/errors.ts';
 import { encodeCursor } from './cursor.ts';
@@ -56,6 +57,15 @@ const later = (a: FeedPosition, b: FeedPosition): FeedPosition => {
   return byXid > 0n || (byXid === 0n && a.id > b.id) ? a : b;
 };
 
+/** A cursor from before pruned tombstones could miss deletions: the client must list again. */
+async function refuseCursorBeforePrunedTombstones(deps: ApiDeps, after: FeedPosition): Promise<void> {
+  if (after === FEED_START) return;
+  const pruned = await readPrunedFeedXid(deps.pool);
+  if (pruned !== null && BigInt(after.xid) < BigInt(pruned)) {
+    throw new AppError('cursor_gone', 410, 'deletions after this cursor are past VIGIL_TOMBSTONE_RETENTION_DAYS and were forgotten; list again without since');
+  }
+}
+
 function changesRoute(deps: ApiDeps): RouteSpec {
   return defineRoute({
     method: 'get',
@@ -67,19 +77,21 @@ function changesRoute(deps: ApiDeps): RouteSpec {
       'appears once, as it is now. Without `since` the feed starts from the beginning, i.e. lists every host (page with ' +
       '`has_more`). A change is handed out once every older writing transaction on the database server has finished, so ' +
       'none is skipped when commits come out of order; a long-running writing transaction delays the feed, it never loses ' +
-      'changes. 410 means the cursor cannot belong to this database (restored from a dump): list again without `since`.',
+      'changes. 410 means the cursor cannot belong to this database (restored from a dump), or is older than the tombstone retention ' +
+      '(deletions after it were forgotten): list again without `since`.',
     tags: TAGS,
     query: changesQuery,
     examples: { responses: { 200: [changesExample] } },
     responses: {
       200: { description: 'Changes after the cursor, oldest change first', schema: changesSchema },
       400: problem('Invalid cursor or limit'),
-      410: problem('Cursor from another database; start again without since'),
+      410: problem('Cursor from another database, or older than the tombstone retention; start again without since'),
     },
     handler: async ({ query }) => {
       const after: FeedPosition = query.since ? { xid: query.since[0], id: query.since[1] } : FEED_START;
       const page = await readHostChanges(deps.pool, after, query.limit);
       if (BigInt(after.xid) > BigInt(page.nextXid)) throw new AppError('cursor_gone', 410, 'this cursor is newer than the database (was it restored?); list again without since');
+      await refuseCursorBeforePrunedTombstones(deps, after);
       const full = page.entries.length === query.limit;
       // A partial page means everything below the horizon has been handed out.
       const horizon = { xid: page.horizon, id: FEED_START.id };

@@ -247,6 +247,7 @@ export const credentialPatchSchema = named(
       ...credentialFieldsByKind['http-basic'].shape,
       ...credentialFieldsByKind['snmp-community'].shape,
       ...credentialFieldsByKind['http-bearer'].shape,
+      ...credentialFieldsByKind['http-secret'].shape,
     })
     .partial()
     .strict()

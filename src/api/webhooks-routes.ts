@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deleteWebhook, getWebhook, insertWebhook, listDeliveries, listWebhooks, updateWebhook, type DeliveryLogRow, type WebhookRow } from '../db/queries/webhooks.ts';
-import { notFound } from '../lib/errors.ts';
+import { badRequest, notFound } from '../lib/errors.ts';
+import { createReceiverPolicy, literalAddress } from '../webhooks/receiver-address.ts';
 import { QUEUES } from '../queue/names.ts';
 import { sealWebhookSecret } from '../webhooks/secret.ts';
 import { encodeCursor } from './cursor.ts';
@@ -82,6 +83,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
         503: problem('A secret was given but no secret key is configured to encrypt it'),
       },
       handler: async ({ body }) => {
+        refuseNonPublicReceiver(deps, body.url);
         const id = randomUUID();
         const secret = body.secret === undefined ? null : sealWebhookSecret(deps.secretKey, id, body.secret);
         const row = await insertWebhook(pool, id, { url: body.url, secret, eventTypes: body.event_types, states: body.states, groups: body.groups, enabled: body.enabled });
@@ -126,6 +128,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
         503: problem('A secret was given but no secret key is configured to encrypt it'),
       },
       handler: async ({ params, body }) => {
+        if (body.url !== undefined) refuseNonPublicReceiver(deps, body.url);
         await requireWebhook(params.webhook_id);
         const secret = body.secret === undefined || body.secret === null ? body.secret : sealWebhookSecret(deps.secretKey, params.webhook_id, body.secret);
         const row = await updateWebhook(pool, params.webhook_id, {
@@ -177,4 +180,14 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       },
     }),
   ];
+}
+
+/**
+ * A URL naming a non-public address is refused at once; a name is checked after resolution, at
+ * each delivery (src/webhooks/receiver-address.ts), so the API never waits on DNS.
+ */
+function refuseNonPublicReceiver(deps: ApiDeps, url: string): void {
+  const address = literalAddress(new URL(url).hostname);
+  const refusal = address === undefined ? null : createReceiverPolicy(deps.config.webhooks.allowNetworks).refusal(address);
+  if (refusal) throw badRequest('webhook receiver not allowed', [{ field: 'body.url', message: refusal }]);
 }

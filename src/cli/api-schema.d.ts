@@ -374,7 +374,7 @@ export interface paths {
         };
         /**
          * Hosts created, changed or deleted since a cursor: poll with the next_cursor of the previous answer
-         * @description Every write to a host (API, scheduler, workers) puts it in the feed; a host changed several times between two polls appears once, as it is now. Without `since` the feed starts from the beginning, i.e. lists every host (page with `has_more`). A change is handed out once every older writing transaction on the database server has finished, so none is skipped when commits come out of order; a long-running writing transaction delays the feed, it never loses changes. 410 means the cursor cannot belong to this database (restored from a dump): list again without `since`.
+         * @description Every write to a host (API, scheduler, workers) puts it in the feed; a host changed several times between two polls appears once, as it is now. Without `since` the feed starts from the beginning, i.e. lists every host (page with `has_more`). A change is handed out once every older writing transaction on the database server has finished, so none is skipped when commits come out of order; a long-running writing transaction delays the feed, it never loses changes. 410 means the cursor cannot belong to this database (restored from a dump), or is older than the tombstone retention (deletions after it were forgotten): list again without `since`.
          */
         get: operations["listHostChanges"];
         put?: never;
@@ -746,7 +746,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer";
+            kind: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret";
             username?: string;
             /** @enum {string} */
             level?: "noAuthNoPriv" | "authNoPriv" | "authPriv";
@@ -759,6 +759,7 @@ export interface components {
             has_auth_key?: boolean;
             has_priv_key?: boolean;
             has_token?: boolean;
+            has_value?: boolean;
             /** @description Hosts whose probes use it */
             host_count: number;
             /** Format: date-time */
@@ -829,6 +830,13 @@ export interface components {
             kind: "http-bearer";
             /** @description Bearer token (write-only: never returned) */
             token: string;
+        } | {
+            /** @description Unique credential name */
+            name: string;
+            /** @constant */
+            kind: "http-secret";
+            /** @description Secret an HTTP probe places in a header, query parameter or body (its secret_placement) (write-only: never returned) */
+            value: string;
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
@@ -863,6 +871,8 @@ export interface components {
             community?: string;
             /** @description Bearer token (write-only: never returned) */
             token?: string;
+            /** @description Secret an HTTP probe places in a header, query parameter or body (its secret_placement) (write-only: never returned) */
+            value?: string;
         };
         Event: {
             /** @description Increasing event id; resume with Last-Event-ID */
@@ -1338,7 +1348,7 @@ export interface components {
             expect_status?: (number | string)[];
             /** @description Text the response body (first 1 MiB) must contain. */
             body_contains?: string;
-            /** @description JavaScript regular expression the response body (first 1 MiB) must match. */
+            /** @description RE2 regular expression (at most 1024 characters; no lookaround or backreferences) the response body (first 1 MiB) must match; matched in linear time. */
             body_regex?: string;
             /**
              * @description Follow 3xx Location headers; when false a 3xx is judged by expect_status as it is.
@@ -1357,9 +1367,19 @@ export interface components {
             tls_verify?: boolean;
             /**
              * Format: uuid
-             * @description Credential of kind http-basic or http-bearer to send as the Authorization header.
+             * @description Credential of kind http-basic or http-bearer to send as the Authorization header, or of kind http-secret placed as secret_placement says.
              */
             credential_id?: string;
+            /** @description Places the value of credential_id (kind http-secret) in the request, so the secret is not part of the probe's config. */
+            secret_placement?: {
+                /**
+                 * @description Where the secret goes: a request header, a query parameter of the configured URL, or the body.
+                 * @enum {string}
+                 */
+                in: "header" | "query" | "body";
+                /** @description header: the header name; query: the parameter name; body: the placeholder in `body` replaced by the secret, e.g. "{{api_key}}". */
+                name: string;
+            };
         } | {
             /**
              * @description Probe type.
@@ -1378,7 +1398,7 @@ export interface components {
             credential_id: string;
             /** @description Command to run after login; the check fails unless it exits with status 0. */
             command?: string;
-            /** @description JavaScript regular expression the command's stdout must match, with ^ and $ matching at line boundaries (requires command). */
+            /** @description RE2 regular expression (at most 1024 characters; no lookaround or backreferences) the command's stdout must match, with ^ and $ matching at line boundaries (requires command); matched in linear time. */
             expect_output_regex?: string;
             /** @description Pinned host key fingerprint; without it the key seen on first use is trusted. */
             host_key_sha256?: string;
@@ -2134,7 +2154,7 @@ export interface operations {
     listCredentials: {
         parameters: {
             query?: {
-                kind?: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer";
+                kind?: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret";
                 /** @description Cursor: next_cursor of the previous page */
                 after?: string;
                 limit?: number;
@@ -3147,7 +3167,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description Cursor from another database; start again without since */
+            /** @description Cursor from another database, or older than the tombstone retention; start again without since */
             410: {
                 headers: {
                     [name: string]: unknown;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { withPreviousKeys, type SecretKey } from '../credentials/cipher.ts';
 import { ConfigError } from '../lib/errors.ts';
+import { parseCidr } from '../webhooks/receiver-address.ts';
 import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
 
 /**
@@ -9,6 +11,21 @@ import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } fro
 
 const seconds = (fallback: number) => z.coerce.number().positive().max(7 * 24 * 3600).default(fallback);
 const priority = (fallback: number) => z.coerce.number().int().min(0).max(100).default(fallback);
+/** 32 random bytes in base64: a secret key. */
+const base64Key = z
+  .string()
+  .transform((v, ctx) => {
+    const key = Buffer.from(v, 'base64');
+    if (key.length !== 32 || key.toString('base64') !== v.replace(/\s/g, '')) {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+/** Days rows are kept; fractions allowed (tests prune after seconds), 0 = forever. */
+const retentionDays = (fallback: number, what: string) => z.coerce.number().min(0).max(36_500).default(fallback).describe(`${what}; 0 = forever`);
+const DAY_MS = 24 * 60 * 60 * 1000;
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   z
@@ -65,8 +82,26 @@ const envSchema = z.object({
   VIGIL_WEBHOOK_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8).describe('Retries of a failed webhook delivery before it is marked failed'),
   VIGIL_WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(2).describe('First retry delay; doubles (with jitter) per retry'),
   VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600).describe('Longest delay between two retries'),
+  VIGIL_WEBHOOK_ALLOW_NETWORKS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .superRefine((cidrs, ctx) => {
+      for (const cidr of cidrs) {
+        try {
+          parseCidr(cidr);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }
+    })
+    .describe('Non-public networks webhooks may be delivered to, comma-separated CIDRs (e.g. 10.20.0.0/16); loopback, private and link-local receivers are refused otherwise'),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
   VIGIL_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30).describe('Days of check history kept (whole daily partitions are dropped after); 0 = forever'),
+  VIGIL_EVENT_RETENTION_DAYS: retentionDays(30, 'Days events (host_events: SSE replay, webhook source) are kept; events a webhook still needs stay'),
+  VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS: retentionDays(14, 'Days finished webhook deliveries (the delivery log) are kept; pending ones stay'),
+  VIGIL_TOMBSTONE_RETENTION_DAYS: retentionDays(30, "Days the change feed remembers a deleted host; an older cursor gets 410 (list again)"),
+  VIGIL_INCIDENT_RETENTION_DAYS: retentionDays(90, 'Days a resolved incident is kept after it resolved; open ones stay'),
   VIGIL_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(365).default(3).describe('Daily history partitions created ahead of today'),
   VIGIL_INCIDENT_STATES: z
     .string()
@@ -84,6 +119,7 @@ const envSchema = z.object({
   VIGIL_SSE_STREAMS_PER_TOKEN: count(10, 100_000).describe('Open event streams per token per API process; beyond: 429'),
   VIGIL_SSE_REPLAY_MAX_EVENTS: count(10_000, 10_000_000).describe('How many event ids back a Last-Event-ID replay may start; further back the stream sends a `resync` event and follows new events'),
   VIGIL_METRICS_TOKEN: z.string().min(16).max(512).optional().describe('When set, /metrics requires Authorization: Bearer <this>'),
+  VIGIL_METRICS_OPEN: bool(false).describe('Serve /metrics without a token although HOST is beyond loopback (an explicit opt-out)'),
   VIGIL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('Serve /metrics on this port in processes without the api role'),
   VIGIL_ADMIN_TOKEN: z
     .string()
@@ -93,18 +129,10 @@ const envSchema = z.object({
     .optional()
     .describe('A token accepted with the admin scope, for automation'),
   VIGIL_JIT_RATE_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(120).describe('JIT checks per token per minute (per API process); 0 = unlimited'),
-  VIGIL_SECRET_KEY: z
-    .string()
-    .transform((v, ctx) => {
-      const key = Buffer.from(v, 'base64');
-      if (key.length !== 32 || key.toString('base64') !== v.replace(/\s/g, '')) {
-        ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)' });
-        return z.NEVER;
-      }
-      return key;
-    })
+  VIGIL_SECRET_KEY: base64Key.optional().describe('Key that encrypts stored credentials; with the embedded database a generated key file is used when unset'),
+  VIGIL_SECRET_KEY_PREVIOUS: base64Key
     .optional()
-    .describe('Key that encrypts stored credentials; with the embedded database a generated key file is used when unset'),
+    .describe('The key being rotated away from: still opens secrets sealed with it, until `vigil rekey` has re-sealed them all'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -148,8 +176,12 @@ export interface Config {
     /** Backoff base and cap between retries. */
     retryDelaySeconds: number;
     retryDelayMaxSeconds: number;
+    /** Non-public networks (CIDRs) receivers may be in; see src/webhooks/receiver-address.ts. */
+    allowNetworks: string[];
   };
   groupDefaultConcurrency: number;
+  /** Retention of the growing tables, in milliseconds (0 = forever); see src/retention/bounded-tables.ts. */
+  retention: { eventsMs: number; deliveriesMs: number; tombstonesMs: number; resolvedIncidentsMs: number };
   history: {
     /** Days of history kept: a daily partition is dropped once its whole day is older; 0 = forever. */
     retentionDays: number;
@@ -160,7 +192,7 @@ export interface Config {
   shutdownGraceMs: number;
   listenNotify: boolean;
   /** Credentials encryption key (32 bytes), when given by VIGIL_SECRET_KEY. */
-  secretKey: Buffer | undefined;
+  secretKey: SecretKey | undefined;
   /** A token accepted as admin (VIGIL_ADMIN_TOKEN). */
   adminToken: string | undefined;
   jitRatePerMinute: number;
@@ -233,13 +265,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryLimit: e.VIGIL_WEBHOOK_RETRY_LIMIT,
       retryDelaySeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_SECONDS,
       retryDelayMaxSeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS,
+      allowNetworks: e.VIGIL_WEBHOOK_ALLOW_NETWORKS,
     },
     groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
+    retention: {
+      eventsMs: e.VIGIL_EVENT_RETENTION_DAYS * DAY_MS,
+      deliveriesMs: e.VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS * DAY_MS,
+      tombstonesMs: e.VIGIL_TOMBSTONE_RETENTION_DAYS * DAY_MS,
+      resolvedIncidentsMs: e.VIGIL_INCIDENT_RETENTION_DAYS * DAY_MS,
+    },
     history: { retentionDays: e.VIGIL_HISTORY_RETENTION_DAYS, partitionsAheadDays: e.VIGIL_PARTITIONS_AHEAD_DAYS },
     delayThresholdSeconds: e.VIGIL_DELAY_THRESHOLD_SECONDS,
     shutdownGraceMs: e.VIGIL_SHUTDOWN_GRACE_MS,
     listenNotify: e.VIGIL_LISTEN_NOTIFY,
-    secretKey: e.VIGIL_SECRET_KEY,
+    secretKey: e.VIGIL_SECRET_KEY && withPreviousKeys(e.VIGIL_SECRET_KEY, e.VIGIL_SECRET_KEY_PREVIOUS ? [e.VIGIL_SECRET_KEY_PREVIOUS] : []),
     adminToken: e.VIGIL_ADMIN_TOKEN,
     jitRatePerMinute: e.VIGIL_JIT_RATE_PER_MINUTE,
     incidentStates: e.VIGIL_INCIDENT_STATES,
@@ -259,12 +298,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
   checkThresholdOrder(config.machine);
   checkLeaseOutlivesCheck(config);
+  checkMetricsExposure(config, e.VIGIL_METRICS_OPEN);
   return config;
 }
 
 /** An empty variable (`PORT=`) means "unset", as in most twelve-factor tools. */
 function stripEmpty(env: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined && kv[1] !== ''));
+}
+
+/** Addresses only this machine can reach: listening there needs no metrics token. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * /metrics names every host, group and worker: listening beyond loopback without a token would
+ * hand that inventory to anyone who can reach the port, so the operator must choose.
+ */
+function checkMetricsExposure(c: Config, metricsOpen: boolean): void {
+  if (LOOPBACK_HOSTS.has(c.host) || c.metricsToken !== undefined || metricsOpen) return;
+  throw new ConfigError(
+    `HOST is ${c.host}, beyond loopback, and VIGIL_METRICS_TOKEN is not set: /metrics would be open to anyone who can reach port ${c.port}. ` +
+      'Set VIGIL_METRICS_TOKEN (at least 16 characters, e.g. `openssl rand -hex 24`; scrapers send it as a bearer token), ' +
+      'or VIGIL_METRICS_OPEN=true if the network is trusted.',
+  );
 }
 
 function checkThresholdOrder(m: MachineConfig): void {

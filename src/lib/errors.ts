@@ -33,7 +33,9 @@ export const badRequest = (message: string, fieldErrors: FieldError[] = []) =>
 /** Normalise anything thrown into an Error, once, at the catch site (graphile-worker's coerceError). */
 export function coerceError(err: unknown): Error {
   if (err instanceof Error) return err;
-  return new Error(typeof err === 'string' ? err : JSON.stringify(err));
+  // JSON.stringify(undefined) is undefined: a rejection without a value still gets words.
+  if (err === undefined || err === null) return new Error(`an error without a message (${String(err)})`);
+  return new Error(typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)));
 }
 
 /** Thrown at start-up for bad configuration; main prints the message and exits 1 without a stack. */

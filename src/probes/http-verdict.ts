@@ -5,6 +5,7 @@
 import { MAX_BODY_BYTES } from './http-request.ts';
 import type { HttpExchange } from './http-request.ts';
 import type { HttpProbeConfig } from './http.ts';
+import { compilePattern } from './pattern.ts';
 import type { ErrorType } from './types.ts';
 
 /** An inclusive status range as written in expect_status, e.g. "200-399". */
@@ -56,7 +57,7 @@ function describeBodyMismatch(config: HttpProbeConfig, exchange: HttpExchange): 
   if (config.body_contains !== undefined && !body.includes(config.body_contains)) {
     return `${scope} does not contain ${JSON.stringify(config.body_contains)}`;
   }
-  if (config.body_regex !== undefined && !new RegExp(config.body_regex).test(body)) {
+  if (config.body_regex !== undefined && !compilePattern(config.body_regex).test(body)) {
     return `${scope} does not match /${config.body_regex}/`;
   }
   return null;

@@ -4,10 +4,11 @@
  * connection so the response time includes a real connect (and TLS handshake).
  */
 import { z } from 'zod';
-import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
+import { classifySocketError, failed, succeeded } from './errors.ts';
 import { HttpExchangeError, sendHttpRequest } from './http-request.ts';
 import type { HttpExchange, PeerCertificateInfo } from './http-request.ts';
 import { describeConnectError } from './tcp.ts';
+import { MAX_PATTERN_CHARS, patternSchema } from './pattern.ts';
 import { judgeExchange, parseStatusRange, REDIRECT_STATUSES, STATUS_RANGE, statusMatches } from './http-verdict.ts';
 import type { Verdict } from './http-verdict.ts';
 import type { ProbeContextWithCredential, ProbeResult, ResolvedCredential } from './types.ts';
@@ -31,14 +32,6 @@ const statusExpectationSchema = z.union([
     .refine(isAscendingRange, 'a status range must run low-high, e.g. "200-399"'),
 ]);
 
-const regexSourceSchema = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${describeError(err)}` });
-  }
-});
-
 /** Header checks by hand: a record's key schema reports only "Invalid key in record". */
 const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
   for (const [name, value] of Object.entries(headers)) {
@@ -59,11 +52,35 @@ function describeUrlIssue(input: unknown): string {
   return 'url must be an absolute http:// or https:// URL';
 }
 
+/** True when a URL string carries no user:password@ (an unparseable one is reported by the URL check). */
+function hasNoUserinfo(input: string): boolean {
+  const parsed = URL.parse(input);
+  return !parsed || (parsed.username === '' && parsed.password === '');
+}
+
+export const SECRET_PLACES = ['header', 'query', 'body'] as const;
+
+const secretPlacementSchema = z
+  .object({
+    in: z.enum(SECRET_PLACES).describe('Where the secret goes: a request header, a query parameter of the configured URL, or the body.'),
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .describe('header: the header name; query: the parameter name; body: the placeholder in `body` replaced by the secret, e.g. "{{api_key}}".'),
+  })
+  .strict()
+  .describe("Places the value of credential_id (kind http-secret) in the request, so the secret is not part of the probe's config.");
+
 export const httpProbeSchema = z
   .object({
     type: z.literal('http').describe('Probe type: an HTTP(S) request to a URL.'),
     url: z
       .url({ protocol: /^https?$/, error: (issue) => describeUrlIssue(issue.input) })
+      .refine(
+        hasNoUserinfo,
+        'url must not contain user:password@ (probe config is readable by every token): store them in an http-basic credential and set credential_id',
+      )
       .describe('Absolute http:// or https:// URL to request. Its host is used as-is; the host address is not.'),
     method: z.enum(['GET', 'HEAD', 'POST']).default('GET').describe('HTTP method.'),
     headers: headersSchema
@@ -76,9 +93,11 @@ export const httpProbeSchema = z
       .default(['200-399'])
       .describe('Accepted status codes: each an integer (e.g. 204) or an inclusive range string (e.g. "200-399").'),
     body_contains: z.string().optional().describe('Text the response body (first 1 MiB) must contain.'),
-    body_regex: regexSourceSchema
+    body_regex: patternSchema('text')
       .optional()
-      .describe('JavaScript regular expression the response body (first 1 MiB) must match.'),
+      .describe(
+        `RE2 regular expression (at most ${MAX_PATTERN_CHARS} characters; no lookaround or backreferences) the response body (first 1 MiB) must match; matched in linear time.`,
+      ),
     follow_redirects: z
       .boolean()
       .default(false)
@@ -91,13 +110,15 @@ export const httpProbeSchema = z
     credential_id: z
       .uuid()
       .optional()
-      .describe('Credential of kind http-basic or http-bearer to send as the Authorization header.'),
+      .describe('Credential of kind http-basic or http-bearer to send as the Authorization header, or of kind http-secret placed as secret_placement says.'),
+    secret_placement: secretPlacementSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
     if (config.body !== undefined && config.method !== 'POST') {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'body is only sent with method POST' });
     }
+    describeSecretPlacementIssues(config).forEach((issue) => ctx.addIssue({ code: 'custom', ...issue }));
     if (config.method === 'HEAD' && (config.body_contains !== undefined || config.body_regex !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['method'], message: 'a HEAD response has no body to check; use GET' });
     }
@@ -105,6 +126,28 @@ export const httpProbeSchema = z
   .describe('Succeeds when the response status is expected and the body matches, if asked.');
 
 export type HttpProbeConfig = z.infer<typeof httpProbeSchema>;
+
+type PlacementIssue = { path: (string | number)[]; message: string };
+
+function describeSecretPlacementIssues(config: {
+  secret_placement?: { in: string; name: string } | undefined;
+  credential_id?: string | undefined;
+  body?: string | undefined;
+}): PlacementIssue[] {
+  const placement = config.secret_placement;
+  if (placement === undefined) return [];
+  const path = ['secret_placement', 'name'];
+  if (config.credential_id === undefined) {
+    return [{ path: ['credential_id'], message: 'secret_placement needs credential_id naming an http-secret credential' }];
+  }
+  if (placement.in === 'header' && !HEADER_NAME.test(placement.name)) {
+    return [{ path, message: `header name ${JSON.stringify(placement.name)} is not an HTTP token` }];
+  }
+  if (placement.in === 'body' && !(config.body ?? '').includes(placement.name)) {
+    return [{ path, message: 'body must contain the placeholder the secret replaces (and method must be POST)' }];
+  }
+  return [];
+}
 type HttpMethod = HttpProbeConfig['method'];
 
 /** What the probe has learnt so far; the detail of any result, success or failure. */
@@ -124,19 +167,19 @@ export async function runHttpProbe(config: HttpProbeConfig, ctx: ProbeContextWit
   const trail: Trail = { url, method: config.method, redirects: [] };
   const auth = authorizationFor(config, ctx.credential);
   if ('error' in auth) return failed(startNs, 'config_error', auth.error, trailDetail(trail));
-  const result = await checkUrl(config, ctx, auth.header, trail, startNs);
+  const result = await checkUrl(config, ctx, auth, trail, startNs);
   return redactResult(result, auth.secrets);
 }
 
 async function checkUrl(
   config: HttpProbeConfig,
   ctx: ProbeContextWithCredential,
-  authorization: string | undefined,
+  auth: RequestAuth,
   trail: Trail,
   startNs: bigint,
 ): Promise<ProbeResult> {
   try {
-    const { exchange, redirectFailure } = await exchangeFollowingRedirects(config, ctx.signal, authorization, trail);
+    const { exchange, redirectFailure } = await exchangeFollowingRedirects(config, ctx.signal, auth, trail);
     const verdict = redirectFailure ?? judgeExchange(config, exchange);
     const detail = trailDetail(trail, exchange);
     return verdict ? failed(startNs, verdict.errorType, verdict.message, detail) : succeeded(startNs, detail);
@@ -146,18 +189,30 @@ async function checkUrl(
   }
 }
 
-type Authorization = { header?: string; secrets: string[] } | { error: string };
+/** What a credential adds to the request: an Authorization header, or a secret placed by secret_placement. */
+interface RequestAuth {
+  header?: string;
+  placed?: { in: (typeof SECRET_PLACES)[number]; name: string; value: string };
+  /** Every form of the secret that must not reach a result. */
+  secrets: string[];
+}
+type Authorization = RequestAuth | { error: string };
 
 function authorizationFor(config: HttpProbeConfig, credential: ResolvedCredential | undefined): Authorization {
   if (!credential) {
     return config.credential_id ? { error: `credential ${config.credential_id} was not resolved` } : { secrets: [] };
   }
+  if (credential.kind === 'http-secret' && config.secret_placement) {
+    const placed = { ...config.secret_placement, value: credential.value };
+    return { placed, secrets: [credential.value, new URLSearchParams({ s: credential.value }).toString().slice(2)] };
+  }
+  if (config.secret_placement) return { error: `secret_placement needs an http-secret credential, not ${credential.kind}` };
   if (credential.kind === 'http-basic') {
     const token = Buffer.from(`${credential.username}:${credential.password}`).toString('base64');
     return { header: `Basic ${token}`, secrets: [credential.password, token] };
   }
   if (credential.kind === 'http-bearer') return { header: `Bearer ${credential.token}`, secrets: [credential.token] };
-  return { error: `a ${credential.kind} credential cannot be used by an http probe; use http-basic or http-bearer` };
+  return { error: `a ${credential.kind} credential needs secret_placement in an http probe; or use http-basic or http-bearer` };
 }
 
 function isFollowedRedirect(config: HttpProbeConfig, statusCode: number, location: string | undefined): boolean {
@@ -173,17 +228,18 @@ interface RedirectOutcome {
 async function exchangeFollowingRedirects(
   config: HttpProbeConfig,
   signal: AbortSignal,
-  authorization: string | undefined,
+  auth: RequestAuth,
   trail: Trail,
 ): Promise<RedirectOutcome> {
   const origin = trail.url.origin;
   for (;;) {
+    const sameOrigin = trail.url.origin === origin;
     const exchange = await sendHttpRequest(
       {
-        url: trail.url,
+        url: hopUrl(trail, auth),
         method: trail.method,
-        headers: hopHeaders(config, authorization, trail.url.origin === origin),
-        body: trail.method === 'POST' ? config.body : undefined,
+        headers: hopHeaders(config, auth, sameOrigin),
+        body: trail.method === 'POST' ? hopBody(config, auth, sameOrigin) : undefined,
         tlsVerify: config.tls_verify,
         wantsBody: (status, location) => wantsBody(config, status, location),
       },
@@ -205,11 +261,25 @@ function wantsBody(config: HttpProbeConfig, statusCode: number, location: string
 /** Headers dropped when a redirect leaves the original origin, as browsers and curl do. */
 const SAME_ORIGIN_ONLY = new Set(['authorization', 'proxy-authorization', 'cookie', 'host']);
 
-function hopHeaders(
-  config: HttpProbeConfig,
-  authorization: string | undefined,
-  sameOrigin: boolean,
-): Record<string, string> {
+/**
+ * A query-parameter secret goes to the configured URL only, never to a redirect target (which
+ * the server chose); trail.url stays without it, as it is what results show.
+ */
+function hopUrl(trail: Trail, auth: RequestAuth): URL {
+  if (auth.placed?.in !== 'query' || trail.redirects.length > 0) return trail.url;
+  const url = new URL(trail.url);
+  url.searchParams.set(auth.placed.name, auth.placed.value);
+  return url;
+}
+
+/** A body secret replaces its placeholder only for the original origin, like Authorization. */
+function hopBody(config: HttpProbeConfig, auth: RequestAuth, sameOrigin: boolean): string | undefined {
+  if (config.body === undefined || auth.placed?.in !== 'body' || !sameOrigin) return config.body;
+  return config.body.replaceAll(auth.placed.name, auth.placed.value);
+}
+
+function hopHeaders(config: HttpProbeConfig, auth: RequestAuth, sameOrigin: boolean): Record<string, string> {
+  const authorization = auth.header;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.headers ?? {})) {
     const lower = name.toLowerCase();
@@ -217,6 +287,7 @@ function hopHeaders(
     if (sameOrigin || !SAME_ORIGIN_ONLY.has(lower)) headers[name] = value;
   }
   if (authorization !== undefined && sameOrigin) headers.authorization = authorization;
+  if (auth.placed?.in === 'header' && sameOrigin) headers[auth.placed.name] = auth.placed.value;
   return headers;
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 // ssh2 is CommonJS; Node's ESM loader does not expose its `utils` as a named export.
 import ssh2 from 'ssh2';
 import { elapsedMs, failed, succeeded } from './errors.ts';
+import { compilePattern, MAX_PATTERN_CHARS, patternSchema } from './pattern.ts';
 import { runRemoteCommand } from './ssh-command.ts';
 import type { CommandOutcome } from './ssh-command.ts';
 import { openSshConnection, WRONG_PASSPHRASE } from './ssh-connection.ts';
@@ -18,23 +19,13 @@ const DETAIL_OUTPUT_CHARS = 1024;
 
 /**
  * Command output is lines ending in '\n', so `^` and `$` match at line boundaries (grep's
- * semantics): `^ok$` matches the output "ok\n", which it would not without the m flag.
+ * semantics): `^ok$` matches the output "ok\n", which it would not without line mode.
  */
-const OUTPUT_REGEX_FLAGS = 'm';
+const OUTPUT_PATTERN_MODE = 'lines';
 
 /** OpenSSH's fingerprint form: a SHA-256 digest (32 bytes) is 43 base64 characters unpadded. */
 const FINGERPRINT_SHA256 = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-const regexSource = z
-  .string()
-  .max(1024)
-  .superRefine((source, ctx) => {
-    try {
-      new RegExp(source, OUTPUT_REGEX_FLAGS);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `expect_output_regex is not a valid regular expression: ${(err as Error).message}` });
-    }
-  });
 
 export const sshProbeSchema = z
   .object({
@@ -49,9 +40,11 @@ export const sshProbeSchema = z
       .max(4096)
       .optional()
       .describe('Command to run after login; the check fails unless it exits with status 0.'),
-    expect_output_regex: regexSource
+    expect_output_regex: patternSchema(OUTPUT_PATTERN_MODE)
       .optional()
-      .describe("JavaScript regular expression the command's stdout must match, with ^ and $ matching at line boundaries (requires command)."),
+      .describe(
+        `RE2 regular expression (at most ${MAX_PATTERN_CHARS} characters; no lookaround or backreferences) the command's stdout must match, with ^ and $ matching at line boundaries (requires command); matched in linear time.`,
+      ),
     host_key_sha256: z
       .string()
       .regex(FINGERPRINT_SHA256, 'host_key_sha256 must look like SHA256:<43 base64 characters>, as ssh-keygen -lf prints')
@@ -126,8 +119,8 @@ function judgeCommand(
   if (outcome.exitCode !== 0) {
     return failed(startNs, 'command_failed', `command exited with status ${outcome.exitCode}`, detail);
   }
-  if (expectOutputRegex !== undefined && !new RegExp(expectOutputRegex, OUTPUT_REGEX_FLAGS).test(output)) {
-    return failed(startNs, 'command_failed', `command output did not match /${expectOutputRegex}/${OUTPUT_REGEX_FLAGS}`, detail);
+  if (expectOutputRegex !== undefined && !compilePattern(expectOutputRegex, OUTPUT_PATTERN_MODE).test(output)) {
+    return failed(startNs, 'command_failed', `command output did not match /${expectOutputRegex}/m`, detail);
   }
   return succeeded(startNs, detail);
 }

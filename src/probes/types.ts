@@ -66,7 +66,8 @@ export type ResolvedCredential =
       privKey?: string;
     }
   | { kind: 'http-basic'; username: string; password: string }
-  | { kind: 'http-bearer'; token: string };
+  | { kind: 'http-bearer'; token: string }
+  | { kind: 'http-secret'; value: string };
 
 export interface ProbeContextWithCredential extends ProbeContext {
   /** The credential the probe config references, resolved; undefined when it references none. */

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
 import { databaseNow } from '../db/queries/hosts.ts';
 import type { Logger } from '../lib/logger.ts';
+import { pruneBoundedTables, type PruneReport } from '../retention/bounded-tables.ts';
 import { maintainHistoryPartitions, type RetentionReport } from '../retention/history-partitions.ts';
 import { ensureQueue, type Boss } from './boss.ts';
 import { QUEUES, RETIRED_RETENTION_QUEUE } from './names.ts';
@@ -56,7 +57,7 @@ export async function startRetention(deps: RetentionDeps): Promise<() => Promise
   // Versions before the rename scheduled the same job on another queue, which nothing works now.
   if (await boss.getQueue(RETIRED_RETENTION_QUEUE)) await boss.deleteQueue(RETIRED_RETENTION_QUEUE);
   await boss.schedule(QUEUES.retention, RETENTION_CRON, { trigger: 'cron' } satisfies RetentionJobData, { tz: 'UTC' });
-  await boss.work<RetentionJobData, RetentionReport>(
+  await boss.work<RetentionJobData, RetentionReport & { pruned: PruneReport }>(
     QUEUES.retention,
     { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 30 },
     async ([job]: Job<RetentionJobData>[]) => runRetention(deps, job!.data.trigger),
@@ -65,8 +66,16 @@ export async function startRetention(deps: RetentionDeps): Promise<() => Promise
   return () => boss.offWork(QUEUES.retention, { wait: true });
 }
 
+/** Events, deliveries, tombstones and resolved incidents past their retention; logs what went. */
+async function pruneTables(deps: Omit<RetentionDeps, 'boss'>): Promise<PruneReport> {
+  const pruned = await pruneBoundedTables(deps.pool, deps.config.retention, await databaseNow(deps.pool));
+  const changed = Object.values(pruned).some((n) => n > 0);
+  deps.logger.log(changed ? 'info' : 'debug', 'old events, deliveries, tombstones and incidents pruned', pruned);
+  return pruned;
+}
+
 /** One run, as the job handler does it; logs what it created and dropped. A failure is logged and rethrown, so pg-boss retries. */
-export async function runRetention(deps: Omit<RetentionDeps, 'boss'>, trigger: RetentionJobData['trigger']): Promise<RetentionReport> {
+export async function runRetention(deps: Omit<RetentionDeps, 'boss'>, trigger: RetentionJobData['trigger']): Promise<RetentionReport & { pruned: PruneReport }> {
   const { retentionDays, partitionsAheadDays } = deps.config.history;
   try {
     const report = await maintainHistoryPartitions(deps.pool, { aheadDays: partitionsAheadDays, retentionDays, now: await databaseNow(deps.pool) });
@@ -78,7 +87,8 @@ export async function runRetention(deps: Omit<RetentionDeps, 'boss'>, trigger: R
       default_rows_deleted: report.defaultRowsDeleted,
       retention_days: retentionDays,
     });
-    return report;
+    const pruned = await pruneTables(deps);
+    return { ...report, pruned };
   } catch (err) {
     deps.logger.error('history retention run failed; pg-boss retries it', { trigger, err: coerceError(err).message });
     throw err;

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { coerceError } from '../lib/errors.ts';
+import { resolveReceiver, type ReceiverPolicy } from './receiver-address.ts';
 
 /** What one POST to a receiver came to. A receiver failing is a result, never a throw. */
 export interface SendResult {
@@ -23,14 +25,26 @@ const MAX_ERROR_LENGTH = 500;
  * exchange up to the answer's headers. A fresh connection per attempt (no keep-alive pool), so a
  * dead receiver never holds sockets between attempts.
  */
-export function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<SendResult> {
+export async function postWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  policy: ReceiverPolicy,
+): Promise<SendResult> {
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
   const signal = AbortSignal.timeout(timeoutMs);
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const receiver = await resolveReceiver(target.hostname, policy);
+  if ('error' in receiver) return { delivered: false, statusCode: null, error: receiver.error, latencyMs: elapsed() };
+  // Connect to the address just checked, not to whatever a second lookup would return.
+  const pinned: LookupFunction = (_host, options, callback) =>
+    options.all ? callback(null, [receiver]) : callback(null, receiver.address, receiver.family);
   return new Promise((resolve) => {
-    const req = client.request(target, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, signal, agent: false }, (res) => {
+    const options = { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, signal, agent: false, lookup: pinned };
+    const req = client.request(target, options, (res) => {
       const statusCode = res.statusCode ?? 0;
       res.destroy();
       resolve({ delivered: statusCode >= 200 && statusCode < 300, statusCode, error: statusError(statusCode), latencyMs: elapsed() });

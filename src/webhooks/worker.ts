@@ -10,6 +10,7 @@ import { QUEUES, type WebhookJobData } from '../queue/names.ts';
 import { serializeEvent } from '../events/serialize.ts';
 import { deliveryHeaders, isSendable, type SendableDelivery } from './payload.ts';
 import { openWebhookSecret } from './secret.ts';
+import { createReceiverPolicy } from './receiver-address.ts';
 import { postWebhook, type SendResult } from './send.ts';
 
 export interface WebhookWorkerDeps {
@@ -101,5 +102,5 @@ async function attempt(deps: WebhookWorkerDeps, t: SendableDelivery): Promise<Se
   }
   const body = JSON.stringify(serializeEvent(t.event));
   const headers = deliveryHeaders({ eventId: t.event_id, deliveryId: t.id, body, secret, now: new Date() });
-  return postWebhook(t.url, body, headers, deps.config.webhooks.timeoutMs);
+  return postWebhook(t.url, body, headers, deps.config.webhooks.timeoutMs, createReceiverPolicy(deps.config.webhooks.allowNetworks));
 }

@@ -23,6 +23,8 @@ const COMMANDS: Record<string, TestCommandResult> = {
   'kill': { signal: 'KILL' },
   'big': { exitCode: 1, stdout: 'x'.repeat(100 * 1024) },
   'hang': { hang: true },
+  // 32 KiB of 'a' then 'b' (under the 64 KiB output cap): backtracking engines take exponential time on (a+)+$ against this.
+  'aaab': { exitCode: 0, stdout: `${'a'.repeat(32 * 1024)}b` },
 };
 
 const passwordCredential: ResolvedCredential = { kind: 'ssh-password', username: 'alice', password: PASSWORD };
@@ -164,6 +166,15 @@ describe('command', () => {
     expect(result.success).toBe(true);
   });
 
+  it('judges a catastrophic expect_output_regex against 32 KiB of output without stalling', async () => {
+    const slow = runSshProbe(sshConfig({ command: 'aaab', expect_output_regex: '(a+)+$' }), probeContext());
+    const other = runSshProbe(sshConfig({ command: 'status', expect_output_regex: '^load: ok$' }), probeContext());
+    const [catastrophic, ordinary] = await Promise.all([slow, other]);
+    expect(catastrophic).toMatchObject({ success: false, errorType: 'command_failed' });
+    expect(catastrophic.errorMessage).toMatch(/did not match/);
+    expect(ordinary).toMatchObject({ success: true, errorType: null });
+  });
+
   it('keeps big output out of the message and only its first 1 KiB in detail', async () => {
     const result = await runSshProbe(sshConfig({ command: 'big' }), probeContext());
     expectFailure(result, 'command_failed');
@@ -298,7 +309,9 @@ describe('sshProbeSchema', () => {
     ['a fingerprint without the SHA256: prefix', { host_key_sha256: 'A'.repeat(43) }, /SHA256:/],
     ['a padded fingerprint', { host_key_sha256: 'SHA256:' + 'A'.repeat(42) + '=' }, /SHA256:/],
     ['a hex fingerprint', { host_key_sha256: 'SHA256:' + 'ab'.repeat(32) }, /SHA256:/],
-    ['a regex that does not compile', { command: 'uptime', expect_output_regex: '(unclosed' }, /not a valid regular expression/],
+    ['a regex that does not compile', { command: 'uptime', expect_output_regex: '(unclosed' }, /not a valid RE2 regular expression/],
+    ['a regex with a lookahead', { command: 'uptime', expect_output_regex: 'ok(?=!)' }, /lookaround .* not supported/],
+    ['a regex longer than 1024 characters', { command: 'uptime', expect_output_regex: 'a'.repeat(1025) }, /1024/],
     ['a regex without a command', { expect_output_regex: 'ok' }, /needs a command/],
     ['a missing credential_id', { credential_id: undefined }, /credential_id/],
     ['a credential_id that is not a uuid', { credential_id: 'prod-root' }, /credential_id|UUID/i],

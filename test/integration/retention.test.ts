@@ -198,7 +198,12 @@ describe('the retention job', () => {
 
     // What the cron's jobs run (pg-boss's cron resolution is a minute, too coarse to wait for here).
     const { logger, transport } = memoryLogger();
-    expect(await runRetention({ pool, config: scheduler.config, logger }, 'cron')).toEqual({ created: [], dropped: [], defaultRowsDeleted: 0 });
+    expect(await runRetention({ pool, config: scheduler.config, logger }, 'cron')).toEqual({
+      created: [],
+      dropped: [],
+      defaultRowsDeleted: 0,
+      pruned: { events: 0, deliveries: 0, tombstones: 0, resolved_incidents: 0 },
+    });
     expect(transport.entries).toContainEqual(expect.objectContaining({ level: 'debug', message: 'history partitions maintained', trigger: 'cron' }));
   });
 });

@@ -19,6 +19,8 @@ const ENV = {
   VIGIL_WEBHOOK_RETRY_LIMIT: '2',
   VIGIL_WEBHOOK_RETRY_DELAY_SECONDS: '1',
   VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: '1',
+  // The receivers here are on loopback, which webhooks may not reach unless named.
+  VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
 };
 
 let receiver: HttpTarget;
@@ -301,7 +303,7 @@ describe('webhook subscriptions API', () => {
   it('answers 503 for a secret when no secret key is configured, and takes unsigned subscriptions', async () => {
     // A database of its own: a key check recorded by the Vigil above would (rightly) stop a keyless start.
     const keyless = await createTestDatabase();
-    const bare = await startTestVigil(keyless.url, ['api'], {});
+    const bare = await startTestVigil(keyless.url, ['api'], { VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8' });
     try {
       const refused = await bare.call('post', '/api/webhooks', { url: `${receiver.url}/ok`, secret: SECRET });
       expect(refused.status).toBe(503);

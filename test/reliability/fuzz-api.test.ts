@@ -33,7 +33,11 @@ let baseline: Record<string, string>;
 const statusesByOperation = new Map<string, Map<number, number>>();
 
 // JIT checks are rate limited per token: the limit must not be what answers most of them.
-const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_JIT_RATE_PER_MINUTE: '100000' } });
+// The seeded webhook's receiver is on loopback, which webhooks may not reach unless named.
+const ctx = useTestVigil({
+  roles: ['api'],
+  env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_JIT_RATE_PER_MINUTE: '100000', VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8' },
+});
 
 beforeAll(async () => {
   ({ readToken, known } = await seed());

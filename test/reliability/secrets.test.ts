@@ -104,6 +104,8 @@ const ENV = {
   VIGIL_ADMIN_TOKEN: SECRETS.adminToken,
   VIGIL_SECRET_KEY: SECRETS.secretKey,
   VIGIL_METRICS_TOKEN: SECRETS.metricsToken,
+  // The webhook receiver here is on loopback, which webhooks may not reach unless named.
+  VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
   // Failing hosts reach DOWN (an incident) three checks in; working ones are checked now and then.
   VIGIL_HEALTHY_INTERVAL_SECONDS: '2',
   VIGIL_DEGRADED_INTERVAL_SECONDS: '0.5',

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DecryptionError, open, seal } from '../../src/credentials/cipher.ts';
+import { DecryptionError, keyIdOf, open, seal, sealedKeyId, withPreviousKeys } from '../../src/credentials/cipher.ts';
 
 describe('credential cipher (AES-256-GCM)', () => {
   const key = randomBytes(32);
@@ -21,5 +21,23 @@ describe('credential cipher (AES-256-GCM)', () => {
   ])('refuses to decrypt with %s', (_what, attempt) => {
     const sealed = seal(key, 'hunter2-secret', 'row-1');
     expect(() => attempt(sealed)).toThrow(DecryptionError);
+  });
+
+  it('names the sealing key, and opens with it as a previous key during a rotation', () => {
+    const next = randomBytes(32);
+    const sealed = seal(key, 'hunter2-secret', 'row-1');
+    expect(sealedKeyId(sealed)).toBe(keyIdOf(key).toString('hex'));
+    expect(() => open(next, sealed, 'row-1')).toThrow(DecryptionError);
+    expect(open(withPreviousKeys(next, [key]), sealed, 'row-1')).toBe('hunter2-secret');
+  });
+
+  it('still opens values sealed before key ids (iv || tag || ciphertext)', () => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from('row-1'));
+    const body = Buffer.concat([cipher.update('legacy-secret', 'utf8'), cipher.final()]);
+    const legacy = Buffer.concat([iv, cipher.getAuthTag(), body]);
+    expect(sealedKeyId(legacy)).toBeNull();
+    expect(open(withPreviousKeys(randomBytes(32), [key]), legacy, 'row-1')).toBe('legacy-secret');
   });
 });

@@ -31,6 +31,9 @@ describe('loadConfig', () => {
     ['VIGIL_WORKER_CONCURRENCY', '0', /VIGIL_WORKER_CONCURRENCY/],
     ['VIGIL_HEALTHY_INTERVAL_SECONDS', '-1', /VIGIL_HEALTHY_INTERVAL_SECONDS/],
     ['VIGIL_LISTEN_NOTIFY', 'maybe', /VIGIL_LISTEN_NOTIFY/],
+    ['VIGIL_WEBHOOK_ALLOW_NETWORKS', '10.0.0.0/33', /VIGIL_WEBHOOK_ALLOW_NETWORKS: "10.0.0.0\/33" has a prefix outside 0-32/],
+    ['VIGIL_WEBHOOK_ALLOW_NETWORKS', 'intranet', /VIGIL_WEBHOOK_ALLOW_NETWORKS: "intranet" is not a network/],
+    ['VIGIL_EVENT_RETENTION_DAYS', '-1', /VIGIL_EVENT_RETENTION_DAYS/],
     ['VIGIL_CRITICAL_AFTER_FAILURES', '9', /VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -43,6 +46,30 @@ describe('loadConfig', () => {
   ])('rejects a lease that a check could outlive: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it.each([
+    ['0.0.0.0', {}, /HOST is 0\.0\.0\.0, beyond loopback, and VIGIL_METRICS_TOKEN is not set.*VIGIL_METRICS_OPEN=true/],
+    ['10.1.2.3', {}, /HOST is 10\.1\.2\.3/],
+    ['::', {}, /HOST is ::/],
+  ])('refuses HOST=%s with an open /metrics', (host, extra, message) => {
+    expect(() => loadConfig({ HOST: host, ...extra })).toThrow(message);
+  });
+
+  it.each([
+    [{ HOST: '127.0.0.1' }],
+    [{ HOST: '::1' }],
+    [{ HOST: 'localhost' }],
+    [{ HOST: '0.0.0.0', VIGIL_METRICS_TOKEN: 'metrics-token-0123456789' }],
+    [{ HOST: '0.0.0.0', VIGIL_METRICS_OPEN: 'true' }],
+  ])('accepts a /metrics that is loopback-only, token-protected or opened on purpose: %o', (env) => {
+    expect(loadConfig(env).host).toBe(env.HOST);
+  });
+
+  it('accepts named webhook networks and keeps the retentions in milliseconds', () => {
+    const c = loadConfig({ VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8, fd00::/8', VIGIL_EVENT_RETENTION_DAYS: '0.5' });
+    expect(c.webhooks.allowNetworks).toEqual(['127.0.0.0/8', 'fd00::/8']);
+    expect(c.retention).toEqual({ eventsMs: 12 * 3_600_000, deliveriesMs: 14 * 86_400_000, tombstonesMs: 30 * 86_400_000, resolvedIncidentsMs: 90 * 86_400_000 });
   });
 
   it('accepts a lease of twice the check timeout', () => {

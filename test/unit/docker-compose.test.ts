@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/config.ts';
 
 // No Docker engine here: check the file's structure and that each service's env is valid config,
 // after the `${VAR:-default}` interpolation compose does (here with VIGIL_SECRET_KEY set).
-const HOST_ENV: Record<string, string> = { VIGIL_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+const HOST_ENV: Record<string, string> = { VIGIL_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), VIGIL_METRICS_TOKEN: 'metrics-token-0123456789' };
 const composeText = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
 const interpolate = (text: string, env: Record<string, string>) =>
   text.replace(/\$\{(\w+):-([^}]*)\}/g, (_m, name: string, fallback: string) => env[name] ?? fallback);
@@ -47,6 +47,14 @@ describe('docker-compose.yml', () => {
     for (const s of ['vigil', 'worker']) expect(loadConfig(compose.services[s].environment).secretKey?.toString('base64')).toBe(HOST_ENV.VIGIL_SECRET_KEY);
     const unset = parse(interpolate(composeText, {}), { merge: true });
     expect(loadConfig(unset.services.worker.environment).secretKey).toBeUndefined();
+  });
+
+  it('refuses to start the API on all interfaces with an open /metrics, unless opted out', () => {
+    const unset = parse(interpolate(composeText, { VIGIL_SECRET_KEY: HOST_ENV.VIGIL_SECRET_KEY! }), { merge: true });
+    expect(() => loadConfig(unset.services.vigil.environment)).toThrow(/HOST is 0\.0\.0\.0.*VIGIL_METRICS_TOKEN is not set/);
+    const open = parse(interpolate(composeText, { VIGIL_METRICS_OPEN: 'true' }), { merge: true });
+    expect(loadConfig(open.services.vigil.environment).metricsToken).toBeUndefined();
+    expect(loadConfig(compose.services.vigil.environment).metricsToken).toBe(HOST_ENV.VIGIL_METRICS_TOKEN);
   });
 
   it('builds an image that runs src/main.ts on Node 22 with the migrations included', () => {

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded.ts';
+import { coerceError } from '../../src/lib/errors.ts';
+import { waitFor } from '../helpers/vigil.ts';
+
+const MAIN = path.resolve('src/main.ts');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+const running: Running[] = [];
+let dataDir: string | undefined;
+afterAll(async () => {
+  for (const r of running) r.child.kill('SIGKILL');
+  const orphan = dataDir && postmasterPid(dataDir);
+  if (orphan && isAlive(orphan)) process.kill(orphan, 'SIGINT');
+  if (orphan) await waitFor('the test server to stop', async () => !isAlive(orphan), 30_000, 100).catch(() => {});
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** `node src/main.ts start` on the shared data directory, embedded PostgreSQL, as a user runs it. */
+async function startVigil(): Promise<Running & { port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN, 'start'], {
+    env: { PATH: process.env.PATH!, VIGIL_DATA_DIR: dataDir!, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const run = { child, output: () => out, exit, port };
+  running.push(run);
+  return run;
+}
+
+const listening = (run: Running & { port: number }) =>
+  waitFor('the API to listen', async () => run.output().includes(`listening on http://127.0.0.1:${run.port}`), 120_000, 100);
+
+function postmasterPid(dir: string): number | undefined {
+  const file = path.join(dir, 'pg', 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+describe('the embedded PostgreSQL of a data directory', () => {
+  it('refuses a second Vigil on the same data directory, naming the directory and the PIDs', async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-'));
+    const first = await startVigil();
+    await listening(first);
+    const second = await startVigil();
+    expect(await second.exit).toBe(1);
+    const pg = postmasterPid(dataDir);
+    expect(second.output()).toContain(
+      `the data directory ${dataDir} is in use by another Vigil (PID ${first.child.pid}, whose embedded PostgreSQL is PID ${pg})`,
+    );
+    expect(second.output()).not.toMatch(/undefined/);
+    expect(first.child.exitCode).toBeNull();
+
+    // Killed without a chance to stop its server: the server runs on, orphaned.
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(isAlive(pg!)).toBe(true);
+
+    const third = await startVigil();
+    await listening(third);
+    expect(third.output()).toContain('stopping the embedded PostgreSQL a killed Vigil left running');
+    expect(isAlive(pg!)).toBe(false);
+    expect(postmasterPid(dataDir)).not.toBe(pg);
+    third.child.kill('SIGINT');
+    expect(await third.exit).toBe(0);
+    expect(postmasterPid(dataDir)).toBeUndefined();
+  }, 300_000);
+
+  it('gives an error without a value words', () => {
+    expect(coerceError(undefined).message).toBe('an error without a message (undefined)');
+  });
+});
