@@ -14,7 +14,7 @@ const USAGE = `usage: vigil [start | api | scheduler | worker ...]
   worker      runs checks
   token       create an API token (printed once)
   rekey       re-seal every secret under VIGIL_SECRET_KEY (old key in VIGIL_SECRET_KEY_PREVIOUS)
-Roles can be combined: vigil api scheduler. Configuration comes from the environment (see README).`;
+Roles can be combined: vigil api scheduler. Configuration comes from the environment (see docs/configuration.md).`;
 
 function parseRoles(args: string[], roles: readonly Role[]): Role[] {
   if (args.length === 0 || (args.length === 1 && args[0] === 'start')) return [...roles];

@@ -218,7 +218,7 @@ function webhooks(examples: ExampleComponents): Record<string, unknown> {
         summary: "One event, POSTed to a subscription's URL",
         description:
           'Sent for each event matching the subscription, at least once: deduplicate on Vigil-Event-Id. ' +
-          'Verify the signature over the raw body (README "Webhooks").',
+          'Verify the signature over the raw body (docs/api.md, "Webhooks").',
         tags: ['webhooks'],
         security: [],
         parameters: [

@@ -1,5 +1,5 @@
 /**
- * Exit codes of the `vigil` command line (documented in the README). `vigil check` has its own,
+ * Exit codes of the `vigil` command line (documented in docs/cli.md). `vigil check` has its own,
  * the Nagios plugin convention: see check-command.ts.
  */
 export const EXIT = {

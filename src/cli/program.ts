@@ -11,7 +11,7 @@ import { CliError, EXIT } from './errors.ts';
 import { OUTPUTS } from './output.ts';
 
 const SERVER_HELP = `
-Running Vigil (these use the database, not the API; configuration from the environment, see README):
+Running Vigil (these use the database, not the API; configuration from the environment, see docs/configuration.md):
   vigil start                     all roles in one process (also: npm start)
   vigil api | scheduler | worker  one role; roles combine: vigil api scheduler
   vigil token create --name N --scope S   bootstrap token straight into the database (= vigil tokens create --database)

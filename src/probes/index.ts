@@ -7,7 +7,7 @@ import type { ProbeContextWithCredential, ProbeResult } from './types.ts';
 
 /**
  * Every probe type Vigil knows. Adding one touches: its module here (schema + run function), this
- * union and dispatch, credential kinds it accepts (src/credentials/kinds.ts), the README's probe
+ * union and dispatch, credential kinds it accepts (src/credentials/kinds.ts), docs/api.md's probe
  * list, and a test against a real peer (openapi.yaml is generated from the union).
  */
 export const probeConfigSchema = z.discriminatedUnion('type', [tcpProbeSchema, httpProbeSchema, sshProbeSchema, snmpProbeSchema]);

@@ -687,7 +687,7 @@ export interface webhooks {
         put?: never;
         /**
          * One event, POSTed to a subscription's URL
-         * @description Sent for each event matching the subscription, at least once: deduplicate on Vigil-Event-Id. Verify the signature over the raw body (README "Webhooks").
+         * @description Sent for each event matching the subscription, at least once: deduplicate on Vigil-Event-Id. Verify the signature over the raw body (docs/api.md, "Webhooks").
          */
         post: operations["receiveEvent"];
         delete?: never;

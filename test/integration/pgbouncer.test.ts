@@ -4,7 +4,7 @@ import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { FAST_ENV, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 
-// README "Connection poolers": the API and the scheduler (session advisory lock, LISTEN) through
+// docs/operations.md "Connection poolers": the API and the scheduler (session advisory lock, LISTEN) through
 // PgBouncer's session pooling, workers through transaction pooling with polling — Debian's
 // pgbouncer in front of the test database, every Vigil connection going through it.
 let db: TestDatabase;
