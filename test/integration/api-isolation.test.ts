@@ -89,6 +89,21 @@ describe('history exports', () => {
     for (const req of paused.splice(0)) req.destroy();
   }, 60_000);
 
+  it('ends an export whose client stops reading after VIGIL_STREAM_STALL_SECONDS, freeing its connection and its slot', async () => {
+    const stalling = (await mint(['read'])).token;
+    const streamPool = vigil.apiPools!.streamPool;
+    await waitFor('the earlier exports to let go of their connections', async () => streamPool.totalCount - streamPool.idleCount === 0, 20_000);
+    const [a, b] = await Promise.all([pausedGet(EXPORT, stalling), pausedGet(EXPORT, stalling)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(streamPool.totalCount - streamPool.idleCount).toBe(2);
+    // Neither client reads a byte more (their sockets stay open on this side, data unread): after
+    // the 3 s stall the server cuts both off and their cursors' connections are closed.
+    await waitFor('the stalled exports to give back their connections', async () => streamPool.totalCount - streamPool.idleCount === 0, 15_000);
+    // And their per-token slots: the same token may export again.
+    const again = await pausedGet(EXPORT, stalling);
+    expect(again.status).toBe(200);
+    for (const req of paused.splice(0)) req.destroy();
+  }, 60_000);
 });
 
 describe('event streams', () => {
