@@ -53,7 +53,11 @@ describe('Prometheus alert rules', () => {
     const read = rules.groups.flatMap((g) => g.rules.flatMap((r) => metricsIn(r.expr).map((m) => [r.alert, m])));
     expect(read.length).toBeGreaterThan(5);
     expect(read.filter(([, m]) => !exposed.has(m!))).toEqual([]);
-    const config = (await readFile(path.join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8')).replace('/etc/prometheus/vigil-alerts.yml', path.join(DEPLOY, 'prometheus/vigil-alerts.yml'));
+    // The token file compose mounts (configs: vigil_metrics_token); promtool wants it to exist.
+    await writeFile(path.join(tmp, 'vigil-metrics-token'), 'metrics-token-0123456789');
+    const config = (await readFile(path.join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8'))
+      .replace('/etc/prometheus/vigil-alerts.yml', path.join(DEPLOY, 'prometheus/vigil-alerts.yml'))
+      .replaceAll('/etc/prometheus/vigil-metrics-token', path.join(tmp, 'vigil-metrics-token'));
     await writeFile(path.join(tmp, 'prometheus.yml'), config);
     expect((await run('promtool', ['check', 'config', path.join(tmp, 'prometheus.yml')])).stdout).toMatch(/SUCCESS/);
   });

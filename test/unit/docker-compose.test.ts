@@ -45,13 +45,13 @@ describe('docker-compose.yml', () => {
 
   it('passes the same credentials key to every Vigil process, and runs without one when unset', () => {
     for (const s of ['vigil', 'worker']) expect(loadConfig(compose.services[s].environment).secretKey?.toString('base64')).toBe(HOST_ENV.VIGIL_SECRET_KEY);
-    const unset = parse(interpolate(composeText, {}), { merge: true });
+    const unset = parse(interpolate(composeText, { VIGIL_METRICS_TOKEN: HOST_ENV.VIGIL_METRICS_TOKEN! }), { merge: true });
     expect(loadConfig(unset.services.worker.environment).secretKey).toBeUndefined();
   });
 
-  it('refuses to start the API on all interfaces with an open /metrics, unless opted out', () => {
+  it('refuses to start the API or a worker on all interfaces with an open /metrics, unless opted out', () => {
     const unset = parse(interpolate(composeText, { VIGIL_SECRET_KEY: HOST_ENV.VIGIL_SECRET_KEY! }), { merge: true });
-    expect(() => loadConfig(unset.services.vigil.environment)).toThrow(/HOST is 0\.0\.0\.0.*VIGIL_METRICS_TOKEN is not set/);
+    for (const s of ['vigil', 'worker']) expect(() => loadConfig(unset.services[s].environment)).toThrow(/HOST is 0\.0\.0\.0.*VIGIL_METRICS_TOKEN is not set/);
     const open = parse(interpolate(composeText, { VIGIL_METRICS_OPEN: 'true' }), { merge: true });
     expect(loadConfig(open.services.vigil.environment).metricsToken).toBeUndefined();
     expect(loadConfig(compose.services.vigil.environment).metricsToken).toBe(HOST_ENV.VIGIL_METRICS_TOKEN);
