@@ -91,7 +91,6 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
       const grace = new AbortController();
       await Promise.race([settled, delay(deps.config.shutdownGraceMs, grace.signal).catch(() => {})]);
       grace.abort();
-
       clearInterval(heartbeat);
       clearInterval(groupsTimer);
       clearInterval(clockTimer);
