@@ -79,16 +79,20 @@ export class SseHub {
   }
 
   async serve(req: Request, res: Response, o: { principal: Principal; filter: EventFilter; lastEventId: string | undefined; release: () => void }): Promise<void> {
+    // Listen for the client going away before anything is awaited: a browser that navigates on
+    // while the first read waits for a connection must not leave its stream (and slot) behind.
+    const gone = disconnectSignal(res);
     try {
       // With no stream open the live read has not followed the table: start it at the newest event.
       if (this.cursor === undefined || this.streams.size === 0) this.cursor = await latestEventId(this.deps.streamPool);
+      if (gone.aborted) return;
       const latest = this.cursor;
       const tooFar = o.lastEventId !== undefined && BigInt(latest) - BigInt(o.lastEventId) > BigInt(this.deps.config.apiLimits.sseReplayMaxEvents);
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write(': connected\n\n');
       const start = o.lastEventId === undefined || tooFar ? latest : o.lastEventId;
       await new Promise<void>((resolve) => {
-        const stream: Stream = { principal: o.principal, filter: o.filter, res, gone: disconnectSignal(res), cursor: start, queue: [], live: false, pumping: false, end: () => {} };
+        const stream: Stream = { principal: o.principal, filter: o.filter, res, gone, cursor: start, queue: [], live: false, pumping: false, end: () => {} };
         stream.end = () => {
           if (!this.streams.delete(stream)) return;
           res.end();
@@ -96,6 +100,8 @@ export class SseHub {
         };
         this.streams.add(stream);
         req.once('close', stream.end);
+        gone.addEventListener('abort', stream.end, { once: true });
+        if (gone.aborted || res.destroyed) stream.end();
         if (tooFar) stream.queue.push(resyncFrame(latest, this.deps.config.apiLimits.sseReplayMaxEvents));
         this.pump(stream);
       });
