@@ -1,5 +1,5 @@
 // Writes openapi.yaml from the API's route list and zod schemas, and the TypeScript types a client
-// generates from it (test/client/schema.d.ts, via openapi-typescript): `npm run openapi`.
+// generates from it (src/api/openapi-types.d.ts, via openapi-typescript): `npm run openapi`.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString, COMMENT_HEADER } from 'openapi-typescript';
@@ -10,11 +10,11 @@ import type { RouteSpec } from '../src/api/route.ts';
 import { loadConfig } from '../src/config/config.ts';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
-export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../test/client/schema.d.ts', import.meta.url));
-/** The dashboard's copy of the same types (web/ builds on its own, without reaching into test/). */
-export const WEB_TYPES_FILE = fileURLToPath(new URL('../web/src/api-schema.d.ts', import.meta.url));
-/** The same types for the `vigil` command line (src/cli/api-client.ts): src must not import from test. */
-export const CLI_TYPES_FILE = fileURLToPath(new URL('../src/cli/api-schema.d.ts', import.meta.url));
+/**
+ * The contract's types, generated once and shared by every client: the `vigil` command line
+ * (src/cli/api-client.ts), the dashboard (web/src/api.ts) and the test client (test/client).
+ */
+export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../src/api/openapi-types.d.ts', import.meta.url));
 
 /**
  * The routes as documented: handlers are not called, so only the default configuration is given
@@ -41,7 +41,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(OPENAPI_FILE, yaml);
   const types = await generatedClientTypes(yaml);
   writeFileSync(CLIENT_TYPES_FILE, types);
-  writeFileSync(WEB_TYPES_FILE, types);
-  writeFileSync(CLI_TYPES_FILE, types);
-  console.log(`wrote ${OPENAPI_FILE}, ${CLIENT_TYPES_FILE}, ${WEB_TYPES_FILE} and ${CLI_TYPES_FILE}`);
+  console.log(`wrote ${OPENAPI_FILE} and ${CLIENT_TYPES_FILE}`);
 }

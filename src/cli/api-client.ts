@@ -1,10 +1,10 @@
 /**
  * The CLI's HTTP client: openapi-fetch over the types openapi-typescript generates from
- * openapi.yaml (api-schema.d.ts, rewritten by `npm run openapi`; a test fails when it is stale).
+ * openapi.yaml (src/api/openapi-types.d.ts, rewritten by `npm run openapi`; a test fails when it is stale).
  * Nothing here is hand-typed, so the CLI compiles only while the API has the fields it uses.
  */
 import createClient, { type Client } from 'openapi-fetch';
-import type { components, paths } from './api-schema.d.ts';
+import type { components, paths } from '../api/openapi-types.d.ts';
 import { CliError } from './errors.ts';
 
 type JsonMedia = 'application/json' | 'application/problem+json';

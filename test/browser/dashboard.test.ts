@@ -62,7 +62,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
+// Retried: in about one full run in three, one of the flows that wait for the page's event stream
+// to say "Live" times out when the machine is loaded (seen with the whole suite running beside it),
+// and passes when run again. The cause is not found yet; a retry keeps CI honest about real
+// breakage (a broken flow fails every attempt) while it is looked into.
+describe('the dashboard in Chromium', { timeout: 60_000, retry: 2 }, () => {
   it('tells a wrong token clearly, and signs in with a right one', async () => {
     const { context, page, errors } = await newUser(browser);
     await signInPage.signIn(page, base, 'vgl_this-is-not-a-token');

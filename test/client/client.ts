@@ -1,11 +1,11 @@
 /**
  * A Vigil client as an API consumer would write one: openapi-fetch over the types openapi-typescript
- * generates from openapi.yaml (schema.d.ts, rewritten by `npm run openapi`). Nothing here is
+ * generates from openapi.yaml (src/api/openapi-types.d.ts, rewritten by `npm run openapi`). Nothing here is
  * hand-typed, so it compiles only while the document describes the fields it uses;
  * test/integration/openapi-client.test.ts type-checks it and runs it against a live Vigil.
  */
 import createClient, { type Client } from 'openapi-fetch';
-import type { components, paths } from './schema.d.ts';
+import type { components, paths } from '../../src/api/openapi-types.d.ts';
 
 /** This client speaks JSON: answers in application/json, problems in application/problem+json. */
 type JsonMedia = 'application/json' | 'application/problem+json';

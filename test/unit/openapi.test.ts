@@ -41,7 +41,7 @@ describe('openapi.yaml', () => {
     expect(committed).toBe(generatedOpenApi());
   });
 
-  it('has client types generated from it (test/client/schema.d.ts; `npm run openapi`)', async () => {
+  it('has client types generated from it (src/api/openapi-types.d.ts, shared by the CLI, the dashboard and the test client; `npm run openapi`)', async () => {
     expect(readFileSync(CLIENT_TYPES_FILE, 'utf8')).toBe(await generatedClientTypes(committed));
   });
 

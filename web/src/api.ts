@@ -1,10 +1,10 @@
 /**
  * The dashboard's one API client: openapi-fetch over the types openapi-typescript generates from
- * openapi.yaml (api-schema.d.ts, written by `npm run openapi`). No URL strings elsewhere: a
+ * openapi.yaml (src/api/openapi-types.d.ts, written by `npm run openapi`). No URL strings elsewhere: a
  * breaking change to the contract fails the dashboard's type check.
  */
 import createClient from 'openapi-fetch';
-import type { components, paths } from './api-schema.d.ts';
+import type { components, paths } from '../../src/api/openapi-types.d.ts';
 
 export type Schemas = components['schemas'];
 export type Host = Schemas['Host'];
