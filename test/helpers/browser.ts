@@ -22,9 +22,13 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 60_000 });
 }
 
+const openContexts = new Set<BrowserContext>();
+
 /** A context (its own cookie jar: one signed-in user) whose pages fail the test on script errors. */
 export async function newUser(browser: Browser, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport });
+  openContexts.add(context);
+  context.once('close', () => openContexts.delete(context));
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -33,6 +37,29 @@ export async function newUser(browser: Browser, viewport = DESKTOP): Promise<{ c
     if (msg.type() === 'error' && !/status of 401/.test(msg.text())) errors.push(msg.text());
   });
   return { context, page, errors };
+}
+
+/**
+ * Closes every context newUser opened that a test left open (it failed before its own close), so
+ * its pages' event streams do not outlive the test and hold the server's per-token stream slots.
+ */
+export async function closeUsers(): Promise<void> {
+  await Promise.all([...openContexts].map((c) => c.close()));
+}
+
+/**
+ * What the open pages show, for a failed test's report: a CI log then says what the page said
+ * ("Disconnected", an error banner, an empty table) instead of only which locator timed out.
+ */
+export async function describeOpenPages(): Promise<string> {
+  const lines: string[] = [];
+  for (const context of openContexts) {
+    for (const page of context.pages()) {
+      const text = await page.locator('body').innerText({ timeout: 2_000 }).catch((err: Error) => `(unreadable: ${err.message})`);
+      lines.push(`--- ${page.url()}\n${text.slice(0, 2_000)}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 /** Saves a full-page screenshot under test-artifacts/ (git-ignored) and returns its path. */

@@ -62,6 +62,12 @@ function connect(): void {
     for (const l of listeners) l(event);
   };
   for (const type of EVENT_TYPES) es.addEventListener(type, onEvent);
+  // The server skipped events it could not replay (the gap was longer than it keeps): what is on
+  // screen may be stale, so pages refetch; the stream goes on from the id this event carries.
+  es.addEventListener('resync', (e: MessageEvent<string>) => {
+    if (e.lastEventId) lastEventId = e.lastEventId;
+    for (const l of resyncListeners) l();
+  });
   es.onerror = () => {
     if (source !== es) return;
     setStatus('reconnecting');
