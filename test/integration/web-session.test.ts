@@ -1,31 +1,20 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { describe, expect, it } from 'vitest';
 import { expectConforms } from '../helpers/openapi.ts';
 import { openSse } from '../helpers/sse.ts';
-import { startTestVigil, TEST_ADMIN_TOKEN, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { TEST_ADMIN_TOKEN, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
-let vigil: TestVigil;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api']);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
-});
+const ctx = useTestVigil({ roles: ['api'] });
 
 async function mint(scopes: string[]) {
-  const res = await vigil.http().post('/api/tokens').send({ name: `web-${scopes.join('-')}`, scopes });
+  const res = await ctx.vigil.http().post('/api/tokens').send({ name: `web-${scopes.join('-')}`, scopes });
   expect(res.status).toBe(201);
   return res.body as { id: string; token: string };
 }
 
 /** Signs in with `token` and returns the cookie pair and the session body. */
 async function signIn(token: string, headers: Record<string, string> = {}) {
-  const res = await request(vigil.apiUrl!).post('/api/session').set({ authorization: `Bearer ${token}`, ...headers });
+  const res = await request(ctx.vigil.apiUrl!).post('/api/session').set({ authorization: `Bearer ${token}`, ...headers });
   expectConforms(res);
   expect(res.status).toBe(201);
   const setCookie = (res.headers['set-cookie'] as unknown as string[])[0]!;
@@ -33,9 +22,9 @@ async function signIn(token: string, headers: Record<string, string> = {}) {
 }
 
 const withCookie = (cookie: string) => ({
-  get: (url: string) => request(vigil.apiUrl!).get(url).set('cookie', cookie),
-  post: (url: string, csrf?: string) => request(vigil.apiUrl!).post(url).set({ cookie, ...(csrf ? { 'x-vigil-csrf': csrf } : {}) }),
-  delete: (url: string, csrf?: string) => request(vigil.apiUrl!).delete(url).set({ cookie, ...(csrf ? { 'x-vigil-csrf': csrf } : {}) }),
+  get: (url: string) => request(ctx.vigil.apiUrl!).get(url).set('cookie', cookie),
+  post: (url: string, csrf?: string) => request(ctx.vigil.apiUrl!).post(url).set({ cookie, ...(csrf ? { 'x-vigil-csrf': csrf } : {}) }),
+  delete: (url: string, csrf?: string) => request(ctx.vigil.apiUrl!).delete(url).set({ cookie, ...(csrf ? { 'x-vigil-csrf': csrf } : {}) }),
 });
 
 describe('dashboard sessions', () => {
@@ -59,13 +48,13 @@ describe('dashboard sessions', () => {
   });
 
   it('refuses a wrong token with a clear problem, and a token without read', async () => {
-    const wrong = await request(vigil.apiUrl!).post('/api/session').set('authorization', 'Bearer vgl_wrong');
+    const wrong = await request(ctx.vigil.apiUrl!).post('/api/session').set('authorization', 'Bearer vgl_wrong');
     expect(wrong.status).toBe(401);
     expect(wrong.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(wrong.body.detail).toMatch(/unknown, revoked or expired/);
     expect(wrong.headers['set-cookie']).toBeUndefined();
     const checkOnly = await mint(['check']);
-    const res = await request(vigil.apiUrl!).post('/api/session').set('authorization', `Bearer ${checkOnly.token}`);
+    const res = await request(ctx.vigil.apiUrl!).post('/api/session').set('authorization', `Bearer ${checkOnly.token}`);
     expect(res.status).toBe(403);
   });
 
@@ -93,7 +82,7 @@ describe('dashboard sessions', () => {
     const { id, token } = await mint(['read']);
     const { cookie } = await signIn(token);
     expect((await withCookie(cookie).get('/api/hosts')).status).toBe(200);
-    expect((await vigil.http().delete(`/api/tokens/${id}`)).status).toBe(200);
+    expect((await ctx.vigil.http().delete(`/api/tokens/${id}`)).status).toBe(200);
     const after = await withCookie(cookie).get('/api/hosts');
     expect(after.status).toBe(401);
     expect(after.body.detail).toMatch(/sign in again/);
@@ -109,17 +98,17 @@ describe('dashboard sessions', () => {
   });
 
   it('leaves bearer clients alone: a bearer token wins over a stale cookie', async () => {
-    const res = await vigil.http().get('/api/session').set('cookie', 'vigil_session=' + 'x'.repeat(43));
+    const res = await ctx.vigil.http().get('/api/session').set('cookie', 'vigil_session=' + 'x'.repeat(43));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ name: 'VIGIL_ADMIN_TOKEN', scopes: ['admin'], expires_at: null, csrf_token: null });
-    const garbage = await request(vigil.apiUrl!).get('/api/hosts').set('cookie', 'other=1; vigil_session=garbage');
+    const garbage = await request(ctx.vigil.apiUrl!).get('/api/hosts').set('cookie', 'other=1; vigil_session=garbage');
     expect(garbage.status).toBe(401);
   });
 
   it('streams events to an EventSource that only has the cookie', async () => {
     const { token } = await mint(['read']);
     const { cookie } = await signIn(token);
-    const sse = openSse(`${vigil.apiUrl}/api/events`, { cookie });
+    const sse = openSse(`${ctx.vigil.apiUrl}/api/events`, { cookie });
     try {
       await waitFor('the stream to open', async () => sse.comments.includes('connected'));
       expect(sse.status()).toBe(200);
