@@ -4,7 +4,14 @@ import type { Pool } from '../db/pool.ts';
 import { getCredentials } from '../db/queries/credentials.ts';
 import { recentHistory } from '../db/queries/history.ts';
 import { listHostPage } from '../db/queries/host-list.ts';
-import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
+import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch, type HostRow } from '../db/queries/hosts.ts';
+import { policiesById } from '../db/queries/policies.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { Config } from '../config/config.ts';
+import type { PolicySettings } from '../policies/fields.ts';
+import { fleetDefaults, resolvePolicy } from '../policies/resolve.ts';
+import { limitsOf, rescheduleHosts } from '../policies/reschedule.ts';
+import { validatePolicyValues } from '../policies/validate.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
 import { observedHostKey } from '../machine/check-outcome.ts';
@@ -45,15 +52,21 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ body }) => {
         const id = randomUUID();
         const credentialIds = await checkCredentialRefs(pool, body.probes);
+        await checkPolicyRefs(pool, config, [{ policyId: body.policy_id, overrides: body.policy_overrides, field: 'body.' }]);
         const row = await createHost(pool, {
           ...body,
           id,
+          policyId: body.policy_id,
+          policyOverrides: body.policy_overrides,
           machineSnapshot: initialHealth(machine),
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
           dueInMs: soon(id),
         }, credentialIds);
-        return { status: 201, body: serializeHost(row), headers: { Location: `/api/hosts/${id}` } };
+        // Its priority by its effective policy (its own, or its group's).
+        const usesPolicy = body.policy_id !== null || Object.keys(body.policy_overrides).length > 0 || body.group !== null;
+        const fresh = usesPolicy ? await applyHostPolicy(pool, config, id) : row;
+        return { status: 201, body: serializeHost(fresh), headers: { Location: `/api/hosts/${id}` } };
       },
     }),
     defineRoute({
@@ -111,13 +124,16 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         409: problem('Name taken'),
       },
       handler: async ({ params, body }) => {
-        const patch: HostPatch = { ...body };
+        const { policy_id: policyId, policy_overrides: policyOverrides, ...rest } = body;
+        const patch: HostPatch = { ...rest, policyId, policyOverrides };
         const resumes = body.enabled === true || body.maintenance === false;
         if (body.probes !== undefined || body.address !== undefined || resumes) patch.dueInMs = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
+        const policyChanged = policyId !== undefined || policyOverrides !== undefined || body.group !== undefined;
+        if (policyChanged) await checkPolicyRefs(pool, config, [{ policyId: policyId ?? null, overrides: policyOverrides ?? {}, field: 'body.' }]);
         const row = await changeHost(pool, params.host_id, patch, credentialIds);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: serializeHost(policyChanged ? await applyHostPolicy(pool, config, row.id) : row) };
       },
     }),
     ...sshHostKeyRoutes(deps),
@@ -159,6 +175,35 @@ export async function checkCredentialRefs(
   }
   if (errors.length > 0) throw badRequest('probes reference unusable credentials', errors);
   return [...new Set(refs.map((r) => r.id!))];
+}
+
+/**
+ * Every policy_id must name a policy, and each host's overrides over its policy (over the fleet
+ * defaults) must be valid; errors name `${field}policy_id` and `${field}policy_overrides.<path>`.
+ */
+export async function checkPolicyRefs(pool: Pool, config: Config, items: { policyId: string | null; overrides: PolicySettings; field: string }[]): Promise<void> {
+  const ids = [...new Set(items.map((i) => i.policyId).filter((id): id is string => id !== null))];
+  const found = new Map((await policiesById(pool, ids)).map((p) => [p.id, p]));
+  const errors: FieldError[] = [];
+  for (const { policyId, overrides, field } of items) {
+    const policy = policyId === null ? undefined : found.get(policyId);
+    if (policyId !== null && !policy) {
+      errors.push({ field: `${field}policy_id`, message: `no policy ${policyId}` });
+      continue;
+    }
+    const layers = [{ source: { level: 'host' as const }, settings: overrides }, ...(policy ? [{ source: { level: 'host_policy' as const, policy: policy.name }, settings: policy.settings }] : [])];
+    const { values, sources } = resolvePolicy(fleetDefaults(config), layers);
+    errors.push(...validatePolicyValues(values, limitsOf(config), `${field}policy_overrides.`, (path) => sources[path].level === 'host'));
+  }
+  if (errors.length > 0) throw badRequest('invalid check policy of the host', errors);
+}
+
+/** Sets a host's priority (and schedule) by its effective policy, which may come from its group; refuses an invalid combination. */
+async function applyHostPolicy(pool: Pool, config: Config, hostId: string): Promise<HostRow> {
+  return withTransaction(pool, async (tx) => {
+    await rescheduleHosts(tx, config, { hostIds: [hostId] });
+    return (await getHost(tx, hostId))!;
+  });
 }
 
 function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {

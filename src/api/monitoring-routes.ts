@@ -20,6 +20,9 @@ import {
   taskIdParams,
 } from './schemas.ts';
 import { currentStatus, serializeCheck } from './serialize.ts';
+import { hostPolicyFacts } from '../db/queries/policies.ts';
+import { effectivePolicyOf } from '../policies/resolve.ts';
+import { serializeEffectivePolicy } from './policy-serialize.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
 const TAGS = ['monitoring'];
@@ -125,7 +128,8 @@ function stateRoute(deps: ApiDeps): RouteSpec {
       // (change_xid) and the group's flag name the whole answer: a 304 skips the history read.
       const etag = etagOf([host.id, host.change_xid, String(groupMaintenance)]);
       if (matchesIfNoneMatch(req, etag)) return notModified(etag);
-      const history = await recentHistory(deps.pool, host.id, RECENT_CHECKS);
+      const [history, facts] = await Promise.all([recentHistory(deps.pool, host.id, RECENT_CHECKS), hostPolicyFacts(deps.pool, host.id)]);
+      const effective = effectivePolicyOf(deps.config, facts ?? { ...host, host_policy_name: null, host_policy_settings: null, group_policy_name: null, group_policy_settings: null });
       return {
         status: 200,
         headers: etagHeaders(etag),
@@ -142,7 +146,8 @@ function stateRoute(deps: ApiDeps): RouteSpec {
           check_priority: host.check_priority,
           response_time_ms: host.last_response_time_ms,
           last_check: host.last_check?.toISOString() ?? null,
-          check_interval_info: describeInterval(host.monitoring_state, deps.config),
+          check_interval_info: describeInterval(host.monitoring_state, effective.policy),
+          effective_policy: serializeEffectivePolicy(host.policy_id, effective),
           maintenance: host.maintenance || groupMaintenance,
           last_result: history[0] ? serializeCheck(history[0]) : null,
           recent_history: history.map(serializeCheck),
