@@ -20,6 +20,7 @@ import {
 } from './policy-schemas.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import { problemSchema } from './schemas.ts';
+import { POLICY_EXAMPLES as EX } from './policy-examples.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
 const TAGS = ['policies'];
@@ -38,6 +39,7 @@ export function policyRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'listPolicies',
       summary: 'Check policies, with how many hosts and groups use each',
       tags: TAGS,
+      examples: { responses: { 200: [EX.list] } },
       responses: { 200: { description: 'All policies', schema: policyListSchema }, 400: problem('Unexpected query') },
       handler: async () => ({ status: 200, body: { policies: (await listPolicies(pool)).map(serializePolicy) } }),
     }),
@@ -49,6 +51,7 @@ export function policyRoutes(deps: ApiDeps): RouteSpec[] {
       description: `Validated as it would apply over the fleet defaults: intervals at least VIGIL_POLICY_MIN_INTERVAL_SECONDS (${config.policies.minIntervalSeconds} s), the timeout shorter than the shortest interval, failure thresholds in order. Errors name the field.`,
       tags: TAGS,
       body: policyCreateSchema,
+      examples: { request: [EX.create], responses: { 201: [EX.policy] } },
       responses: { 201: { description: 'Created', schema: policySchema }, 400: problem('Invalid settings, each field named'), 409: problem('Name taken') },
       handler: async ({ body }) => {
         throwIfInvalid(config, body.settings, 'body.settings.');
@@ -65,6 +68,7 @@ export function policyRoutes(deps: ApiDeps): RouteSpec[] {
       description: 'A policy whose name exists gets the given description and settings (fields left out fall back); its hosts are rescheduled. Every bad field is named with its position.',
       tags: TAGS,
       body: policyBulkSchema,
+      examples: { request: [EX.bulk], responses: { 200: [EX.bulkResult] } },
       responses: { 200: { description: 'What was created and replaced', schema: policyBulkResultSchema }, 400: problem('Invalid policies, each field named') },
       handler: async ({ body }) => {
         const errors = body.policies.flatMap((p, i) => policyProblems(config, p.settings, `body.policies.${i}.settings.`));
@@ -96,6 +100,7 @@ export function policyRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'One check policy',
       tags: TAGS,
       params: policyIdParams,
+      examples: { responses: { 200: [EX.policy] } },
       responses: { 200: { description: 'The policy', schema: policySchema }, 400: problem('Malformed id'), 404: problem('No such policy') },
       handler: async ({ params }) => {
         const row = await getPolicy(pool, params.policy_id);
@@ -114,6 +119,7 @@ export function policyRoutes(deps: ApiDeps): RouteSpec[] {
       tags: TAGS,
       params: policyIdParams,
       body: policyPatchSchema,
+      examples: { request: [EX.patch], responses: { 200: [EX.policy] } },
       responses: {
         200: { description: 'The updated policy', schema: policySchema },
         400: problem('Invalid settings (or a host they would make invalid), each field named'),
