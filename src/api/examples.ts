@@ -263,6 +263,10 @@ const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'H
     ]),
   ),
   maintenance: false,
+  maintenance_window: {
+    active: null,
+    next: { window_id: '8f7e6d5c-4b3a-4921-8877-665544332211', label: 'Sunday patching', reason: 'OS updates and reboots', starts_at: '2026-05-10T00:00:00.000Z', ends_at: '2026-05-10T02:00:00.000Z' },
+  },
   last_result: passedCheck,
   recent_history: [passedCheck, failedCheck],
 });

@@ -737,6 +737,46 @@ export interface paths {
         patch: operations["updatePolicy"];
         trace?: never;
     };
+    "/api/maintenance-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Maintenance windows, and their occurrences in a time range (for a calendar) */
+        get: operations["listMaintenanceWindows"];
+        put?: never;
+        /**
+         * Schedule a maintenance window (one-off or recurring) over hosts, groups or tags
+         * @description Inside an open window a host is as in manual maintenance: no scheduled checks, JIT checks recorded but flagged, the machine frozen, no incidents; it leaves on its own at the end, its next check spread like a first check. Events announce each host entering and leaving.
+         */
+        post: operations["createMaintenanceWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/maintenance-windows/{window_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One maintenance window, with the occurrence open now and the next */
+        get: operations["getMaintenanceWindow"];
+        put?: never;
+        post?: never;
+        /** Delete a maintenance window; hosts inside it leave it (with events) within VIGIL_MAINTENANCE_POLL_MS */
+        delete: operations["deleteMaintenanceWindow"];
+        options?: never;
+        head?: never;
+        /** Change a maintenance window; hosts follow within VIGIL_MAINTENANCE_POLL_MS */
+        patch: operations["updateMaintenanceWindow"];
+        trace?: never;
+    };
 }
 export interface webhooks {
     event: {
@@ -1157,7 +1197,7 @@ export interface components {
             /** @description Increasing event id; resume with Last-Event-ID */
             id: string;
             /** @enum {string} */
-            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run";
+            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended";
             /** Format: date-time */
             occurred_at: string;
             host: {
@@ -1385,6 +1425,12 @@ export interface components {
             /** @description Pass as `after` for the next page; null at the end */
             next_cursor: string | null;
         };
+        HostMaintenanceWindows: {
+            /** @description The window the host is in now (no scheduled checks; the machine is frozen) */
+            active: components["schemas"]["MaintenanceOccurrence"] | null;
+            /** @description The next window to open for the host */
+            next: components["schemas"]["MaintenanceOccurrence"] | null;
+        };
         HostMonitoringState: {
             /** Format: uuid */
             host_id: string;
@@ -1410,8 +1456,9 @@ export interface components {
                 description: string;
             };
             effective_policy: components["schemas"]["EffectivePolicy"];
-            /** @description In maintenance (its own flag or its group's): no scheduled checks */
+            /** @description In maintenance (its own flag, its group's or a scheduled window): no scheduled checks */
             maintenance: boolean;
+            maintenance_window: components["schemas"]["HostMaintenanceWindows"];
             last_result: components["schemas"]["CheckResult"] | null;
             /** @description The last 10 checks, newest first */
             recent_history: components["schemas"]["CheckResult"][];
@@ -1550,6 +1597,140 @@ export interface components {
             message: string;
             /** @description The fresh result (wait=true or max_age hit); null while pending */
             result: components["schemas"]["CheckResult"] | null;
+        };
+        MaintenanceOccurrence: {
+            /** Format: uuid */
+            window_id: string;
+            label: string;
+            reason: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        MaintenanceWindow: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "one_off" | "recurring";
+            label: string;
+            reason: string;
+            time_zone: string;
+            starts_at: string | null;
+            ends_at: string | null;
+            cron: string | null;
+            duration_seconds: number | null;
+            active_from: string | null;
+            active_until: string | null;
+            hosts: string[];
+            groups: string[];
+            tags: string[];
+            /** @description The occurrence open now, if any */
+            open_now: components["schemas"]["MaintenanceOccurrence"] | null;
+            /** @description The next occurrence to start (within 400 days) */
+            next_occurrence: components["schemas"]["MaintenanceOccurrence"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One-off (starts_at, ends_at) or recurring (cron, duration_seconds); applied to hosts, groups and/or tags */
+        MaintenanceWindowCreateInput: {
+            /** @description Author-supplied label, shown in events and calendars */
+            label: string;
+            /**
+             * @description Why (shown in events)
+             * @default
+             */
+            reason?: string;
+            /**
+             * @description IANA time zone the window is defined in, e.g. Europe/Berlin
+             * @default UTC
+             */
+            time_zone?: string;
+            /**
+             * @description One-off window: start
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * @description One-off window: end (after the start)
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * @description Recurring window: cron expression on the zone's wall clock (5 fields, or 6 with seconds first), e.g. "30 2 * * 0" = Sundays 02:30
+             * @default null
+             */
+            cron?: string | null;
+            /**
+             * @description Recurring window: length of each occurrence in real time (shorter than the gap between two)
+             * @default null
+             */
+            duration_seconds?: number | null;
+            /**
+             * @description Recurring window: no occurrence starts before this
+             * @default null
+             */
+            active_from?: string | null;
+            /**
+             * @description Recurring window: no occurrence starts at or after this
+             * @default null
+             */
+            active_until?: string | null;
+            /**
+             * @description Host ids it applies to
+             * @default []
+             */
+            hosts?: string[];
+            /**
+             * @description Groups it applies to (all their hosts)
+             * @default []
+             */
+            groups?: string[];
+            /**
+             * @description Tags it applies to (hosts with any of them)
+             * @default []
+             */
+            tags?: string[];
+        };
+        MaintenanceWindowList: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            windows: components["schemas"]["MaintenanceWindow"][];
+            /** @description Occurrences overlapping [from, to), by start: what a calendar draws */
+            occurrences: components["schemas"]["MaintenanceOccurrence"][];
+            /** @description True when the range held more than 5000 occurrences (only the first are listed) */
+            truncated: boolean;
+        };
+        /** @description Fields to change; the window is validated whole again (null clears a field, e.g. to turn a recurring window into a one-off) */
+        MaintenanceWindowPatchInput: {
+            /** @description Author-supplied label, shown in events and calendars */
+            label?: string;
+            /** @description Why (shown in events) */
+            reason?: string;
+            /** @description IANA time zone the window is defined in, e.g. Europe/Berlin */
+            time_zone?: string;
+            /** @description One-off window: start */
+            starts_at?: string | null;
+            /** @description One-off window: end (after the start) */
+            ends_at?: string | null;
+            /** @description Recurring window: cron expression on the zone's wall clock (5 fields, or 6 with seconds first), e.g. "30 2 * * 0" = Sundays 02:30 */
+            cron?: string | null;
+            /** @description Recurring window: length of each occurrence in real time (shorter than the gap between two) */
+            duration_seconds?: number | null;
+            /** @description Recurring window: no occurrence starts before this */
+            active_from?: string | null;
+            /** @description Recurring window: no occurrence starts at or after this */
+            active_until?: string | null;
+            /** @description Host ids it applies to */
+            hosts?: string[];
+            /** @description Groups it applies to (all their hosts) */
+            groups?: string[];
+            /** @description Tags it applies to (hosts with any of them) */
+            tags?: string[];
         };
         MonitoringStats: {
             window_seconds: number;
@@ -2019,7 +2200,7 @@ export interface components {
             url: string;
             /** @description Deliveries are signed; the secret itself is never returned */
             has_secret: boolean;
-            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
             states: components["schemas"]["HostState"][];
             groups: string[];
             enabled: boolean;
@@ -2042,7 +2223,7 @@ export interface components {
              * @description Only these event types; empty = all
              * @default []
              */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
             /**
              * @description Only events whose to_state is one of these; empty = all
              * @default []
@@ -2065,7 +2246,7 @@ export interface components {
             /** @description Event id, sent as Vigil-Event-Id */
             event_id: string;
             /** @enum {string} */
-            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run";
+            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended";
             /**
              * @description pending: queued or waiting for a retry; delivered: answered 2xx; failed: every attempt failed, or the webhook was disabled first
              * @enum {string}
@@ -2105,7 +2286,7 @@ export interface components {
             /** @description A new signing key (used from the next attempt on); null removes it (unsigned deliveries) */
             secret?: string | null;
             /** @description Only these event types; empty = all */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
             /** @description Only events whose to_state is one of these; empty = all */
             states?: components["schemas"]["HostStateInput"][];
             /** @description Only events of hosts in these groups; empty = all */
@@ -4865,6 +5046,232 @@ export interface operations {
             };
             /** @description Name taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMaintenanceWindows: {
+        parameters: {
+            query?: {
+                /** @description Start of the range (default: now) */
+                from?: string;
+                /** @description End of the range (default: 7 days after from; at most 366 days after it) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Windows and occurrences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowList"];
+                };
+            };
+            /** @description Invalid range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenanceWindowCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description Invalid window, each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description More than 1000 windows */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Maintenance window id */
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The window */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such window */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Maintenance window id */
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such window */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Maintenance window id */
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenanceWindowPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The window */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description Invalid window, each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such window */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

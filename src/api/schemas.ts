@@ -10,6 +10,7 @@ import { EVENT_TYPES } from '../db/queries/events.ts';
 import { DELIVERY_STATUSES } from '../db/queries/webhooks.ts';
 import { named } from './registry.ts';
 import { effectivePolicySchema, policySettingsSchema } from './policy-schemas.ts';
+import { hostWindowsSchema } from './maintenance-window-schemas.ts';
 import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
@@ -192,7 +193,8 @@ export const stateResponseSchema = named(
     last_check: isoTime.nullable(),
     check_interval_info: z.object({ minutes: z.number(), description: z.string() }).describe("The current state's interval in the host's effective policy"),
     effective_policy: effectivePolicySchema,
-    maintenance: z.boolean().describe('In maintenance (its own flag or its group\'s): no scheduled checks'),
+    maintenance: z.boolean().describe('In maintenance (its own flag, its group\'s or a scheduled window): no scheduled checks'),
+    maintenance_window: hostWindowsSchema,
     last_result: checkResultSchema.nullable(),
     recent_history: z.array(checkResultSchema).describe('The last 10 checks, newest first'),
   }),
