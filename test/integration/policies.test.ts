@@ -186,4 +186,30 @@ describe('policy inheritance, validation and rescheduling', () => {
     expect(new Set(overdue.map((d) => Math.round(d * 10))).size).toBeGreaterThan(5);
     for (const r of rows) expect(r.check_priority).toBe(8);
   });
+
+  it('creates and replaces policies in bulk, all or nothing, and imports hosts with policy fields', async () => {
+    const first = await ctx.call('post', '/api/policies/bulk', { policies: [{ name: 'bulk-critical', settings: { states: { HEALTHY: { interval_seconds: 60 } } } }, { name: 'bulk-standard' }] });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ created: ['bulk-critical', 'bulk-standard'], updated: [] });
+    const list = (await ctx.call('get', '/api/policies')).body.policies as { id: string; name: string }[];
+    const critical = list.find((p) => p.name === 'bulk-critical')!;
+    const hosts = await ctx.call('post', '/api/hosts/bulk', { hosts: [tcpHost('bulk-a', 22, { policy_id: critical.id, policy_overrides: { probe_retries: 2 } }), tcpHost('bulk-b', 22)] });
+    expect(hosts.status).toBe(200);
+    const a = (await ctx.call('get', '/api/hosts?q=bulk-a')).body.hosts[0];
+    expect(a).toMatchObject({ policy_id: critical.id, policy_overrides: { probe_retries: 2 } });
+    expect((await effective(a.id)).values.probe_retries).toBe(2);
+    // One bad policy: nothing is written, and the error names it by position.
+    const bad = await ctx.call('post', '/api/policies/bulk', { policies: [{ name: 'bulk-critical', settings: { states: { HEALTHY: { interval_seconds: 30 } } } }, { name: 'bulk-bad', settings: { states: { DOWN: { interval_seconds: 1 } } } }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('body.policies.1.settings.states.DOWN.interval_seconds');
+    expect((await effective(a.id)).values.states.HEALTHY.interval_seconds).toBe(60);
+    // Replaced: the hosts on it follow at once.
+    const second = await ctx.call('post', '/api/policies/bulk', { policies: [{ name: 'bulk-critical', settings: { states: { HEALTHY: { interval_seconds: 30, priority: 9 } } } }] });
+    expect(second.body).toMatchObject({ created: [], updated: ['bulk-critical'], rescheduled_hosts: 1 });
+    expect((await effective(a.id)).values.states.HEALTHY).toEqual({ interval_seconds: 30, priority: 9 });
+    expect((await ctx.call('get', `/api/hosts/${a.id}`)).body.check_priority).toBe(9);
+    const badHost = await ctx.call('post', '/api/hosts/bulk', { hosts: [tcpHost('bulk-c', 22, { policy_overrides: { states: { HEALTHY: { interval_seconds: 2 } } } })] });
+    expect(badHost.status).toBe(400);
+    expect(badHost.body.errors[0].field).toBe('body.hosts.0.policy_overrides.states.HEALTHY.interval_seconds');
+  });
 });
