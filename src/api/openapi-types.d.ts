@@ -2375,7 +2375,7 @@ export interface operations {
                 /** @description Health state of a host */
                 state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
                 enabled?: "true" | "false";
-                /** @description In maintenance (the host's own flag or its group's) */
+                /** @description In maintenance (the host's own flag, its group's or a scheduled window) */
                 maintenance?: "true" | "false";
                 group?: string;
                 tag?: string;

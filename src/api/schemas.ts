@@ -115,7 +115,7 @@ export const hostListQuery = z
   .object({
     state: hostStateSchema.optional(),
     enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-    maintenance: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe("In maintenance (the host's own flag or its group's)"),
+    maintenance: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe("In maintenance (the host's own flag, its group's or a scheduled window)"),
     group: z.string().min(1).max(255).optional(),
     tag: z.string().min(1).max(64).optional(),
     probe: z.enum(PROBE_TYPES).optional().describe('Only hosts with a probe of this type'),
