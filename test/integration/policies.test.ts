@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
-import { reserveRefusedPort, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { reserveRefusedPort, startSilentTarget, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 
 let target: LoopbackTarget;
 let refused: LoopbackTarget;
@@ -82,6 +82,36 @@ describe('failure thresholds from a policy', () => {
     }, 30_000);
     expect(down).toBe(5);
   }, 60_000);
+});
+
+describe('a check timeout from a policy', () => {
+  const ctx = useTestVigil({ roles: ['api', 'scheduler', 'worker'], env: { ...FAST_ENV, VIGIL_POLICY_MIN_INTERVAL_SECONDS: '0.1' } });
+  let silent: LoopbackTarget;
+  beforeAll(async () => {
+    silent = await startSilentTarget();
+  });
+  afterAll(async () => {
+    await silent?.close();
+  });
+
+  it('ends a check against a silent server at the policy\'s timeout, not the fleet\'s', async () => {
+    const every = { interval_seconds: 1 };
+    const policy = await ctx.call('post', '/api/policies', {
+      name: 'impatient', settings: { check_timeout_ms: 400, states: { HEALTHY: every, DEGRADED: every, CRITICAL: every, DOWN: every } },
+    });
+    expect(policy.status).toBe(201);
+    const host = await ctx.call('post', '/api/hosts', { name: 'silent', address: '127.0.0.1', probes: [{ type: 'http', url: silent.url }], policy_id: policy.body.id });
+    const [check] = await waitFor('a timed-out check', async () => {
+      const { rows } = await ctx.pool.query<{ error_type: string; response_time_ms: number }>(
+        `SELECT error_type, response_time_ms FROM host_monitoring_history WHERE host_id = $1`, [host.body.id],
+      );
+      return rows.length > 0 && rows;
+    }, 20_000);
+    expect(check!.error_type).toBe('timeout');
+    // The fleet's timeout is 2 s (FAST_ENV); the policy's 400 ms ended it.
+    expect(check!.response_time_ms).toBeGreaterThanOrEqual(350);
+    expect(check!.response_time_ms).toBeLessThan(1500);
+  }, 40_000);
 });
 
 describe('policy inheritance, validation and rescheduling', () => {
