@@ -4,13 +4,14 @@ import type { Pool } from '../db/pool.ts';
 import { getCredentials } from '../db/queries/credentials.ts';
 import { recentHistory } from '../db/queries/history.ts';
 import { listHostPage } from '../db/queries/host-list.ts';
-import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch, type HostRow } from '../db/queries/hosts.ts';
+import { changeHost, deleteHost, getHost, insertHost, setSshHostKey, updateHost, type HostPatch } from '../db/queries/hosts.ts';
+import { setHostCredentials } from '../db/queries/credentials.ts';
 import { policiesById } from '../db/queries/policies.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { Config } from '../config/config.ts';
 import type { PolicySettings } from '../policies/fields.ts';
 import { fleetDefaults, resolvePolicy } from '../policies/resolve.ts';
-import { limitsOf, rescheduleHosts } from '../policies/reschedule.ts';
+import { limitsOf, requestField, rescheduleHosts } from '../policies/reschedule.ts';
 import { validatePolicyValues } from '../policies/validate.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
@@ -53,19 +54,24 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         const id = randomUUID();
         const credentialIds = await checkCredentialRefs(pool, body.probes);
         await checkPolicyRefs(pool, config, [{ policyId: body.policy_id, overrides: body.policy_overrides, field: 'body.' }]);
-        const row = await createHost(pool, {
+        const host = {
           ...body,
           id,
           policyId: body.policy_id,
           policyOverrides: body.policy_overrides,
           machineSnapshot: initialHealth(machine),
-          state: 'HEALTHY',
+          state: 'HEALTHY' as const,
           priority: config.states.HEALTHY.priority,
           dueInMs: soon(id),
-        }, credentialIds);
-        // Its priority by its effective policy (its own, or its group's).
-        const usesPolicy = body.policy_id !== null || Object.keys(body.policy_overrides).length > 0 || body.group !== null;
-        const fresh = usesPolicy ? await applyHostPolicy(pool, config, id) : row;
+        };
+        // The host, its credential references and its priority by its effective policy (its own
+        // or its group's) commit together; a policy combination that is invalid writes nothing.
+        const fresh = await withTransaction(pool, async (tx) => {
+          await insertHost(tx, host);
+          await setHostCredentials(tx, id, credentialIds);
+          await rescheduleHosts(tx, config, { hostIds: [id] }, { fieldOf: requestField });
+          return (await getHost(tx, id))!;
+        });
         return { status: 201, body: serializeHost(fresh), headers: { Location: `/api/hosts/${id}` } };
       },
     }),
@@ -130,10 +136,22 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         if (body.probes !== undefined || body.address !== undefined || resumes) patch.dueInMs = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
         const policyChanged = policyId !== undefined || policyOverrides !== undefined || body.group !== undefined;
-        if (policyChanged) await checkPolicyRefs(pool, config, [{ policyId: policyId ?? null, overrides: policyOverrides ?? {}, field: 'body.' }]);
-        const row = await changeHost(pool, params.host_id, patch, credentialIds);
-        if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(policyChanged ? await applyHostPolicy(pool, config, row.id) : row) };
+        if (!policyChanged) {
+          const row = await changeHost(pool, params.host_id, patch, credentialIds);
+          if (!row) throw notFound('host');
+          return { status: 200, body: serializeHost(row) };
+        }
+        if (policyId) await checkPolicyRefs(pool, config, [{ policyId, overrides: {}, field: 'body.' }]);
+        // The change and the host's new priority and schedule commit together; an effective policy
+        // that the change makes invalid writes nothing.
+        const row = await withTransaction(pool, async (tx) => {
+          const updated = await updateHost(tx, params.host_id, patch);
+          if (!updated) throw notFound('host');
+          if (credentialIds) await setHostCredentials(tx, params.host_id, credentialIds);
+          await rescheduleHosts(tx, config, { hostIds: [params.host_id] }, { fieldOf: requestField });
+          return (await getHost(tx, params.host_id))!;
+        });
+        return { status: 200, body: serializeHost(row) };
       },
     }),
     ...sshHostKeyRoutes(deps),
@@ -196,14 +214,6 @@ export async function checkPolicyRefs(pool: Pool, config: Config, items: { polic
     errors.push(...validatePolicyValues(values, limitsOf(config), `${field}policy_overrides.`, (path) => sources[path].level === 'host'));
   }
   if (errors.length > 0) throw badRequest('invalid check policy of the host', errors);
-}
-
-/** Sets a host's priority (and schedule) by its effective policy, which may come from its group; refuses an invalid combination. */
-async function applyHostPolicy(pool: Pool, config: Config, hostId: string): Promise<HostRow> {
-  return withTransaction(pool, async (tx) => {
-    await rescheduleHosts(tx, config, { hostIds: [hostId] });
-    return (await getHost(tx, hostId))!;
-  });
 }
 
 function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {

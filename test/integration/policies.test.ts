@@ -193,6 +193,21 @@ describe('policy inheritance, validation and rescheduling', () => {
     expect((await ctx.call('get', `/api/policies/${policy.body.id}`)).body.settings.states.DEGRADED.interval_seconds).toBe(12);
   });
 
+  it('refuses moving a host into a group whose policy its own override contradicts, writing nothing', async () => {
+    const tight = await ctx.call('post', '/api/policies', { name: 'tight', settings: { check_timeout_ms: 5000, states: { HEALTHY: { interval_seconds: 10 } } } });
+    await ctx.call('patch', '/api/groups/tight-group', { policy_id: tight.body.id });
+    const host = await ctx.call('post', '/api/hosts', tcpHost('slow-timeout', 22, { policy_overrides: { check_timeout_ms: 10_000 } }));
+    expect(host.status).toBe(201);
+    const moved = await ctx.call('patch', `/api/hosts/${host.body.id}`, { group: 'tight-group' });
+    expect(moved.status).toBe(400);
+    expect(moved.body.errors.map((e: { field: string }) => e.field)).toContain('body.policy_overrides.check_timeout_ms');
+    expect((await ctx.call('get', `/api/hosts/${host.body.id}`)).body.group).toBeNull();
+    // Created straight into the group: refused too, and no host is left behind.
+    const created = await ctx.call('post', '/api/hosts', tcpHost('slow-timeout-2', 22, { group: 'tight-group', policy_overrides: { check_timeout_ms: 10_000 } }));
+    expect(created.status).toBe(400);
+    expect((await ctx.call('get', '/api/hosts?q=slow-timeout-2')).body.hosts).toEqual([]);
+  });
+
   it('reschedules on a policy change: a shorter interval takes effect from the last check, spread, with the new priority', async () => {
     const policy = await ctx.call('post', '/api/policies', { name: 'later-faster', settings: {} });
     const ids: string[] = [];
