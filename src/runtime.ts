@@ -23,6 +23,7 @@ import { startRetention } from './queue/retention-job.ts';
 import { startCheckNotRunWorker } from './queue/check-not-run.ts';
 import { startCheckWorker } from './queue/worker.ts';
 import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
+import { runMaintenanceWindowLoop } from './maintenance/reconcile.ts';
 import { ensureWebhookQueue } from './webhooks/queue.ts';
 import { startWebhookWorker } from './webhooks/worker.ts';
 
@@ -93,6 +94,8 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       runInBackground(stack, (signal) => runProducerLoop({ pool, boss, config, logger }, leadership, signal));
       // Webhook dispatch runs only while the producer loop holds the scheduler lock (same instance).
       runInBackground(stack, (signal) => runWebhookDispatchLoop({ pool, boss, config, logger }, leadership, signal));
+      // Maintenance windows open and close on their own, also only under the scheduler lock.
+      runInBackground(stack, (signal) => runMaintenanceWindowLoop({ pool, config, logger }, leadership, signal));
       // History partitions ahead and past the retention, hourly (why here: src/queue/retention-job.ts).
       stack.push(await startRetention({ pool, boss, config, logger }));
     }

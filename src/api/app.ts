@@ -21,6 +21,8 @@ import { sessionRoutes } from './session-routes.ts';
 import { eventRoutes } from './events-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
+import { policyRoutes } from './policies-routes.ts';
+import { maintenanceWindowRoutes } from './maintenance-windows-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
 import { expressPath, type RouteSpec } from './route.ts';
@@ -33,6 +35,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
     ...sessionRoutes(deps), ...badgeRoutes(deps),
+    ...policyRoutes(deps), ...maintenanceWindowRoutes(deps),
   ];
 }
 

@@ -36,6 +36,9 @@ import {
   webhookPatchSchema,
   webhookSchema,
 } from './schemas.ts';
+import { loadConfig } from '../config/config.ts';
+import { fleetDefaults, resolvePolicy } from '../policies/resolve.ts';
+import { serializeEffectivePolicy } from './policy-serialize.ts';
 
 /**
  * Examples in openapi.yaml. Each is typed by the schema it illustrates (request examples as the
@@ -57,6 +60,7 @@ function responseExample<S extends z.ZodType>(_schema: S, name: string, summary:
 const HOST_ID = '06909604-8df5-4680-bb1c-e7dc7f17dcbf';
 const TASK_ID = '20cedcf6-7bad-4630-aaa1-beb9ff9656d4';
 const CREDENTIAL_ID = '7bd85e07-dfc8-4565-ba69-84d5e4805af7';
+const POLICY_ID = '5b0c8a2e-3f4d-4e6a-9b1c-7d2e8f9a0b1c';
 const CHECKED_AT = '2026-05-04T10:00:00.412Z';
 const HOST_KEY = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
 
@@ -74,6 +78,8 @@ const hostValue: z.output<typeof hostSchema> = {
   maintenance: false,
   tags: ['web', 'prod'],
   group: 'dc1',
+  policy_id: null,
+  policy_overrides: { states: { HEALTHY: { interval_seconds: 60 } } },
   monitoring_state: 'HEALTHY',
   current_status: 'online',
   consecutive_failures: 0,
@@ -248,8 +254,19 @@ const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'H
   check_priority: 3,
   response_time_ms: 12.4,
   last_check: CHECKED_AT,
-  check_interval_info: { minutes: 30, description: 'Stable - 30 min checks' },
+  check_interval_info: { minutes: 10, description: 'Stable - 10 min checks' },
+  effective_policy: serializeEffectivePolicy(
+    POLICY_ID,
+    resolvePolicy(fleetDefaults(loadConfig({})), [
+      { source: { level: 'host' }, settings: { check_timeout_ms: 5000 } },
+      { source: { level: 'host_policy', policy: 'critical-core' }, settings: { states: { HEALTHY: { interval_seconds: 600, priority: 5 } }, degraded_after_failures: 2 } },
+    ]),
+  ),
   maintenance: false,
+  maintenance_window: {
+    active: null,
+    next: { window_id: '8f7e6d5c-4b3a-4921-8877-665544332211', label: 'Sunday patching', reason: 'OS updates and reboots', starts_at: '2026-05-10T00:00:00.000Z', ends_at: '2026-05-10T02:00:00.000Z' },
+  },
   last_result: passedCheck,
   recent_history: [passedCheck, failedCheck],
 });
@@ -272,6 +289,7 @@ const groupValue: z.output<typeof groupSchema> = {
   name: 'olt-site-a',
   max_concurrent_checks: 4,
   maintenance: false,
+  policy_id: null,
   configured: true,
   host_count: 48,
   by_state: { HEALTHY: 45, DEGRADED: 2, DOWN: 1 },

@@ -1,7 +1,9 @@
 import { getGroup, insertResetHistory, listGroups, makeGroupDueSoon, resetGroupHosts, setGroupEnabled, upsertGroup } from '../db/queries/groups.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { recordResetEffects } from '../incidents/record.ts';
-import { notFound } from '../lib/errors.ts';
+import { badRequest, notFound } from '../lib/errors.ts';
+import { policiesById, setGroupPolicy } from '../db/queries/policies.ts';
+import { rescheduleHosts } from '../policies/reschedule.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import type { ApiDeps } from './deps.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
@@ -33,6 +35,16 @@ export function groupRoutes(deps: ApiDeps): RouteSpec[] {
       },
     });
 
+  // The assignment and the rescheduling of the group's hosts commit together, or not at all (an
+  // assignment that would make a host's effective policy invalid is refused, naming the host).
+  const assignGroupPolicy = async (group: string, policyId: string | null) => {
+    if (policyId !== null && (await policiesById(pool, [policyId])).length === 0) throw badRequest('no such policy', [{ field: 'body.policy_id', message: `no policy ${policyId}` }]);
+    await withTransaction(pool, async (tx) => {
+      await setGroupPolicy(tx, group, policyId, defaultLimit);
+      await rescheduleHosts(tx, config, { group });
+    });
+  };
+
   return [
     defineRoute({
       method: 'get',
@@ -61,12 +73,13 @@ export function groupRoutes(deps: ApiDeps): RouteSpec[] {
       method: 'patch',
       path: '/api/groups/{group}',
       operationId: 'updateGroup',
-      summary: "Set a group's concurrency limit or maintenance (creates its settings if needed)",
+      summary: "Set a group's concurrency limit, maintenance or check policy (creates its settings if needed)",
       tags: TAGS,
       params: groupParams,
       body: groupUpdateSchema,
       responses: { 200: { description: 'The group', schema: groupSchema }, 400: problem('Invalid body') },
       handler: async ({ params, body }) => {
+        if (body.policy_id !== undefined) await assignGroupPolicy(params.group, body.policy_id);
         await upsertGroup(pool, params.group, { maxConcurrentChecks: body.max_concurrent_checks, maintenance: body.maintenance }, defaultLimit);
         if (body.maintenance === false) await makeGroupDueSoon(pool, params.group, spread);
         return { status: 200, body: (await getGroup(pool, params.group, defaultLimit))! };

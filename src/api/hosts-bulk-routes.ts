@@ -5,7 +5,9 @@ import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
 import type { ApiDeps } from './deps.ts';
-import { checkCredentialRefs } from './hosts-routes.ts';
+import { checkCredentialRefs, checkPolicyRefs } from './hosts-routes.ts';
+import type { PolicySettings } from '../policies/fields.ts';
+import { rescheduleHostsNow } from '../policies/reschedule.ts';
 import { bulkHostsQuery, bulkHostsSchema, hostBulkResultSchema, MAX_BULK_HOSTS } from './inventory-schemas.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import { problemSchema } from './schemas.ts';
@@ -42,27 +44,33 @@ export function hostBulkRoutes(deps: ApiDeps): RouteSpec[] {
         413: problem('Body larger than 16 MB'),
       },
       handler: async ({ query, body }) => {
-        const hosts = await toBulkHosts(pool, body.hosts);
+        const hosts = await toBulkHosts(pool, config, body.hosts);
         if (query.dry_run) return { status: 200, body: result(refuseExisting(await planBulkHosts(pool, hosts), query.upsert), true) };
-        const { plan } = await writeBulkHosts(pool, hosts, {
+        const { plan, written } = await writeBulkHosts(pool, hosts, {
           upsert: query.upsert,
           machineSnapshot: initialHealth(machine),
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
           dueInMs: (id) => firstCheckDelayMs(id, config),
         });
+        // Priorities and schedules by each host's effective policy (validated above, field by field).
+        if (written) await rescheduleHostsNow(pool, config, [...plan.created.map((h) => h.id), ...plan.changed.map((h) => h.existingId)]);
         return { status: 200, body: result(refuseExisting(plan, query.upsert), false) };
       },
     }),
   ];
 }
 
-type HostInput = { name: string; address: string; probes: ProbeConfig[]; enabled: boolean; maintenance: boolean; tags: string[]; group: string | null };
+type HostInput = {
+  name: string; address: string; probes: ProbeConfig[]; enabled: boolean; maintenance: boolean; tags: string[]; group: string | null;
+  policy_id: string | null; policy_overrides: PolicySettings;
+};
 
 /** Checks every credential reference of the batch in one query; errors name `body.hosts.N.probes.M.credential_id`. */
-async function toBulkHosts(pool: ApiDeps['pool'], inputs: HostInput[]): Promise<BulkHost[]> {
+async function toBulkHosts(pool: ApiDeps['pool'], config: ApiDeps['config'], inputs: HostInput[]): Promise<BulkHost[]> {
   const located = inputs.flatMap((h, hostIndex) => h.probes.map((probe, probeIndex) => ({ probe, field: `body.hosts.${hostIndex}.probes.${probeIndex}.credential_id` })));
   await checkCredentialRefs(pool, located.map((l) => l.probe), (i) => located[i]!.field);
+  await checkPolicyRefs(pool, config, inputs.map((h, i) => ({ policyId: h.policy_id, overrides: h.policy_overrides, field: `body.hosts.${i}.` })));
   return inputs.map((h, index) => ({
     index,
     id: randomUUID(),
@@ -73,6 +81,8 @@ async function toBulkHosts(pool: ApiDeps['pool'], inputs: HostInput[]): Promise<
     maintenance: h.maintenance,
     tags: h.tags,
     group: h.group,
+    policyId: h.policy_id,
+    policyOverrides: h.policy_overrides,
     credentialIds: [...new Set(h.probes.map(credentialIdOf).filter((id): id is string => id !== undefined))],
   }));
 }

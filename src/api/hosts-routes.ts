@@ -4,7 +4,15 @@ import type { Pool } from '../db/pool.ts';
 import { getCredentials } from '../db/queries/credentials.ts';
 import { recentHistory } from '../db/queries/history.ts';
 import { listHostPage } from '../db/queries/host-list.ts';
-import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
+import { changeHost, deleteHost, getHost, insertHost, setSshHostKey, updateHost, type HostPatch } from '../db/queries/hosts.ts';
+import { setHostCredentials } from '../db/queries/credentials.ts';
+import { policiesById } from '../db/queries/policies.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { Config } from '../config/config.ts';
+import type { PolicySettings } from '../policies/fields.ts';
+import { fleetDefaults, resolvePolicy } from '../policies/resolve.ts';
+import { limitsOf, requestField, rescheduleHosts } from '../policies/reschedule.ts';
+import { validatePolicyValues } from '../policies/validate.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
 import { observedHostKey } from '../machine/check-outcome.ts';
@@ -45,15 +53,26 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ body }) => {
         const id = randomUUID();
         const credentialIds = await checkCredentialRefs(pool, body.probes);
-        const row = await createHost(pool, {
+        await checkPolicyRefs(pool, config, [{ policyId: body.policy_id, overrides: body.policy_overrides, field: 'body.' }]);
+        const host = {
           ...body,
           id,
+          policyId: body.policy_id,
+          policyOverrides: body.policy_overrides,
           machineSnapshot: initialHealth(machine),
-          state: 'HEALTHY',
+          state: 'HEALTHY' as const,
           priority: config.states.HEALTHY.priority,
           dueInMs: soon(id),
-        }, credentialIds);
-        return { status: 201, body: serializeHost(row), headers: { Location: `/api/hosts/${id}` } };
+        };
+        // The host, its credential references and its priority by its effective policy (its own
+        // or its group's) commit together; a policy combination that is invalid writes nothing.
+        const fresh = await withTransaction(pool, async (tx) => {
+          await insertHost(tx, host);
+          await setHostCredentials(tx, id, credentialIds);
+          await rescheduleHosts(tx, config, { hostIds: [id] }, { fieldOf: requestField });
+          return (await getHost(tx, id))!;
+        });
+        return { status: 201, body: serializeHost(fresh), headers: { Location: `/api/hosts/${id}` } };
       },
     }),
     defineRoute({
@@ -111,12 +130,27 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         409: problem('Name taken'),
       },
       handler: async ({ params, body }) => {
-        const patch: HostPatch = { ...body };
+        const { policy_id: policyId, policy_overrides: policyOverrides, ...rest } = body;
+        const patch: HostPatch = { ...rest, policyId, policyOverrides };
         const resumes = body.enabled === true || body.maintenance === false;
         if (body.probes !== undefined || body.address !== undefined || resumes) patch.dueInMs = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
-        const row = await changeHost(pool, params.host_id, patch, credentialIds);
-        if (!row) throw notFound('host');
+        const policyChanged = policyId !== undefined || policyOverrides !== undefined || body.group !== undefined;
+        if (!policyChanged) {
+          const row = await changeHost(pool, params.host_id, patch, credentialIds);
+          if (!row) throw notFound('host');
+          return { status: 200, body: serializeHost(row) };
+        }
+        if (policyId) await checkPolicyRefs(pool, config, [{ policyId, overrides: {}, field: 'body.' }]);
+        // The change and the host's new priority and schedule commit together; an effective policy
+        // that the change makes invalid writes nothing.
+        const row = await withTransaction(pool, async (tx) => {
+          const updated = await updateHost(tx, params.host_id, patch);
+          if (!updated) throw notFound('host');
+          if (credentialIds) await setHostCredentials(tx, params.host_id, credentialIds);
+          await rescheduleHosts(tx, config, { hostIds: [params.host_id] }, { fieldOf: requestField });
+          return (await getHost(tx, params.host_id))!;
+        });
         return { status: 200, body: serializeHost(row) };
       },
     }),
@@ -159,6 +193,27 @@ export async function checkCredentialRefs(
   }
   if (errors.length > 0) throw badRequest('probes reference unusable credentials', errors);
   return [...new Set(refs.map((r) => r.id!))];
+}
+
+/**
+ * Every policy_id must name a policy, and each host's overrides over its policy (over the fleet
+ * defaults) must be valid; errors name `${field}policy_id` and `${field}policy_overrides.<path>`.
+ */
+export async function checkPolicyRefs(pool: Pool, config: Config, items: { policyId: string | null; overrides: PolicySettings; field: string }[]): Promise<void> {
+  const ids = [...new Set(items.map((i) => i.policyId).filter((id): id is string => id !== null))];
+  const found = new Map((await policiesById(pool, ids)).map((p) => [p.id, p]));
+  const errors: FieldError[] = [];
+  for (const { policyId, overrides, field } of items) {
+    const policy = policyId === null ? undefined : found.get(policyId);
+    if (policyId !== null && !policy) {
+      errors.push({ field: `${field}policy_id`, message: `no policy ${policyId}` });
+      continue;
+    }
+    const layers = [{ source: { level: 'host' as const }, settings: overrides }, ...(policy ? [{ source: { level: 'host_policy' as const, policy: policy.name }, settings: policy.settings }] : [])];
+    const { values, sources } = resolvePolicy(fleetDefaults(config), layers);
+    errors.push(...validatePolicyValues(values, limitsOf(config), `${field}policy_overrides.`, (path) => sources[path].level === 'host'));
+  }
+  if (errors.length > 0) throw badRequest('invalid check policy of the host', errors);
 }
 
 function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {

@@ -20,6 +20,13 @@ import {
   taskIdParams,
 } from './schemas.ts';
 import { currentStatus, serializeCheck } from './serialize.ts';
+import { hostPolicyFacts } from '../db/queries/policies.ts';
+import { effectivePolicyOf } from '../policies/resolve.ts';
+import { serializeEffectivePolicy } from './policy-serialize.ts';
+import { windowsForHost, type WindowRow } from '../db/queries/maintenance-windows.ts';
+import { activeOccurrence, nextOccurrence, type Occurrence } from '../maintenance/occurrences.ts';
+import { scheduleOf } from '../maintenance/windows.ts';
+import { occurrenceOf } from './maintenance-windows-routes.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
 const TAGS = ['monitoring'];
@@ -120,10 +127,18 @@ function stateRoute(deps: ApiDeps): RouteSpec {
     handler: async ({ params }, { req }) => {
       const host = await getHost(deps.pool, params.host_id);
       if (!host) throw notFound('host');
-      const groupMaintenance = await groupInMaintenance(deps.pool, host.group);
+      const [groupMaintenance, facts, windows, now] = await Promise.all([
+        groupInMaintenance(deps.pool, host.group),
+        hostPolicyFacts(deps.pool, host.id),
+        windowsForHost(deps.pool, host),
+        databaseNow(deps.pool),
+      ]);
+      const effective = effectivePolicyOf(deps.config, facts ?? { ...host, host_policy_name: null, host_policy_settings: null, group_policy_name: null, group_policy_settings: null });
+      const hostWindows = hostWindowsAt(host, windows, now);
       // History rows are written in the same transaction as the host row, so the row's version
-      // (change_xid) and the group's flag name the whole answer: a 304 skips the history read.
-      const etag = etagOf([host.id, host.change_xid, String(groupMaintenance)]);
+      // (change_xid), the group's flag, the effective policy and the windows name the whole
+      // answer: a 304 skips the history read.
+      const etag = etagOf([host.id, host.change_xid, String(groupMaintenance), JSON.stringify(effective.values), JSON.stringify(effective.sources), JSON.stringify(hostWindows)]);
       if (matchesIfNoneMatch(req, etag)) return notModified(etag);
       const history = await recentHistory(deps.pool, host.id, RECENT_CHECKS);
       return {
@@ -142,8 +157,10 @@ function stateRoute(deps: ApiDeps): RouteSpec {
           check_priority: host.check_priority,
           response_time_ms: host.last_response_time_ms,
           last_check: host.last_check?.toISOString() ?? null,
-          check_interval_info: describeInterval(host.monitoring_state, deps.config),
-          maintenance: host.maintenance || groupMaintenance,
+          check_interval_info: describeInterval(host.monitoring_state, effective.policy),
+          effective_policy: serializeEffectivePolicy(host.policy_id, effective),
+          maintenance: host.maintenance || groupMaintenance || host.maintenance_window_id !== null,
+          maintenance_window: hostWindows,
           last_result: history[0] ? serializeCheck(history[0]) : null,
           recent_history: history.map(serializeCheck),
         },
@@ -189,4 +206,19 @@ function taskRoute(deps: ApiDeps): RouteSpec {
       };
     },
   });
+}
+
+/** The window a host is in (as the scheduler last marked it) and the next to open for it. */
+function hostWindowsAt(host: HostRow, windows: WindowRow[], now: Date) {
+  const current = windows.find((w) => w.id === host.maintenance_window_id);
+  const open = current && activeOccurrence(scheduleOf(current), now);
+  let next: { window: WindowRow; occurrence: Occurrence } | undefined;
+  for (const w of windows) {
+    const o = nextOccurrence(scheduleOf(w), now);
+    if (o && (!next || o.startsAt < next.occurrence.startsAt)) next = { window: w, occurrence: o };
+  }
+  return {
+    active: current && open ? occurrenceOf(current, open) : null,
+    next: next ? occurrenceOf(next.window, next.occurrence) : null,
+  };
 }

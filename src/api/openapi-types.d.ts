@@ -165,7 +165,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Set a group's concurrency limit or maintenance (creates its settings if needed) */
+        /** Set a group's concurrency limit, maintenance or check policy (creates its settings if needed) */
         patch: operations["updateGroup"];
         trace?: never;
     };
@@ -674,6 +674,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check policies, with how many hosts and groups use each */
+        get: operations["listPolicies"];
+        put?: never;
+        /**
+         * Create a named check policy
+         * @description Validated as it would apply over the fleet defaults: intervals at least VIGIL_POLICY_MIN_INTERVAL_SECONDS (10 s), the timeout shorter than the shortest interval, failure thresholds in order. Errors name the field.
+         */
+        post: operations["createPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/policies/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or replace up to 500 policies by name, all or nothing
+         * @description A policy whose name exists gets the given description and settings (fields left out fall back); its hosts are rescheduled. Every bad field is named with its position.
+         */
+        post: operations["bulkUpsertPolicies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/policies/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One check policy */
+        get: operations["getPolicy"];
+        put?: never;
+        post?: never;
+        /** Delete a policy no host or group uses */
+        delete: operations["deletePolicy"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a policy (settings as a merge patch: null removes a field); its hosts are rescheduled at once
+         * @description Hosts using the policy (directly or through their group) get the new priority now, and their next check one new interval after their last (a shorter interval takes effect now), never sooner than their offset in the first-check spread.
+         */
+        patch: operations["updatePolicy"];
+        trace?: never;
+    };
+    "/api/maintenance-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Maintenance windows, and their occurrences in a time range (for a calendar) */
+        get: operations["listMaintenanceWindows"];
+        put?: never;
+        /**
+         * Schedule a maintenance window (one-off or recurring) over hosts, groups or tags
+         * @description Inside an open window a host is as in manual maintenance: no scheduled checks, JIT checks recorded but flagged, the machine frozen, no incidents; it leaves on its own at the end, its next check spread like a first check. Events announce each host entering and leaving.
+         */
+        post: operations["createMaintenanceWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/maintenance-windows/{window_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One maintenance window, with the occurrence open now and the next */
+        get: operations["getMaintenanceWindow"];
+        put?: never;
+        post?: never;
+        /** Delete a maintenance window; hosts inside it leave it (with events) within VIGIL_MAINTENANCE_POLL_MS */
+        delete: operations["deleteMaintenanceWindow"];
+        options?: never;
+        head?: never;
+        /** Change a maintenance window; hosts follow within VIGIL_MAINTENANCE_POLL_MS */
+        patch: operations["updateMaintenanceWindow"];
+        trace?: never;
+    };
 }
 export interface webhooks {
     event: {
@@ -874,11 +977,227 @@ export interface components {
             /** @description Secret an HTTP probe places in a header, query parameter or body (its secret_placement) (write-only: never returned) */
             value?: string;
         };
+        EffectivePolicy: {
+            /** @description The host's own policy */
+            policy_id: string | null;
+            /** @description Every field as the host is checked with it (probe_retries null: each probe's own) */
+            values: {
+                /** @description Per state: interval and queue priority */
+                states?: {
+                    HEALTHY?: {
+                        /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                        interval_seconds?: number;
+                        /** @description Queue priority of scheduled checks (higher runs first) */
+                        priority?: number;
+                    };
+                    DEGRADED?: {
+                        /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                        interval_seconds?: number;
+                        /** @description Queue priority of scheduled checks (higher runs first) */
+                        priority?: number;
+                    };
+                    CRITICAL?: {
+                        /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                        interval_seconds?: number;
+                        /** @description Queue priority of scheduled checks (higher runs first) */
+                        priority?: number;
+                    };
+                    DOWN?: {
+                        /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                        interval_seconds?: number;
+                        /** @description Queue priority of scheduled checks (higher runs first) */
+                        priority?: number;
+                    };
+                };
+                /** @description Hard limit for one check (all probes), shorter than the shortest interval and at most VIGIL_CHECK_TIMEOUT_MS */
+                check_timeout_ms?: number;
+                /** @description Consecutive failures to DEGRADED */
+                degraded_after_failures?: number;
+                /** @description Consecutive failures to CRITICAL */
+                critical_after_failures?: number;
+                /** @description Consecutive failures to DOWN */
+                down_after_failures?: number;
+                /** @description Consecutive successes back to HEALTHY */
+                healthy_after_successes?: number;
+                probe_retries: number | null;
+            };
+            /** @description Per field (dotted path), where its value came from */
+            sources: {
+                /** @description Where a field's effective value came from */
+                "states.HEALTHY.interval_seconds": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.HEALTHY.priority": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.DEGRADED.interval_seconds": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.DEGRADED.priority": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.CRITICAL.interval_seconds": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.CRITICAL.priority": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.DOWN.interval_seconds": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.DOWN.priority": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                check_timeout_ms: {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                degraded_after_failures: {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                critical_after_failures: {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                down_after_failures: {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                healthy_after_successes: {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                probe_retries: {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+            };
+        };
         Event: {
             /** @description Increasing event id; resume with Last-Event-ID */
             id: string;
             /** @enum {string} */
-            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run";
+            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended";
             /** Format: date-time */
             occurred_at: string;
             host: {
@@ -901,6 +1220,8 @@ export interface components {
             max_concurrent_checks: number;
             /** @description Whole group in maintenance */
             maintenance: boolean;
+            /** @description Check policy of hosts in the group that have none of their own */
+            policy_id: string | null;
             /** @description false when only named on hosts (default settings) */
             configured: boolean;
             host_count: number;
@@ -921,6 +1242,8 @@ export interface components {
             /** @description Limits above 64 are rounded down to one of a few steps */
             max_concurrent_checks?: number;
             maintenance?: boolean;
+            /** @description Check policy of the group's hosts that have none of their own (null: none); they are rescheduled at once */
+            policy_id?: string | null;
         };
         HistoryEntry: {
             /**
@@ -1004,6 +1327,10 @@ export interface components {
             maintenance: boolean;
             tags: string[];
             group: string | null;
+            /** @description The host's check policy (null: its group's, else the fleet defaults) */
+            policy_id: string | null;
+            /** @description Policy fields set on this host alone */
+            policy_overrides: components["schemas"]["PolicySettings"];
             monitoring_state: components["schemas"]["HostState"];
             /**
              * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline; unknown before the first check
@@ -1082,11 +1409,27 @@ export interface components {
              * @default null
              */
             group?: string | null;
+            /**
+             * @description Check policy of the host (null: its group's, else the fleet defaults)
+             * @default null
+             */
+            policy_id?: string | null;
+            /**
+             * @description Policy fields set on this host alone, above its policy
+             * @default {}
+             */
+            policy_overrides?: components["schemas"]["PolicySettingsInput"];
         };
         HostList: {
             hosts: components["schemas"]["Host"][];
             /** @description Pass as `after` for the next page; null at the end */
             next_cursor: string | null;
+        };
+        HostMaintenanceWindows: {
+            /** @description The window the host is in now (no scheduled checks; the machine is frozen) */
+            active: components["schemas"]["MaintenanceOccurrence"] | null;
+            /** @description The next window to open for the host */
+            next: components["schemas"]["MaintenanceOccurrence"] | null;
         };
         HostMonitoringState: {
             /** Format: uuid */
@@ -1107,12 +1450,15 @@ export interface components {
             check_priority: number;
             response_time_ms: number | null;
             last_check: string | null;
+            /** @description The current state's interval in the host's effective policy */
             check_interval_info: {
                 minutes: number;
                 description: string;
             };
-            /** @description In maintenance (its own flag or its group's): no scheduled checks */
+            effective_policy: components["schemas"]["EffectivePolicy"];
+            /** @description In maintenance (its own flag, its group's or a scheduled window): no scheduled checks */
             maintenance: boolean;
+            maintenance_window: components["schemas"]["HostMaintenanceWindows"];
             last_result: components["schemas"]["CheckResult"] | null;
             /** @description The last 10 checks, newest first */
             recent_history: components["schemas"]["CheckResult"][];
@@ -1126,6 +1472,10 @@ export interface components {
             maintenance?: boolean;
             tags?: string[];
             group?: string | null;
+            /** @description Check policy of the host (null: its group's, else the fleet defaults) */
+            policy_id?: string | null;
+            /** @description Replaces the host's own policy fields; a field left out falls back to its policy */
+            policy_overrides?: components["schemas"]["PolicySettingsInput"];
         };
         /**
          * @description Health state of a host
@@ -1248,6 +1598,140 @@ export interface components {
             /** @description The fresh result (wait=true or max_age hit); null while pending */
             result: components["schemas"]["CheckResult"] | null;
         };
+        MaintenanceOccurrence: {
+            /** Format: uuid */
+            window_id: string;
+            label: string;
+            reason: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        MaintenanceWindow: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "one_off" | "recurring";
+            label: string;
+            reason: string;
+            time_zone: string;
+            starts_at: string | null;
+            ends_at: string | null;
+            cron: string | null;
+            duration_seconds: number | null;
+            active_from: string | null;
+            active_until: string | null;
+            hosts: string[];
+            groups: string[];
+            tags: string[];
+            /** @description The occurrence open now, if any */
+            open_now: components["schemas"]["MaintenanceOccurrence"] | null;
+            /** @description The next occurrence to start (within 400 days) */
+            next_occurrence: components["schemas"]["MaintenanceOccurrence"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One-off (starts_at, ends_at) or recurring (cron, duration_seconds); applied to hosts, groups and/or tags */
+        MaintenanceWindowCreateInput: {
+            /** @description Author-supplied label, shown in events and calendars */
+            label: string;
+            /**
+             * @description Why (shown in events)
+             * @default
+             */
+            reason?: string;
+            /**
+             * @description IANA time zone the window is defined in, e.g. Europe/Berlin
+             * @default UTC
+             */
+            time_zone?: string;
+            /**
+             * @description One-off window: start
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * @description One-off window: end (after the start)
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * @description Recurring window: cron expression on the zone's wall clock (5 fields, or 6 with seconds first), e.g. "30 2 * * 0" = Sundays 02:30
+             * @default null
+             */
+            cron?: string | null;
+            /**
+             * @description Recurring window: length of each occurrence in real time (shorter than the gap between two)
+             * @default null
+             */
+            duration_seconds?: number | null;
+            /**
+             * @description Recurring window: no occurrence starts before this
+             * @default null
+             */
+            active_from?: string | null;
+            /**
+             * @description Recurring window: no occurrence starts at or after this
+             * @default null
+             */
+            active_until?: string | null;
+            /**
+             * @description Host ids it applies to
+             * @default []
+             */
+            hosts?: string[];
+            /**
+             * @description Groups it applies to (all their hosts)
+             * @default []
+             */
+            groups?: string[];
+            /**
+             * @description Tags it applies to (hosts with any of them)
+             * @default []
+             */
+            tags?: string[];
+        };
+        MaintenanceWindowList: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            windows: components["schemas"]["MaintenanceWindow"][];
+            /** @description Occurrences overlapping [from, to), by start: what a calendar draws */
+            occurrences: components["schemas"]["MaintenanceOccurrence"][];
+            /** @description True when the range held more than 5000 occurrences (only the first are listed) */
+            truncated: boolean;
+        };
+        /** @description Fields to change; the window is validated whole again (null clears a field, e.g. to turn a recurring window into a one-off) */
+        MaintenanceWindowPatchInput: {
+            /** @description Author-supplied label, shown in events and calendars */
+            label?: string;
+            /** @description Why (shown in events) */
+            reason?: string;
+            /** @description IANA time zone the window is defined in, e.g. Europe/Berlin */
+            time_zone?: string;
+            /** @description One-off window: start */
+            starts_at?: string | null;
+            /** @description One-off window: end (after the start) */
+            ends_at?: string | null;
+            /** @description Recurring window: cron expression on the zone's wall clock (5 fields, or 6 with seconds first), e.g. "30 2 * * 0" = Sundays 02:30 */
+            cron?: string | null;
+            /** @description Recurring window: length of each occurrence in real time (shorter than the gap between two) */
+            duration_seconds?: number | null;
+            /** @description Recurring window: no occurrence starts before this */
+            active_from?: string | null;
+            /** @description Recurring window: no occurrence starts at or after this */
+            active_until?: string | null;
+            /** @description Host ids it applies to */
+            hosts?: string[];
+            /** @description Groups it applies to (all their hosts) */
+            groups?: string[];
+            /** @description Tags it applies to (hosts with any of them) */
+            tags?: string[];
+        };
         MonitoringStats: {
             window_seconds: number;
             /** @description Hosts per state (every state present, 0 when none) */
@@ -1306,6 +1790,161 @@ export interface components {
                     DOWN: number;
                 };
             }[];
+        };
+        Policy: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            settings: components["schemas"]["PolicySettings"];
+            /** @description Hosts assigned this policy directly */
+            host_count: number;
+            /** @description Groups assigned this policy */
+            group_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PolicyBulkInput: {
+            policies: components["schemas"]["PolicyCreateInput"][];
+        };
+        PolicyBulkResult: {
+            /** @description Names of the policies created */
+            created: string[];
+            /** @description Names of the policies whose settings were replaced */
+            updated: string[];
+            /** @description Hosts whose priority and next check were recomputed */
+            rescheduled_hosts: number;
+        };
+        PolicyCreateInput: {
+            /** @description Unique policy name, e.g. critical-core */
+            name: string;
+            /** @default  */
+            description?: string;
+            /** @default {} */
+            settings?: components["schemas"]["PolicySettingsInput"];
+        };
+        PolicyList: {
+            policies: components["schemas"]["Policy"][];
+        };
+        PolicyPatchInput: {
+            /** @description Unique policy name, e.g. critical-core */
+            name?: string;
+            description?: string;
+            settings?: components["schemas"]["PolicySettingsPatchInput"];
+        };
+        /** @description Check settings; every field may be left out and falls back to the next level (host -> group -> fleet defaults) */
+        PolicySettings: {
+            /** @description Per state: interval and queue priority */
+            states?: {
+                HEALTHY?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+                DEGRADED?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+                CRITICAL?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+                DOWN?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+            };
+            /** @description Hard limit for one check (all probes), shorter than the shortest interval and at most VIGIL_CHECK_TIMEOUT_MS */
+            check_timeout_ms?: number;
+            /** @description Consecutive failures to DEGRADED */
+            degraded_after_failures?: number;
+            /** @description Consecutive failures to CRITICAL */
+            critical_after_failures?: number;
+            /** @description Consecutive failures to DOWN */
+            down_after_failures?: number;
+            /** @description Consecutive successes back to HEALTHY */
+            healthy_after_successes?: number;
+            /** @description Resends of probes that retry when unanswered (SNMP); unset keeps each probe's own */
+            probe_retries?: number;
+        };
+        /** @description Check settings; every field may be left out and falls back to the next level (host -> group -> fleet defaults) */
+        PolicySettingsInput: {
+            /** @description Per state: interval and queue priority */
+            states?: {
+                HEALTHY?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+                DEGRADED?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+                CRITICAL?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+                DOWN?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
+            };
+            /** @description Hard limit for one check (all probes), shorter than the shortest interval and at most VIGIL_CHECK_TIMEOUT_MS */
+            check_timeout_ms?: number;
+            /** @description Consecutive failures to DEGRADED */
+            degraded_after_failures?: number;
+            /** @description Consecutive failures to CRITICAL */
+            critical_after_failures?: number;
+            /** @description Consecutive failures to DOWN */
+            down_after_failures?: number;
+            /** @description Consecutive successes back to HEALTHY */
+            healthy_after_successes?: number;
+            /** @description Resends of probes that retry when unanswered (SNMP); unset keeps each probe's own */
+            probe_retries?: number;
+        };
+        /** @description A JSON merge patch of settings: a value sets a field, null removes it (it falls back), a field left out is kept */
+        PolicySettingsPatchInput: {
+            /** @description Per state: interval and queue priority; null removes them all */
+            states?: {
+                HEALTHY?: {
+                    interval_seconds?: number | null;
+                    priority?: number | null;
+                } | null;
+                DEGRADED?: {
+                    interval_seconds?: number | null;
+                    priority?: number | null;
+                } | null;
+                CRITICAL?: {
+                    interval_seconds?: number | null;
+                    priority?: number | null;
+                } | null;
+                DOWN?: {
+                    interval_seconds?: number | null;
+                    priority?: number | null;
+                } | null;
+            } | null;
+            check_timeout_ms?: number | null;
+            degraded_after_failures?: number | null;
+            critical_after_failures?: number | null;
+            down_after_failures?: number | null;
+            healthy_after_successes?: number | null;
+            probe_retries?: number | null;
         };
         /** @description Probes run in order as one check; the first failure ends it */
         ProbeListInput: ({
@@ -1561,7 +2200,7 @@ export interface components {
             url: string;
             /** @description Deliveries are signed; the secret itself is never returned */
             has_secret: boolean;
-            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
             states: components["schemas"]["HostState"][];
             groups: string[];
             enabled: boolean;
@@ -1584,7 +2223,7 @@ export interface components {
              * @description Only these event types; empty = all
              * @default []
              */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
             /**
              * @description Only events whose to_state is one of these; empty = all
              * @default []
@@ -1607,7 +2246,7 @@ export interface components {
             /** @description Event id, sent as Vigil-Event-Id */
             event_id: string;
             /** @enum {string} */
-            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run";
+            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended";
             /**
              * @description pending: queued or waiting for a retry; delivered: answered 2xx; failed: every attempt failed, or the webhook was disabled first
              * @enum {string}
@@ -1647,7 +2286,7 @@ export interface components {
             /** @description A new signing key (used from the next attempt on); null removes it (unsigned deliveries) */
             secret?: string | null;
             /** @description Only these event types; empty = all */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
             /** @description Only events whose to_state is one of these; empty = all */
             states?: components["schemas"]["HostStateInput"][];
             /** @description Only events of hosts in these groups; empty = all */
@@ -1736,7 +2375,7 @@ export interface operations {
                 /** @description Health state of a host */
                 state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
                 enabled?: "true" | "false";
-                /** @description In maintenance (the host's own flag or its group's) */
+                /** @description In maintenance (the host's own flag, its group's or a scheduled window) */
                 maintenance?: "true" | "false";
                 group?: string;
                 tag?: string;
@@ -4137,6 +4776,509 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All policies */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyList"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Invalid settings, each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    bulkUpsertPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyBulkInput"];
+            };
+        };
+        responses: {
+            /** @description What was created and replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyBulkResult"];
+                };
+            };
+            /** @description Invalid policies, each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Policy id */
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such policy */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deletePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Policy id */
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such policy */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Still assigned */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updatePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Policy id */
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The updated policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Invalid settings (or a host they would make invalid), each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such policy */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMaintenanceWindows: {
+        parameters: {
+            query?: {
+                /** @description Start of the range (default: now) */
+                from?: string;
+                /** @description End of the range (default: 7 days after from; at most 366 days after it) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Windows and occurrences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowList"];
+                };
+            };
+            /** @description Invalid range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenanceWindowCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description Invalid window, each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description More than 1000 windows */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Maintenance window id */
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The window */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such window */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Maintenance window id */
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such window */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Maintenance window id */
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenanceWindowPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The window */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description Invalid window, each field named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such window */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["Unavailable"];

@@ -23,6 +23,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   incidents: 'Incidents opened by bad states: deduplicated per host, auto-resolved, acknowledged',
   badges: 'Which hosts and groups have a status badge (SVG at /badges/hosts/{host_id}.svg) served without a token',
   session: 'Dashboard sign-in: a session cookie bound to a token, for browsers (EventSource cannot send a bearer token)',
+  policies: 'Check policies: per-state intervals and priorities, timeout, thresholds and probe retries, assigned to hosts and groups',
+  'maintenance-windows': 'Scheduled maintenance: one-off and recurring (cron in an IANA time zone) windows over hosts, groups and tags',
   webhooks: 'Event subscriptions POSTed to your URLs, signed (Vigil-Signature), retried with backoff; delivery logs (admin only)',
 };
 

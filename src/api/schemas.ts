@@ -8,18 +8,16 @@ import { cursorParam, isStorableInstant, pgBigint } from './cursor.ts';
 import { SCOPES } from '../auth/tokens.ts';
 import { EVENT_TYPES } from '../db/queries/events.ts';
 import { DELIVERY_STATUSES } from '../db/queries/webhooks.ts';
+import { named } from './registry.ts';
+import { effectivePolicySchema, policySettingsSchema } from './policy-schemas.ts';
+import { hostWindowsSchema } from './maintenance-window-schemas.ts';
 import { CREDENTIAL_KINDS, credentialFieldsByKind, SECRET_FIELDS, snmpV3Problems } from '../credentials/kinds.ts';
 
 /**
  * Request and response shapes of the HTTP API. The same schemas validate requests and generate
  * openapi.yaml; schemas registered in `apiRegistry` become named components.
  */
-export const apiRegistry = z.registry<{ id: string }>();
-
-const named = <T extends z.ZodType>(id: string, schema: T): T => {
-  apiRegistry.add(schema, { id });
-  return schema;
-};
+export { apiRegistry } from './registry.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
 export const hostStateSchema = named('HostState', z.enum(HOST_STATES).describe('Health state of a host'));
@@ -58,6 +56,8 @@ export const hostCreateSchema = named(
       maintenance: z.boolean().default(false).describe('In maintenance: no scheduled checks; JIT checks run but do not change the state'),
       tags: z.array(z.string().trim().min(1).max(64)).max(32).default([]).describe('Free-form labels'),
       group: z.string().trim().min(1).max(255).nullable().default(null).describe('Group (site, OLT, jump host) the host sits behind'),
+      policy_id: z.uuid().nullable().default(null).describe("Check policy of the host (null: its group's, else the fleet defaults)"),
+      policy_overrides: policySettingsSchema.default({}).describe('Policy fields set on this host alone, above its policy'),
     })
     .strict(),
 );
@@ -73,6 +73,8 @@ export const hostPatchSchema = named(
       maintenance: z.boolean(),
       tags: z.array(z.string().trim().min(1).max(64)).max(32),
       group: z.string().trim().min(1).max(255).nullable(),
+      policy_id: z.uuid().nullable().describe("Check policy of the host (null: its group's, else the fleet defaults)"),
+      policy_overrides: policySettingsSchema.describe('Replaces the host\'s own policy fields; a field left out falls back to its policy'),
     })
     .partial()
     .strict()
@@ -90,6 +92,8 @@ export const hostSchema = named(
     maintenance: z.boolean().describe("The host's own maintenance flag (its group may also be in maintenance)"),
     tags: z.array(z.string()),
     group: z.string().nullable(),
+    policy_id: z.uuid().nullable().describe("The host's check policy (null: its group's, else the fleet defaults)"),
+    policy_overrides: policySettingsSchema.describe('Policy fields set on this host alone'),
     monitoring_state: hostStateSchema,
     current_status: currentStatusSchema,
     consecutive_failures: z.int(),
@@ -111,7 +115,7 @@ export const hostListQuery = z
   .object({
     state: hostStateSchema.optional(),
     enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-    maintenance: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe("In maintenance (the host's own flag or its group's)"),
+    maintenance: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe("In maintenance (the host's own flag, its group's or a scheduled window)"),
     group: z.string().min(1).max(255).optional(),
     tag: z.string().min(1).max(64).optional(),
     probe: z.enum(PROBE_TYPES).optional().describe('Only hosts with a probe of this type'),
@@ -187,8 +191,10 @@ export const stateResponseSchema = named(
     check_priority: z.int(),
     response_time_ms: z.number().nullable(),
     last_check: isoTime.nullable(),
-    check_interval_info: z.object({ minutes: z.number(), description: z.string() }),
-    maintenance: z.boolean().describe('In maintenance (its own flag or its group\'s): no scheduled checks'),
+    check_interval_info: z.object({ minutes: z.number(), description: z.string() }).describe("The current state's interval in the host's effective policy"),
+    effective_policy: effectivePolicySchema,
+    maintenance: z.boolean().describe('In maintenance (its own flag, its group\'s or a scheduled window): no scheduled checks'),
+    maintenance_window: hostWindowsSchema,
     last_result: checkResultSchema.nullable(),
     recent_history: z.array(checkResultSchema).describe('The last 10 checks, newest first'),
   }),
@@ -307,6 +313,7 @@ export const groupSchema = named(
     name: z.string(),
     max_concurrent_checks: z.int().describe('Checks of this group that may run at once, across all workers'),
     maintenance: z.boolean().describe('Whole group in maintenance'),
+    policy_id: z.uuid().nullable().describe('Check policy of hosts in the group that have none of their own'),
     configured: z.boolean().describe('false when only named on hosts (default settings)'),
     host_count: z.int(),
     by_state: z.record(z.string(), z.int()).describe('Hosts per state'),
@@ -320,6 +327,7 @@ export const groupUpdateSchema = named(
     .object({
       max_concurrent_checks: z.int().min(1).max(1000).describe('Limits above 64 are rounded down to one of a few steps'),
       maintenance: z.boolean(),
+      policy_id: z.uuid().nullable().describe("Check policy of the group's hosts that have none of their own (null: none); they are rescheduled at once"),
     })
     .partial()
     .strict()

@@ -38,6 +38,8 @@ export function serializeHost(h: HostRow) {
     maintenance: h.maintenance,
     tags: h.tags,
     group: h.group,
+    policy_id: h.policy_id,
+    policy_overrides: h.policy_overrides,
     monitoring_state: h.monitoring_state,
     current_status: currentStatus(h),
     consecutive_failures: h.consecutive_failures,

@@ -89,6 +89,8 @@ const changedHost: z.output<typeof hostSchema> = {
   maintenance: false,
   tags: [],
   group: 'dc1',
+  policy_id: null,
+  policy_overrides: {},
   monitoring_state: 'DEGRADED',
   current_status: 'degraded',
   consecutive_failures: 1,

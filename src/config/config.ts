@@ -96,6 +96,8 @@ const envSchema = z.object({
       }
     })
     .describe('Non-public networks webhooks may be delivered to, comma-separated CIDRs (e.g. 10.20.0.0/16); loopback, private and link-local receivers are refused otherwise'),
+  VIGIL_POLICY_MIN_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(10).describe('Shortest check interval a check policy may set, per state'),
+  VIGIL_MAINTENANCE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000).describe('How often the scheduler opens and closes maintenance windows (a window starts and ends within this of its time)'),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
   VIGIL_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30).describe('Days of check history kept (whole daily partitions are dropped after); 0 = forever'),
   VIGIL_EVENT_RETENTION_DAYS: retentionDays(30, 'Days events (host_events: SSE replay, webhook source) are kept; events a webhook still needs stay'),
@@ -180,6 +182,14 @@ export interface Config {
     allowNetworks: string[];
   };
   groupDefaultConcurrency: number;
+  policies: {
+    /** Floor under every interval a policy sets, in seconds. */
+    minIntervalSeconds: number;
+  };
+  maintenance: {
+    /** How often the scheduler reconciles hosts with open maintenance windows, in ms. */
+    pollMs: number;
+  };
   /** Retention of the growing tables, in milliseconds (0 = forever); see src/retention/bounded-tables.ts. */
   retention: { eventsMs: number; deliveriesMs: number; tombstonesMs: number; resolvedIncidentsMs: number };
   history: {
@@ -268,6 +278,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowNetworks: e.VIGIL_WEBHOOK_ALLOW_NETWORKS,
     },
     groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
+    policies: { minIntervalSeconds: e.VIGIL_POLICY_MIN_INTERVAL_SECONDS },
+    maintenance: { pollMs: e.VIGIL_MAINTENANCE_POLL_MS },
     retention: {
       eventsMs: e.VIGIL_EVENT_RETENTION_DAYS * DAY_MS,
       deliveriesMs: e.VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS * DAY_MS,

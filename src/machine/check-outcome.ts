@@ -3,7 +3,7 @@ import type { ProbeResult } from '../probes/types.ts';
 import { applyCheckResult, type PersistedHealth } from './apply-result.ts';
 import type { HealthMachine } from './health-machine.ts';
 import { nextCheckDelayMs } from './schedule.ts';
-import type { HostState } from './states.ts';
+import type { CheckPolicy, HostState } from './states.ts';
 
 /** Who asked for a check: the schedule, or someone through the API (just in time). */
 export const CHECKED_BY = ['scheduler', 'jit'] as const;
@@ -31,6 +31,8 @@ export interface HostAtRecord {
   consecutive_successes: number;
   maintenance: boolean;
   group_maintenance: boolean;
+  /** The scheduled maintenance window the host is inside, if any (src/maintenance). */
+  maintenance_window_id?: string | null;
   lease_job_id: string | null;
   ssh_host_key_sha256: string | null;
   probes: unknown[];
@@ -67,18 +69,19 @@ export interface CheckOutcome {
 
 /**
  * What a check means for its host, decided from the row as it is at record time: the machine's
- * next state, when to check next, and the history row's fields. Pure.
+ * next state, when to check next, and the history row's fields. Pure. `machine` must be built from
+ * `policy.machine` (the host's effective thresholds); `policy` gives the intervals and priorities.
  */
-export function decideOutcome(machine: HealthMachine, config: Config, host: HostAtRecord, check: FinishedCheck): CheckOutcome {
+export function decideOutcome(machine: HealthMachine, config: Config, host: HostAtRecord, check: FinishedCheck, policy: CheckPolicy = config): CheckOutcome {
   const { result, checkTime, checkedBy, lagMs } = check;
   // In maintenance a check is recorded (flagged) but does not move the machine, so the host
   // resumes from the state it had when maintenance ends.
-  const inMaintenance = host.maintenance || host.group_maintenance;
+  const inMaintenance = host.maintenance || host.group_maintenance || Boolean(host.maintenance_window_id);
   const persisted = host.machine_snapshot as PersistedHealth;
   const applied = inMaintenance
     ? { persisted, state: persisted.value, previousState: persisted.value, consecutiveFailures: host.consecutive_failures, consecutiveSuccesses: host.consecutive_successes, changed: false }
     : applyCheckResult(machine, persisted, result.success);
-  const policy = config.states[applied.state];
+  const statePolicy = policy.states[applied.state];
   // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
   const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
   const delayed = lagMs !== null && lagMs > config.delayThresholdSeconds * 1000;
@@ -89,8 +92,8 @@ export function decideOutcome(machine: HealthMachine, config: Config, host: Host
     consecutiveFailures: applied.consecutiveFailures,
     consecutiveSuccesses: applied.consecutiveSuccesses,
     changed: applied.changed,
-    priority: policy.priority,
-    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, applied.state, config) : null,
+    priority: statePolicy.priority,
+    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, applied.state, config, policy) : null,
     checkTime,
     success: result.success,
     responseTimeMs: result.responseTimeMs,

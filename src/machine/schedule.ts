@@ -1,6 +1,6 @@
 import { Duration } from 'luxon';
 import type { Config } from '../config/config.ts';
-import type { HostState } from './states.ts';
+import type { CheckPolicy, HostState } from './states.ts';
 import { unitHash } from '../lib/time.ts';
 
 const DESCRIPTIONS: Record<HostState, string> = {
@@ -10,9 +10,9 @@ const DESCRIPTIONS: Record<HostState, string> = {
   DOWN: 'Confirmed down',
 };
 
-/** What the state endpoint shows as check_interval_info, e.g. "Stable - 30 min checks". */
-export function describeInterval(state: HostState, config: Config): { minutes: number; description: string } {
-  const seconds = config.states[state].intervalSeconds;
+/** What the state endpoint shows as check_interval_info, e.g. "Stable - 30 min checks", from the host's effective policy. */
+export function describeInterval(state: HostState, policy: Pick<CheckPolicy, 'states'>): { minutes: number; description: string } {
+  const seconds = policy.states[state].intervalSeconds;
   const minutes = Math.round((seconds / 60) * 1000) / 1000;
   const human = Duration.fromObject({ seconds }).rescale().toHuman({ unitDisplay: 'short', listStyle: 'narrow' });
   return { minutes, description: `${DESCRIPTIONS[state]} - ${human} checks` };
@@ -28,11 +28,11 @@ export function firstCheckDelayMs(hostId: string, config: Config): number {
 
 /**
  * Milliseconds from the end of a check to the next one for a host in `state`: the state's
- * interval, varied by a fixed per-host offset of up to ± intervalJitter (at most 60 s), so hosts
+ * interval in the host's effective policy (the fleet's by default), varied by a fixed per-host offset of up to ± intervalJitter (at most 60 s), so hosts
  * sharing an interval — e.g. all recovering after one outage — do not stay due in the same second.
  */
-export function nextCheckDelayMs(hostId: string, state: HostState, config: Config): number {
-  const intervalMs = config.states[state].intervalSeconds * 1000;
+export function nextCheckDelayMs(hostId: string, state: HostState, config: Config, policy: Pick<CheckPolicy, 'states'> = config): number {
+  const intervalMs = policy.states[state].intervalSeconds * 1000;
   const spreadMs = Math.min(intervalMs * config.producer.intervalJitter, 60_000);
   return Math.max(0, Math.round(intervalMs + (unitHash(hostId) * 2 - 1) * spreadMs));
 }

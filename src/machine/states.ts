@@ -20,3 +20,12 @@ export interface MachineConfig {
   downAfterFailures: number;
   healthyAfterSuccesses: number;
 }
+
+/**
+ * What the machine and the schedule read for one host: its effective check policy (src/policies
+ * resolves it host -> group -> fleet defaults). The fleet configuration is one too.
+ */
+export interface CheckPolicy {
+  machine: MachineConfig;
+  states: Record<HostState, StatePolicy>;
+}

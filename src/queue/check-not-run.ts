@@ -6,6 +6,7 @@ import { appendEvents, type NewEvent } from '../db/queries/events.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { Logger } from '../lib/logger.ts';
 import { nextCheckDelayMs } from '../machine/schedule.ts';
+import { effectivePolicyOf } from '../policies/resolve.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Boss } from './boss.ts';
 import { QUEUES, type CheckJobData } from './names.ts';
@@ -53,7 +54,7 @@ export async function recordChecksNotRun(deps: CheckNotRunDeps, jobs: JobWithMet
     for (const job of abandoned) {
       const host = hosts.get(job.data.host_id);
       if (!host) continue;
-      const delayMs = nextCheckDelayMs(host.id, host.monitoring_state, deps.config);
+      const delayMs = nextCheckDelayMs(host.id, host.monitoring_state, deps.config, effectivePolicyOf(deps.config, host).policy);
       const freed = await releaseAbandonedCheck(tx, host.id, job.sourceId!, delayMs);
       if (!freed) continue;
       events.push({

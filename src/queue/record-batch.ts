@@ -6,6 +6,8 @@ import { recordCheckEffects, type RecordedCheck as IncidentInput } from '../inci
 import { decideOutcome, type CheckedBy, type CheckOutcome, type FinishedCheck } from '../machine/check-outcome.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
 import { transactionDb, type Boss } from './boss.ts';
+import { machineFor } from '../policies/machines.ts';
+import { effectivePolicyOf } from '../policies/resolve.ts';
 
 /** The attempt of a job a worker fetched: pg-boss fences settles to it. */
 export interface JobAttempt {
@@ -68,7 +70,7 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
       if (!settled.has(check.jobId)) results[index] = { recorded: false, reason: 'claim_lost' };
       else if (!host) results[index] = { recorded: false, reason: 'host_deleted' };
       else if (check.checkedBy === 'scheduler' && host.lease_job_id !== check.jobId) results[index] = { recorded: false, reason: 'stale_lease' };
-      else if (check.finished) recorded.push({ check, host, outcome: decideOutcome(deps.machine, deps.config, host, check.finished), historyId: '' });
+      else if (check.finished) recorded.push({ check, host, outcome: decideWithPolicy(deps, host, check.finished), historyId: '' });
       else throw new Error(`recordBatch: job ${check.jobId} of a leased host has no result`);
     });
     if (recorded.length === 0) return results;
@@ -84,6 +86,12 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
     await recordCheckEffects(tx, recorded, deps.config);
     return results;
   });
+}
+
+/** Decides a check's outcome by the host's effective policy: its thresholds, intervals and priorities. */
+function decideWithPolicy(deps: RecordBatchDeps, host: LockedHost, finished: FinishedCheck): CheckOutcome {
+  const { policy } = effectivePolicyOf(deps.config, host);
+  return decideOutcome(machineFor(policy.machine), deps.config, host, finished, policy);
 }
 
 /** What pg-boss 12's settle statements report (its typings leave CommandResponse empty). */

@@ -21,6 +21,8 @@ import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
 import type { JobAttempt } from './record-batch.ts';
 import { ResultRecorder, type RecordOutcome } from './result-recorder.ts';
 import { runCheck } from '../probes/run-check.ts';
+import { withProbeRetries } from '../policies/probe-retries.ts';
+import { effectivePolicyOf } from '../policies/resolve.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 
 /**
@@ -302,9 +304,11 @@ class CheckLane {
     const done = deps.activity?.started();
     deps.metrics?.activeChecks.inc();
     try {
+      // The host's effective policy sets its timeout and its probes' retries.
+      const { policy } = effectivePolicyOf(deps.config, host);
       const result = await runCheck(
-        { address: host.address, probes: host.probes, sshHostKeySha256: host.ssh_host_key_sha256 },
-        { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
+        { address: host.address, probes: withProbeRetries(host.probes, policy.probeRetries), sshHostKeySha256: host.ssh_host_key_sha256 },
+        { timeoutMs: policy.checkTimeoutMs, resolveCredential: deps.resolveCredential },
       );
       const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
       return { result, checkTime, checkedBy: job.data.checked_by, lagMs };

@@ -45,7 +45,7 @@ describe('migrations', () => {
   it('creates the indexes the scheduler and history queries rely on', async () => {
     const { rows } = await pools[0]!.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`);
     const defs = Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]));
-    expect(defs.hosts_due_idx).toMatch(/\(next_check_time\) WHERE \(enabled AND \(NOT maintenance\)\)/);
+    expect(defs.hosts_due_idx).toMatch(/\(next_check_time\) WHERE \(enabled AND \(NOT maintenance\) AND \(maintenance_window_id IS NULL\)\)/);
     expect(defs.history_host_time_idx).toMatch(/\(host_id, check_time DESC\)/);
     expect(defs.history_state_time_idx).toMatch(/\(monitoring_state, check_time DESC\)/);
     expect(defs.history_time_idx).toMatch(/\(check_time DESC\)/);

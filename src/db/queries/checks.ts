@@ -1,6 +1,8 @@
 import type { CheckedBy, CheckOutcome } from '../../machine/check-outcome.ts';
 import type { Queryable } from '../pool.ts';
 import type { HostRow } from './hosts.ts';
+import type { HostPolicyFacts } from '../../policies/resolve.ts';
+import { POLICY_COLUMNS, POLICY_JOINS } from './policies.ts';
 
 /** Channel on which a committed check result is announced, payload = job id. */
 export const CHECK_DONE_CHANNEL = 'vigil_check_done';
@@ -8,8 +10,8 @@ export const CHECK_DONE_CHANNEL = 'vigil_check_done';
 /** Channel that wakes workers when checks were queued; payload = the queue's name, then ' jit' for a JIT check. */
 export const CHECKS_QUEUED_CHANNEL = 'vigil_checks_queued';
 
-/** The host row as the record transaction locks it, with its group's maintenance flag. */
-export interface LockedHost extends HostRow {
+/** The host row as the record transaction locks it, with its group's maintenance flag and what its effective policy is made of. */
+export interface LockedHost extends HostRow, HostPolicyFacts {
   group_maintenance: boolean;
 }
 
@@ -19,8 +21,8 @@ export interface LockedHost extends HostRow {
  */
 export async function lockHostsForRecord(tx: Queryable, hostIds: string[]): Promise<Map<string, LockedHost>> {
   const { rows } = await tx.query<LockedHost>(
-    `SELECT h.*, COALESCE(g.maintenance, false) AS group_maintenance
-       FROM hosts h LEFT JOIN host_groups g ON g.name = h."group"
+    `SELECT h.*, COALESCE(g.maintenance, false) AS group_maintenance, ${POLICY_COLUMNS}
+       FROM hosts h LEFT JOIN host_groups g ON g.name = h."group" ${POLICY_JOINS}
       WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR UPDATE OF h`,
     [hostIds],
   );

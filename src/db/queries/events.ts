@@ -6,7 +6,11 @@ export const EVENTS_CHANNEL = 'vigil_events';
 const EVENTS_LOCK = 0x76_65_76_74; // "vevt"
 
 /** check_not_run: pg-boss gave up on a check job (Vigil's own failures); the host was rescheduled without a result. */
-export const EVENT_TYPES = ['state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run'] as const;
+export const EVENT_TYPES = [
+  'state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run',
+  // A host entered or left a scheduled maintenance window (src/maintenance); reason: the window's label and reason.
+  'maintenance_window_started', 'maintenance_window_ended',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface NewEvent {

@@ -16,7 +16,7 @@ const SORT_KEYS = {
 export interface HostListFilter {
   state?: HostState;
   enabled?: boolean;
-  /** In maintenance, by its own flag or its group's. */
+  /** In maintenance, by its own flag, its group's or a scheduled window. */
   maintenance?: boolean;
   group?: string;
   tag?: string;
@@ -47,7 +47,7 @@ export async function listHostPage(db: Queryable, f: HostListFilter, page: { sor
   if (f.state !== undefined) where.push(`monitoring_state = ${$(f.state)}`);
   if (f.enabled !== undefined) where.push(`enabled = ${$(f.enabled)}`);
   if (f.maintenance !== undefined) {
-    where.push(`(maintenance OR EXISTS (SELECT 1 FROM host_groups g WHERE g.name = hosts."group" AND g.maintenance)) = ${$(f.maintenance)}`);
+    where.push(`(maintenance OR maintenance_window_id IS NOT NULL OR EXISTS (SELECT 1 FROM host_groups g WHERE g.name = hosts."group" AND g.maintenance)) = ${$(f.maintenance)}`);
   }
   if (f.group !== undefined) where.push(`"group" = ${$(f.group)}`);
   if (f.tag !== undefined) where.push(`${$(f.tag)} = ANY (tags)`);

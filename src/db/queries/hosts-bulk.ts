@@ -29,14 +29,15 @@ export interface BulkPlan {
   unchanged: BulkHost[];
 }
 
-const RECORD = `x(id uuid, name text, address text, probes jsonb, enabled boolean, maintenance boolean, tags text[], "group" text, due_in_ms double precision)`;
-const CONFIG = (t: string) => `(${t}.address, ${t}.probes, ${t}.enabled, ${t}.maintenance, ${t}.tags, ${t}."group")`;
+const RECORD = `x(id uuid, name text, address text, probes jsonb, enabled boolean, maintenance boolean, tags text[], "group" text, due_in_ms double precision,
+                  policy_id uuid, policy_overrides jsonb)`;
+const CONFIG = (t: string) => `(${t}.address, ${t}.probes, ${t}.enabled, ${t}.maintenance, ${t}.tags, ${t}."group", ${t}.policy_id, ${t}.policy_overrides)`;
 
 const records = (hosts: BulkHost[], dueInMs: (id: string) => number = () => 0) =>
   JSON.stringify(
     hosts.map((h) => ({
       id: h.id, name: h.name, address: h.address, probes: h.probes, enabled: h.enabled, maintenance: h.maintenance,
-      tags: h.tags, group: h.group, due_in_ms: dueInMs(h.id),
+      tags: h.tags, group: h.group, due_in_ms: dueInMs(h.id), policy_id: h.policyId ?? null, policy_overrides: h.policyOverrides ?? {},
     })),
   );
 
@@ -58,7 +59,7 @@ export async function planBulkHosts(db: Queryable, hosts: BulkHost[]): Promise<B
   const { rows } = await db.query<{ name: string; existing_id: string | null; same: boolean }>(
     `SELECT x.name, h.id AS existing_id, h.id IS NOT NULL AND ${CONFIG('h')} IS NOT DISTINCT FROM ${CONFIG('x')} AS same
        FROM jsonb_to_recordset($1::jsonb) AS ${RECORD}
-       LEFT JOIN ${BY_NAME('x.name', 'id, address, probes, enabled, maintenance, tags, "group"')} AS h ON true`,
+       LEFT JOIN ${BY_NAME('x.name', 'id, address, probes, enabled, maintenance, tags, "group", policy_id, policy_overrides')} AS h ON true`,
     [records(hosts)],
   );
   const byName = new Map(rows.map((r) => [r.name, r]));
@@ -110,12 +111,14 @@ async function insertHosts(client: Client, hosts: BulkHost[], w: BulkWrite): Pro
   try {
     await client.query(
       `INSERT INTO hosts (id, name, address, probes, enabled, maintenance, tags, "group", machine_snapshot, monitoring_state,
-                          check_priority, next_check_time)
-       SELECT x.id, x.name, x.address, x.probes, x.enabled, x.maintenance, x.tags, x."group", $2, $3, $4, now() + x.due_in_ms * interval '1 millisecond'
+                          check_priority, next_check_time, policy_id, policy_overrides)
+       SELECT x.id, x.name, x.address, x.probes, x.enabled, x.maintenance, x.tags, x."group", $2, $3, $4, now() + x.due_in_ms * interval '1 millisecond',
+              x.policy_id, x.policy_overrides
          FROM jsonb_to_recordset($1::jsonb) AS ${RECORD}`,
       [records(hosts, w.dueInMs), w.machineSnapshot, w.state, w.priority],
     );
   } catch (err) {
+    if (isReferenceViolation(err)) throw conflict('a check policy the hosts name was deleted meanwhile');
     // A name taken by a concurrent create between the lock and the insert.
     if (sqlState(err) === SQLSTATE.uniqueViolation) throw conflict(`a host of this batch was created meanwhile: ${(err as { detail?: string }).detail ?? ''}`);
     throw err;
@@ -127,6 +130,7 @@ async function updateHosts(client: Client, hosts: (BulkHost & { existingId: stri
   await client.query(
     `UPDATE hosts h
         SET address = x.address, probes = x.probes, enabled = x.enabled, maintenance = x.maintenance, tags = x.tags, "group" = x."group",
+            policy_id = x.policy_id, policy_overrides = x.policy_overrides,
             next_check_time = CASE WHEN h.address <> x.address OR h.probes <> x.probes OR (x.enabled AND NOT h.enabled)
                                      OR (h.maintenance AND NOT x.maintenance)
                                    THEN now() + x.due_in_ms * interval '1 millisecond' ELSE h.next_check_time END,

@@ -4,6 +4,9 @@ import type { Pool, Queryable } from '../pool.ts';
 import { SQLSTATE, sqlState } from '../sqlstate.ts';
 import { withTransaction } from '../transaction.ts';
 import { setHostCredentials } from './credentials.ts';
+import type { PolicySettings } from '../../policies/fields.ts';
+import type { HostPolicyFacts } from '../../policies/resolve.ts';
+import { POLICY_COLUMNS, POLICY_JOINS } from './policies.ts';
 
 /** A row of `hosts`, as pg returns it. */
 export interface HostRow {
@@ -30,6 +33,12 @@ export interface HostRow {
   jit_job_id: string | null;
   ssh_host_key_sha256: string | null;
   maintenance: boolean;
+  /** The check policy assigned to the host (null: its group's, else the fleet defaults). */
+  policy_id: string | null;
+  /** Single policy fields set on the host itself, above its policy. */
+  policy_overrides: PolicySettings;
+  /** The scheduled maintenance window the host is inside now (null: none). */
+  maintenance_window_id: string | null;
   state_version: string;
   /** Id of the transaction that last wrote the row (xid8, set by a trigger): names this version exactly. */
   change_xid: string;
@@ -51,15 +60,18 @@ export interface NewHost {
   priority: number;
   /** When the first check is due, in ms from the database's now() (the clock the scheduler claims by). */
   dueInMs: number;
+  policyId?: string | null;
+  policyOverrides?: PolicySettings;
 }
 
 export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
   try {
     const { rows } = await db.query<HostRow>(
       `INSERT INTO hosts (id, name, address, probes, enabled, tags, "group", machine_snapshot, monitoring_state,
-                          check_priority, next_check_time, maintenance)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12) RETURNING *`,
-      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.dueInMs, h.maintenance],
+                          check_priority, next_check_time, maintenance, policy_id, policy_overrides)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12, $13, $14) RETURNING *`,
+      [h.id, h.name, h.address, JSON.stringify(h.probes), h.enabled, h.tags, h.group, h.machineSnapshot, h.state, h.priority, h.dueInMs, h.maintenance,
+        h.policyId ?? null, JSON.stringify(h.policyOverrides ?? {})],
     );
     return rows[0]!;
   } catch (err) {
@@ -107,6 +119,8 @@ export interface HostPatch {
   maintenance?: boolean;
   tags?: string[];
   group?: string | null;
+  policyId?: string | null;
+  policyOverrides?: PolicySettings;
   /** Set when a change should make the host due again soon (re-enabled, probes changed): ms from the database's now(). */
   dueInMs?: number;
 }
@@ -119,6 +133,8 @@ const PATCH_COLUMNS: Record<keyof HostPatch, string> = {
   maintenance: 'maintenance',
   tags: 'tags',
   group: '"group"',
+  policyId: 'policy_id',
+  policyOverrides: 'policy_overrides',
   dueInMs: 'next_check_time',
 };
 
@@ -126,7 +142,7 @@ export async function updateHost(db: Queryable, id: string, patch: HostPatch): P
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof HostPatch, unknown][];
   // A due time is set from the database's clock, not this process's.
   const sets = entries.map(([key], i) => `${PATCH_COLUMNS[key]} = ${key === 'dueInMs' ? `now() + $${i + 2} * interval '1 millisecond'` : `$${i + 2}`}`);
-  const values = entries.map(([key, v]) => (key === 'probes' ? JSON.stringify(v) : v));
+  const values = entries.map(([key, v]) => (key === 'probes' || key === 'policyOverrides' ? JSON.stringify(v) : v));
   try {
     const { rows } = await db.query<HostRow>(
       `UPDATE hosts SET ${[...sets, 'updated_at = now()', 'state_version = state_version + 1'].join(', ')}
@@ -155,8 +171,8 @@ export async function databaseNow(db: Pool): Promise<Date> {
   return rows[0]!.now;
 }
 
-/** What a worker needs to run the checks of a fetched batch of jobs: one query for the batch. */
-export interface HostToCheck {
+/** What a worker needs to run the checks of a fetched batch of jobs (its timeout and retries from its effective policy): one query for the batch. */
+export interface HostToCheck extends HostPolicyFacts {
   id: string;
   address: string;
   probes: unknown[];
@@ -167,7 +183,8 @@ export interface HostToCheck {
 
 export async function hostsToCheck(db: Queryable, ids: string[]): Promise<Map<string, HostToCheck>> {
   const { rows } = await db.query<HostToCheck>(
-    `SELECT id, address, probes, ssh_host_key_sha256, "group", lease_job_id FROM hosts WHERE id = ANY($1::uuid[])`,
+    `SELECT h.id, h.address, h.probes, h.ssh_host_key_sha256, h."group", h.lease_job_id, ${POLICY_COLUMNS}
+       FROM hosts h ${POLICY_JOINS} WHERE h.id = ANY($1::uuid[])`,
     [ids],
   );
   return new Map(rows.map((h) => [h.id, h]));
