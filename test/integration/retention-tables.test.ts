@@ -84,7 +84,7 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
     expect(await ids('host_events')).toEqual([old.events[2], ...fresh.events].sort());
     expect(await ids('incidents')).toEqual([old.incidents[1], ...fresh.incidents].sort());
     expect(await ids('host_tombstones', 'host_id')).toEqual([]);
-    expect(pruned).toEqual({ events: 2, deliveries: 2, tombstones: 1, resolved_incidents: 1 });
+    expect(pruned).toEqual({ events: 2, deliveries: 2, notification_deliveries: 0, tombstones: 1, resolved_incidents: 1 });
 
     // A change-feed cursor from before the forgotten deletion must list again.
     const stale = await vigil.http().get(`/api/monitoring/changes?since=${cursor}`);
@@ -98,6 +98,6 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
   it('keeps everything when a retention is 0 (forever)', async () => {
     const config = { ...vigil.config, retention: { eventsMs: 0, deliveriesMs: 0, tombstonesMs: 0, resolvedIncidentsMs: 0 } };
     const { pruned } = await runRetention({ pool: vigil.pool, config, logger: createSilentLogger() }, 'cron');
-    expect(pruned).toEqual({ events: 0, deliveries: 0, tombstones: 0, resolved_incidents: 0 });
+    expect(pruned).toEqual({ events: 0, deliveries: 0, notification_deliveries: 0, tombstones: 0, resolved_incidents: 0 });
   });
 });
