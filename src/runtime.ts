@@ -25,6 +25,9 @@ import { startCheckWorker } from './queue/worker.ts';
 import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { ensureWebhookQueue } from './webhooks/queue.ts';
 import { startWebhookWorker } from './webhooks/worker.ts';
+import { runNotificationDispatchLoop } from './notifications/dispatcher.ts';
+import { ensureNotificationQueue } from './notifications/queue.ts';
+import { startNotificationWorker } from './notifications/worker.ts';
 
 export const ROLES = ['api', 'scheduler', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -67,6 +70,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     if (roles.includes('scheduler') || roles.includes('worker')) await ensureWebhookQueue(boss, config);
+    if (roles.includes('scheduler') || roles.includes('worker')) await ensureNotificationQueue(boss, config);
     const machine = createHealthMachine(config.machine);
     const metrics = createMetrics({
       hostsByState: () => hostsByState(pool),
@@ -87,12 +91,16 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       // Webhook deliveries have their own few slots, so a dead receiver never holds a check slot.
       await startWebhookWorker({ pool, boss, config, logger, secretKey, metrics });
       stack.push(() => boss.offWork(QUEUES.webhooks, { wait: true }));
+      // Notifications too: their own slots, one per channel at a time (src/notifications/worker.ts).
+      await startNotificationWorker({ pool, boss, config, logger, secretKey });
+      stack.push(() => boss.offWork(QUEUES.notifications, { wait: true }));
     }
     if (roles.includes('scheduler')) {
       const leadership = new SchedulerLeadership(databaseUrl, logger);
       runInBackground(stack, (signal) => runProducerLoop({ pool, boss, config, logger }, leadership, signal));
       // Webhook dispatch runs only while the producer loop holds the scheduler lock (same instance).
       runInBackground(stack, (signal) => runWebhookDispatchLoop({ pool, boss, config, logger }, leadership, signal));
+      runInBackground(stack, (signal) => runNotificationDispatchLoop({ pool, boss, config, logger }, leadership, signal));
       // History partitions ahead and past the retention, hourly (why here: src/queue/retention-job.ts).
       stack.push(await startRetention({ pool, boss, config, logger }));
     }

@@ -81,7 +81,7 @@ describe('rotating VIGIL_SECRET_KEY', () => {
 
   it('re-seals every credential, webhook secret and the key check under the new key', async () => {
     const run = await rekey({ VIGIL_SECRET_KEY: NEW, VIGIL_SECRET_KEY_PREVIOUS: OLD });
-    expect(run.output).toMatch(/re-sealed 2 credentials, 1 webhook secrets and 1 key check under key id [0-9a-f]{16}/);
+    expect(run.output).toMatch(/re-sealed 2 credentials, 1 webhook secrets, 0 notification channels and 1 key check under key id [0-9a-f]{16}/);
     expect(run.code).toBe(0);
     const newKey = Buffer.from(NEW, 'base64');
     const values = await sealedValues();

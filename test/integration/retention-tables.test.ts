@@ -96,7 +96,7 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
   });
 
   it('keeps everything when a retention is 0 (forever)', async () => {
-    const config = { ...vigil.config, retention: { eventsMs: 0, deliveriesMs: 0, tombstonesMs: 0, resolvedIncidentsMs: 0 } };
+    const config = { ...vigil.config, retention: { eventsMs: 0, deliveriesMs: 0, notificationDeliveriesMs: 0, tombstonesMs: 0, resolvedIncidentsMs: 0 } };
     const { pruned } = await runRetention({ pool: vigil.pool, config, logger: createSilentLogger() }, 'cron');
     expect(pruned).toEqual({ events: 0, deliveries: 0, notification_deliveries: 0, tombstones: 0, resolved_incidents: 0 });
   });
