@@ -11,6 +11,8 @@ CREATE TABLE notification_channels (
   -- The secret settings (SMTP password, Slack/Teams URL, PagerDuty routing key, signing key) as one
   -- JSON object, sealed (AES-256-GCM) with VIGIL_SECRET_KEY and bound to the id, like credentials.
   secrets bytea,
+  -- Which secret fields are set (names only), so listing channels opens no secret.
+  secret_fields text[] NOT NULL DEFAULT '{}',
   enabled boolean NOT NULL DEFAULT true,
   -- Messages per rolling minute; beyond it notifications are held for one summary (a digest).
   rate_limit_per_minute integer NOT NULL CHECK (rate_limit_per_minute BETWEEN 1 AND 1000),

@@ -24,6 +24,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   badges: 'Which hosts and groups have a status badge (SVG at /badges/hosts/{host_id}.svg) served without a token',
   session: 'Dashboard sign-in: a session cookie bound to a token, for browsers (EventSource cannot send a bearer token)',
   webhooks: 'Event subscriptions POSTed to your URLs, signed (Vigil-Signature), retried with backoff; delivery logs (admin only)',
+  notifications: 'Notification channels (e-mail, Slack, Microsoft Teams, PagerDuty, signed webhooks), rules routing events to them with cooldown and reminders, test sends and delivery logs (admin only)',
 };
 
 /**

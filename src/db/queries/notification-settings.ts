@@ -1,6 +1,8 @@
 import type { HostState } from '../../machine/states.ts';
 import type { ChannelType } from '../../notifications/channel-config.ts';
+import { conflict } from '../../lib/errors.ts';
 import type { Queryable } from '../pool.ts';
+import { SQLSTATE, sqlState } from '../sqlstate.ts';
 import type { EventType } from './events.ts';
 
 /** A notification channel as stored; `secrets` is sealed (src/notifications/secrets.ts). */
@@ -11,6 +13,8 @@ export interface ChannelRow {
   /** The configuration without its secret fields. */
   settings: Record<string, unknown>;
   secrets: Buffer | null;
+  /** Names of the secret fields set. */
+  secret_fields: string[];
   enabled: boolean;
   rate_limit_per_minute: number;
   created_at: Date;
@@ -22,18 +26,25 @@ export interface ChannelFields {
   type: ChannelType;
   settings: Record<string, unknown>;
   secrets: Buffer | null;
+  secretFields: string[];
   enabled: boolean;
   rateLimitPerMinute: number;
 }
 
-const CHANNEL_COLUMNS = 'id, name, type, settings, secrets, enabled, rate_limit_per_minute, created_at, updated_at';
+/** A unique name already taken becomes a 409 naming it. */
+const nameTaken = (what: string, name: string | undefined) => (err: unknown): never => {
+  if (sqlState(err) === SQLSTATE.uniqueViolation) throw conflict(`a notification ${what} named ${JSON.stringify(name)} already exists`);
+  throw err;
+};
+
+const CHANNEL_COLUMNS = 'id, name, type, settings, secrets, secret_fields, enabled, rate_limit_per_minute, created_at, updated_at';
 
 export async function insertChannel(db: Queryable, id: string, f: ChannelFields): Promise<ChannelRow> {
   const { rows } = await db.query<ChannelRow>(
-    `INSERT INTO notification_channels (id, name, type, settings, secrets, enabled, rate_limit_per_minute)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${CHANNEL_COLUMNS}`,
-    [id, f.name, f.type, f.settings, f.secrets, f.enabled, f.rateLimitPerMinute],
-  );
+    `INSERT INTO notification_channels (id, name, type, settings, secrets, secret_fields, enabled, rate_limit_per_minute)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CHANNEL_COLUMNS}`,
+    [id, f.name, f.type, f.settings, f.secrets, f.secretFields, f.enabled, f.rateLimitPerMinute],
+  ).catch(nameTaken('channel', f.name));
   return rows[0]!;
 }
 
@@ -47,20 +58,21 @@ export async function listChannels(db: Queryable): Promise<ChannelRow[]> {
   return rows;
 }
 
-/** Changes the given fields (undefined = keep); settings and secrets are replaced whole. */
+/** Changes the given fields (undefined = keep); settings, secrets and their names are replaced whole. */
 export async function updateChannel(db: Queryable, id: string, f: Partial<Omit<ChannelFields, 'type'>>): Promise<ChannelRow | undefined> {
   const { rows } = await db.query<ChannelRow>(
     `UPDATE notification_channels SET
         name = COALESCE($2, name),
         settings = COALESCE($3, settings),
         secrets = CASE WHEN $4::boolean THEN $5::bytea ELSE secrets END,
+        secret_fields = COALESCE($8, secret_fields),
         enabled = COALESCE($6, enabled),
         rate_limit_per_minute = COALESCE($7, rate_limit_per_minute),
         updated_at = now()
       WHERE id = $1
       RETURNING ${CHANNEL_COLUMNS}`,
-    [id, f.name ?? null, f.settings ?? null, f.secrets !== undefined, f.secrets ?? null, f.enabled ?? null, f.rateLimitPerMinute ?? null],
-  );
+    [id, f.name ?? null, f.settings ?? null, f.secrets !== undefined, f.secrets ?? null, f.enabled ?? null, f.rateLimitPerMinute ?? null, f.secretFields ?? null],
+  ).catch(nameTaken('channel', f.name));
   return rows[0];
 }
 
@@ -124,7 +136,7 @@ export async function insertRule(tx: Queryable, id: string, f: RuleFields, chann
     `INSERT INTO notification_rules (id, name, event_types, states, groups, tags, host_ids, cooldown_seconds, renotify_seconds, enabled, after_event_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, (SELECT COALESCE(max(id), 0) FROM host_events))`,
     [id, f.name, f.eventTypes, f.states, f.groups, f.tags, f.hostIds, f.cooldownSeconds, f.renotifySeconds, f.enabled],
-  );
+  ).catch(nameTaken('rule', f.name));
   await replaceRuleChannels(tx, id, channelIds);
   return (await getRule(tx, id))!;
 }
@@ -163,7 +175,7 @@ export async function updateRule(db: Queryable, id: string, f: Partial<RuleField
       id, f.name ?? null, f.eventTypes ?? null, f.states ?? null, f.groups ?? null, f.tags ?? null, f.hostIds ?? null,
       f.cooldownSeconds ?? null, f.renotifySeconds !== undefined, f.renotifySeconds ?? null, f.enabled ?? null,
     ],
-  );
+  ).catch(nameTaken('rule', f.name));
   return (rowCount ?? 0) > 0;
 }
 
