@@ -144,7 +144,7 @@ async function queueNotifications(deps: NotificationDispatcherDeps, tx: Client, 
     rows.push({ ...p.row, status: d.status, digestId, jobId: d.status === 'pending' ? randomUUID() : null, lastError: d.status === 'suppressed' ? d.reason : null });
   }
   const ids = await insertNotifications(tx, rows);
-  const jobs = rows.flatMap((r, i) => (r.jobId ? [job(r.jobId, ids[i]!, r.channelId)] : []));
+  const jobs = rows.flatMap((r) => (r.jobId ? [job(r.jobId, ids.get(r.jobId)!, r.channelId)] : []));
   if (jobs.length > 0) await deps.boss.insert(QUEUES.notifications, jobs, { db: transactionDb(tx) });
 }
 
@@ -166,9 +166,10 @@ async function digestFor(deps: NotificationDispatcherDeps, tx: Client, channelId
     const placeholder: NotificationMessage = {
       kind: 'digest', title: 'Vigil summary (collecting)', event: null, host: null, incident: null, digest: null, dashboard_url: deps.config.notifications.publicUrl,
     };
-    [id] = await insertNotifications(tx, [
+    const ids = await insertNotifications(tx, [
       { channelId, ruleId: null, kind: 'digest', eventId: null, eventType: null, incidentId: null, hostId: null, messageKey: 'digest', message: placeholder, status: 'pending', digestId: null, jobId, lastError: null },
     ]);
+    id = ids.get(jobId);
     await deps.boss.insert(QUEUES.notifications, [job(jobId, id!, channelId, deps.config.notifications.digestSeconds)], { db: transactionDb(tx) });
   }
   known.set(channelId, id!);

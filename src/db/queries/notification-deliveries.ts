@@ -203,27 +203,29 @@ export interface NewNotification {
   lastError: string | null;
 }
 
-export async function insertNotifications(tx: Queryable, rows: NewNotification[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const { rows: ids } = await tx.query<{ id: string }>(
+/** Inserts the rows; returns the delivery id of each row that has a job, by job id. */
+export async function insertNotifications(tx: Queryable, rows: NewNotification[]): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map();
+  const { rows: ids } = await tx.query<{ id: string; job_id: string }>(
     `INSERT INTO notification_deliveries (channel_id, rule_id, kind, event_id, event_type, incident_id, host_id, message_key, message, status, digest_id, job_id, last_error,
                                           failed_at)
      SELECT r.channel_id, r.rule_id, r.kind, r.event_id, r.event_type, r.incident_id, r.host_id, r.message_key, r.message, r.status, r.digest_id, r.job_id, r.last_error,
             CASE WHEN r.status = 'failed' THEN now() END
-       FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS r(channel_id uuid, rule_id uuid, kind text, event_id bigint, event_type text, incident_id uuid, host_id uuid,
-            message_key text, message jsonb, status text, digest_id bigint, job_id uuid, last_error text, n bigint)
+       FROM jsonb_to_recordset($1::jsonb) AS r(channel_id uuid, rule_id uuid, kind text, event_id bigint, event_type text, incident_id uuid, host_id uuid,
+            message_key text, message jsonb, status text, digest_id bigint, job_id uuid, last_error text, n int)
       ORDER BY r.n
-     RETURNING id::text`,
+     RETURNING id::text, job_id::text`,
     [
       JSON.stringify(
-        rows.map((r) => ({
+        rows.map((r, n) => ({
+          n,
           channel_id: r.channelId, rule_id: r.ruleId, kind: r.kind, event_id: r.eventId, event_type: r.eventType, incident_id: r.incidentId, host_id: r.hostId,
           message_key: r.messageKey, message: r.message, status: r.status, digest_id: r.digestId, job_id: r.jobId, last_error: r.lastError,
         })),
       ),
     ],
   );
-  return ids.map((r) => r.id);
+  return new Map(ids.filter((r) => r.job_id !== null).map((r) => [r.job_id, r.id]));
 }
 
 // ---- delivery -------------------------------------------------------------------------------
