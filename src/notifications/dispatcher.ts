@@ -77,10 +77,12 @@ async function queueRenotifications(deps: NotificationDispatcherDeps): Promise<n
     const due = await dueRenotifications(tx, RENOTIFY_PER_PASS);
     const pending = due.map((d) => {
       const event = {
-        id: '0', type: 'incident_opened', host_id: d.host_id, host_name: d.host_name, host_group: d.host_group, from_state: null, to_state: d.host_state,
+        id: '0', type: 'incident_opened', host_id: d.host_id, host_name: d.host_name, host_group: d.host_group, from_state: null, to_state: d.incident_state,
         occurred_at: d.incident_opened_at, check_id: null, job_id: null, incident_id: d.incident_id, reason: null,
       } satisfies EventRow;
-      return toPending('renotify', event, d, { ruleId: d.rule_id, channelId: d.channel_id, rateLimit: d.rate_limit_per_minute, cooldown: 0 }, deps.config);
+      // A reminder is about the incident: its state, open since it opened.
+      const context = { ...d, host_state: d.incident_state, state_since: d.incident_opened_at };
+      return toPending('renotify', event, context, { ruleId: d.rule_id, channelId: d.channel_id, rateLimit: d.rate_limit_per_minute, cooldown: 0 }, deps.config);
     });
     // A reminder for a host now in maintenance (or unreachable) is not sent, and not logged every pass either.
     await queueNotifications(deps, tx, pending, { logSuppressed: false });

@@ -487,4 +487,3 @@ describe('the API', () => {
     expect((await call('get', `/api/notification-rules/${rule}`)).body.channel_ids).toEqual([]);
   });
 });
-afterAll(() => console.log('DEBUGLOG', JSON.stringify(ctx.vigil.transport.entries.filter((e) => e.level === 'error' || e.level === 'warn').slice(0, 6))));

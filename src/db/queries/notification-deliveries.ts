@@ -112,6 +112,8 @@ export interface RenotifyCandidate extends HostIncidentContext {
   host_group: string | null;
   incident_opened_at: Date;
   trigger_state: string;
+  /** The incident's state now (the host's may differ while it recovers). */
+  incident_state: string;
 }
 
 /**
@@ -122,7 +124,7 @@ export interface RenotifyCandidate extends HostIncidentContext {
 export async function dueRenotifications(db: Queryable, limit: number): Promise<RenotifyCandidate[]> {
   const { rows } = await db.query<RenotifyCandidate>(
     `SELECT r.id AS rule_id, c.id AS channel_id, c.type AS channel_type, c.rate_limit_per_minute,
-            i.id AS incident_id, i.host_id, h.name AS host_name, h."group" AS host_group, i.trigger_state,
+            i.id AS incident_id, i.host_id, h.name AS host_name, h."group" AS host_group, i.trigger_state, i.current_state AS incident_state,
             ${CONTEXT_COLUMNS}
        FROM notification_rules r
        JOIN notification_rule_channels rc ON rc.rule_id = r.id
