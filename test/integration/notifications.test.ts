@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { appendEvents, type NewEvent } from '../../src/db/queries/events.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
+import { pruneBoundedTables } from '../../src/retention/bounded-tables.ts';
 import { reserveRefusedPort, startHttpTarget, startSilentTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
@@ -406,6 +407,28 @@ describe('delivery', () => {
     const elapsedSeconds = (Date.now() - since.getTime()) / 1000;
     expect(rows.length).toBeGreaterThanOrEqual(Math.floor(elapsedSeconds / 1.2));
     expect(rows.every((r) => r.lag !== null && r.lag < 1000)).toBe(true);
+  });
+});
+
+describe('retention', () => {
+  it('prunes finished deliveries past VIGIL_NOTIFY_DELIVERY_RETENTION_DAYS and keeps pending and held ones', async () => {
+    const channel = await createChannel({ name: 'old', type: 'slack', config: { url: `${receiver.url}/fast` } });
+    await ctx.pool.query(
+      `INSERT INTO notification_deliveries (channel_id, kind, message_key, message, status, created_at)
+       SELECT $1, 'event', 'k', '{"title":"old"}', s, now() - interval '3 days'
+         FROM unnest(ARRAY['delivered', 'failed', 'suppressed', 'digested', 'pending', 'held']) AS s`,
+      [channel],
+    );
+    await ctx.pool.query(`INSERT INTO notification_deliveries (channel_id, kind, message_key, message, status) VALUES ($1, 'event', 'k', '{"title":"new"}', 'delivered')`, [channel]);
+    const day = 24 * 3600 * 1000;
+    const pruned = await pruneBoundedTables(ctx.pool, { ...ctx.vigil.config.retention, notificationDeliveriesMs: 2 * day }, new Date());
+    expect(pruned.notification_deliveries).toBe(4);
+    const left = await ctx.pool.query<{ status: string; title: string }>(`SELECT status, message->>'title' AS title FROM notification_deliveries WHERE channel_id = $1 ORDER BY id`, [channel]);
+    expect(left.rows).toEqual([
+      { status: 'pending', title: 'old' },
+      { status: 'held', title: 'old' },
+      { status: 'delivered', title: 'new' },
+    ]);
   });
 });
 

@@ -42,6 +42,7 @@ async function writeGeneration(hostId: string, webhookId: string) {
     [hostId],
   );
   await vigil.pool.query(`UPDATE webhook_dispatch_cursor SET last_event_id = (SELECT max(id) FROM host_events)`);
+  await vigil.pool.query(`UPDATE notification_dispatch_cursor SET last_event_id = (SELECT max(id) FROM host_events)`);
   const deliveries = await q(
     `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id, status)
      SELECT $1, e, 'state_changed', gen_random_uuid(), s FROM unnest($2::bigint[], ARRAY['delivered', 'failed', 'pending']) AS u(e, s)
