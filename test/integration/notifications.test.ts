@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { appendEvents, type NewEvent } from '../../src/db/queries/events.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
 import { pruneBoundedTables } from '../../src/retention/bounded-tables.ts';
-import { reserveRefusedPort, startHttpTarget, startSilentTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { reserveRefusedPort, startHttpTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 const SMTP_USER = 'vigil-mailer';
@@ -44,7 +45,8 @@ let smtp: SMTPServer;
 let smtpPort: number;
 const mails: ReceivedMail[] = [];
 let dead: LoopbackTarget;
-let silent: LoopbackTarget;
+/** Accepts connections and never answers, counting how many it holds at once. */
+let silent: LoopbackTarget & { open: number; maxOpen: number };
 let alive: LoopbackTarget;
 const flakyAnswers: number[] = [];
 
@@ -86,7 +88,7 @@ beforeAll(async () => {
   });
   smtpPort = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as { port: number }).port)));
   dead = await reserveRefusedPort();
-  silent = await startSilentTarget();
+  silent = await startCountingSilentTarget();
   alive = await startTcpTarget();
 });
 afterAll(async () => {
@@ -116,7 +118,7 @@ async function createRule(body: Record<string, unknown>): Promise<string> {
 }
 
 type Delivery = {
-  id: string; kind: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null;
+  id: string; created_at: string; delivered_at: string | null; kind: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null;
   latency_ms: number | null; title: string; event_type: string | null; digest_id: string | null; incident_id: string | null;
 };
 async function deliveries(channelId: string, query = ''): Promise<Delivery[]> {
@@ -163,6 +165,29 @@ function parseMail(raw: string): { subject: string; parts: Record<string, string
 function decodeQp(s: string): string {
   const bytes = s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+async function startCountingSilentTarget(): Promise<LoopbackTarget & { open: number; maxOpen: number }> {
+  const sockets = new Set<net.Socket>();
+  const state = { open: 0, maxOpen: 0 };
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    state.open++;
+    state.maxOpen = Math.max(state.maxOpen, state.open);
+    socket.resume();
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      sockets.delete(socket);
+      state.open--;
+    });
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
+  return Object.assign(state, { port, url: `http://127.0.0.1:${port}`, close });
 }
 
 function failingHost(name: string, group: string, extra: Record<string, unknown> = {}) {
@@ -396,9 +421,16 @@ describe('delivery', () => {
     await emit(Array.from({ length: 12 }, (_, i) => ({ type: 'state_changed' as const, hostName: `hang-${i}`, hostGroup: 'hang', fromState: 'HEALTHY', toState: 'DEGRADED' })));
     const since = new Date();
     const host = await failingHost('fast-1', 'fast');
-    await waitFor('the fast channel served', async () => (await deliveries(fast)).filter((d) => d.status === 'delivered').length >= 3);
+    const served = await waitFor('the fast channel served', async () => {
+      const list = (await deliveries(fast)).filter((d) => d.status === 'delivered');
+      return list.length >= 3 && list;
+    });
     const hangingLog = await deliveries(hanging);
     expect(hangingLog.some((d) => d.last_error === 'no answer within 1000 ms')).toBe(true);
+    // The hanging channel had one slot at a time; the fast one's messages did not queue behind its
+    // 12 (with their retries, 36 s of waiting on 4 shared slots would have held them for seconds).
+    expect(silent.maxOpen).toBe(1);
+    for (const d of served) expect(Date.parse(d.delivered_at!) - Date.parse(d.created_at)).toBeLessThan(2500);
     // The host was checked every interval (0.3 s) all along.
     const { rows } = await ctx.pool.query<{ lag: number | null }>(
       `SELECT schedule_lag_ms AS lag FROM host_monitoring_history WHERE host_id = $1 AND check_time > $2 AND checked_by = 'scheduler'`,
