@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendEvents, type NewEvent } from '../../src/db/queries/events.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
 import { pruneBoundedTables } from '../../src/retention/bounded-tables.ts';
-import { reserveRefusedPort, startHttpTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { generateSelfSignedCert, reserveRefusedPort, startHttpTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 const SMTP_USER = 'vigil-mailer';
@@ -226,6 +226,38 @@ describe('channels and their messages, from real checks', () => {
     });
     expect(logged).toMatchObject({ kind: 'event', event_type: 'incident_opened', attempts: 1, last_status_code: 250, last_error: null });
     expect(logged!.latency_ms).toBeGreaterThan(0);
+  });
+
+  it('upgrades to TLS with STARTTLS when the channel asks for it, and refuses a server that cannot', async () => {
+    const secureMails: { secure: boolean; raw: string }[] = [];
+    const tlsSmtp = new SMTPServer({
+      ...generateSelfSignedCert(),
+      authOptional: true,
+      logger: false,
+      onData(stream, session, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          secureMails.push({ secure: session.secure, raw: Buffer.concat(chunks).toString('utf8') });
+          cb();
+        });
+      },
+    });
+    const port = await new Promise<number>((resolve) => tlsSmtp.listen(0, '127.0.0.1', () => resolve((tlsSmtp.server.address() as { port: number }).port)));
+    try {
+      const config = { smtp_host: '127.0.0.1', security: 'starttls', tls_verify: false, from: 'vigil@example.test', to: ['oncall@example.test'] };
+      const tls = await createChannel({ name: 'tls mail', type: 'email', config: { ...config, smtp_port: port } });
+      expect((await call('post', `/api/notification-channels/${tls}/test`)).body).toMatchObject({ delivered: true, status_code: 250 });
+      expect(secureMails).toHaveLength(1);
+      expect(secureMails[0]!.secure).toBe(true);
+      expect(parseMail(secureMails[0]!.raw).subject).toBe('[Vigil] Test message from Vigil to channel "tls mail": delivery works');
+      // The plain-text server of this file offers no STARTTLS: the channel refuses to send in clear.
+      const plain = await createChannel({ name: 'no tls mail', type: 'email', config: { ...config, smtp_port: smtpPort } });
+      const refused = await call('post', `/api/notification-channels/${plain}/test`);
+      expect(refused.body).toMatchObject({ delivered: false, error: expect.stringMatching(/STARTTLS/i) });
+    } finally {
+      await new Promise<void>((resolve) => tlsSmtp.close(() => resolve()));
+    }
   });
 
   it('posts Slack Block Kit, a Teams Adaptive Card and a signed webhook for the same state changes', async () => {
