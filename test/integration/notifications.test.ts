@@ -429,6 +429,37 @@ describe('rules', () => {
   });
 });
 
+describe('a real storm', () => {
+  it('sends the first messages and then summaries when 200 checked hosts go DOWN together', async () => {
+    const channel = await createChannel({ name: 'real storm', type: 'slack', config: { url: `${receiver.url}/storm` }, rate_limit_per_minute: 5 });
+    await createRule({ name: 'real storm', channel_ids: [channel], event_types: ['incident_opened'], tags: ['core-switch-7'] });
+    const before = requestsTo('/storm').length;
+    // More check slots, so 200 hosts fail within seconds of each other, as behind a dead switch.
+    await ctx.start(['worker'], { VIGIL_WORKER_CONCURRENCY: '100' });
+    const hosts = Array.from({ length: 200 }, (_, i) => ({ name: `edge-${i}`, address: '127.0.0.1', tags: ['core-switch-7'], probes: [{ type: 'tcp', port: dead.port }] }));
+    expect((await call('post', '/api/hosts/bulk', { hosts })).status).toBe(200);
+    const log = await waitFor('every incident notified or summed up, and every digest sent', async () => {
+      const list = await deliveries(channel, '?limit=500');
+      const events = list.filter((d) => d.kind === 'event');
+      const digests = list.filter((d) => d.kind === 'digest');
+      return events.length === 200 && digests.length > 0 && digests.every((d) => d.status === 'delivered') && events.every((d) => d.status !== 'held') && list;
+    }, 60_000);
+    const sentAlone = log.filter((d) => d.kind === 'event' && (d.status === 'delivered' || d.status === 'pending'));
+    const digests = log.filter((d) => d.kind === 'digest');
+    expect(sentAlone).toHaveLength(5);
+    expect(log.filter((d) => d.status === 'digested')).toHaveLength(195);
+    // At most one summary per digest period (2 s here) while incidents keep opening.
+    const times = log.filter((d) => d.kind === 'event').map((d) => Date.parse(d.created_at));
+    const spanSeconds = (Math.max(...times) - Math.min(...times)) / 1000;
+    expect(digests.length).toBeLessThanOrEqual(Math.ceil(spanSeconds / 2) + 1);
+    expect(5 + digests.length).toBeLessThan(200 / 4);
+    const summed = digests.map((d) => Number(/summary: (\d+) notifications/.exec(d.title)?.[1]));
+    expect(summed.reduce((a, b) => a + b, 0)).toBe(195);
+    await waitFor('every message received', async () => requestsTo('/storm').length - before >= 5 + digests.length);
+    expect(requestsTo('/storm').length - before).toBe(5 + digests.length);
+  }, 120_000);
+});
+
 describe('delivery', () => {
   it('retries a channel that answers 500 and delivers on the next attempt', async () => {
     flakyAnswers.push(500);
