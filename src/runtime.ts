@@ -92,7 +92,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       await startWebhookWorker({ pool, boss, config, logger, secretKey, metrics });
       stack.push(() => boss.offWork(QUEUES.webhooks, { wait: true }));
       // Notifications too: their own slots, one per channel at a time (src/notifications/worker.ts).
-      await startNotificationWorker({ pool, boss, config, logger, secretKey });
+      await startNotificationWorker({ pool, boss, config, logger, secretKey, metrics });
       stack.push(() => boss.offWork(QUEUES.notifications, { wait: true }));
     }
     if (roles.includes('scheduler')) {

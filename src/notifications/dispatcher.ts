@@ -4,6 +4,7 @@ import { eventsAfter } from '../db/queries/events.ts';
 import {
   advanceNotificationCursor,
   dueRenotifications,
+  hasRenotifyingRules,
   hasUndispatchedNotificationEvents,
   insertNotifications,
   keysInCooldown,
@@ -178,11 +179,12 @@ async function digestFor(deps: NotificationDispatcherDeps, tx: Client, channelId
   return id!;
 }
 
-/** One pass: every undispatched event, then the reminders due. */
+/** One pass: every undispatched event, then the reminders due (an idle pass is two index probes and a tiny scan of rules). */
 export async function dispatchNotifications(deps: NotificationDispatcherDeps): Promise<void> {
   if (await hasUndispatchedNotificationEvents(deps.pool)) {
     while ((await dispatchNextEvents(deps)) === EVENTS_PER_TRANSACTION);
   }
+  if (!(await hasRenotifyingRules(deps.pool))) return;
   const reminders = await queueRenotifications(deps);
   if (reminders > 0) deps.logger.debug('notification reminders queued', { count: reminders });
 }

@@ -12,6 +12,7 @@ import {
 } from '../db/queries/notification-deliveries.ts';
 import { coerceError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { Boss } from '../queue/boss.ts';
 import { QUEUES, type NotificationJobData } from '../queue/names.ts';
 import { createReceiverPolicy } from '../webhooks/receiver-address.ts';
@@ -27,6 +28,8 @@ export interface NotificationWorkerDeps {
   logger: Logger;
   /** Opens the channels' sealed secrets; undefined when none is configured. */
   secretKey: Buffer | undefined;
+  /** When given, every attempt counts in vigil_notification_deliveries_total{channel_type,result}. */
+  metrics?: Pick<Metrics, 'notificationDeliveries'>;
 }
 
 /** What a notification job completes with (its pg-boss output). */
@@ -77,6 +80,11 @@ export async function deliverNotification(deps: NotificationWorkerDeps, job: Job
     return { delivery_id: deliveryId, delivered: false, skipped_reason: opened };
   }
   const message = target.kind === 'digest' ? await prepareDigest(deps, target) : target.message;
+  if (message === null) {
+    // Every notification it was to sum up is gone (its channel was emptied): nothing to say.
+    await abandonNotification(deps.pool, deliveryId, 'nothing left to sum up');
+    return { delivery_id: deliveryId, delivered: false, skipped_reason: 'empty digest' };
+  }
   const lastAttempt = job.retryCount >= job.retryLimit;
   const result: SendResult = await sendNotification(opened, message, {
     deliveryId,
@@ -85,6 +93,7 @@ export async function deliverNotification(deps: NotificationWorkerDeps, job: Job
   });
   const status = result.delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending';
   await recordNotificationAttempt(deps.pool, deliveryId, { statusCode: result.statusCode, error: result.error, latencyMs: result.latencyMs, status });
+  deps.metrics?.notificationDeliveries.inc({ channel_type: target.channel_type, result: status === 'pending' ? 'retrying' : status });
   const log = deps.logger.child({ channel_id: target.channel_id, channel_type: target.channel_type, delivery_id: deliveryId, kind: target.kind });
   const facts = { attempt: job.retryCount + 1, status_code: result.statusCode, latency_ms: result.latencyMs };
   if (result.delivered) {
@@ -106,10 +115,11 @@ function openChannel(deps: NotificationWorkerDeps, t: NotificationTarget): Chann
 }
 
 /** Closes the digest (no more held notifications join it) and sums up what it stands for. */
-async function prepareDigest(deps: NotificationWorkerDeps, t: NotificationTarget): Promise<NotificationMessage> {
+async function prepareDigest(deps: NotificationWorkerDeps, t: NotificationTarget): Promise<NotificationMessage | null> {
   await closeDigest(deps.pool, t.id);
   const items = await takeDigestItems(deps.pool, t.id);
-  const message = items.length > 0 ? buildDigestMessage(items.map((i) => ({ ...i, created_at: new Date(i.created_at) })), deps.config.notifications.publicUrl) : t.message;
+  if (items.length === 0) return null;
+  const message = buildDigestMessage(items.map((i) => ({ ...i, created_at: new Date(i.created_at) })), deps.config.notifications.publicUrl);
   await setNotificationMessage(deps.pool, t.id, message);
   return message;
 }

@@ -472,6 +472,9 @@ describe('delivery', () => {
     });
     expect(d).toMatchObject({ attempts: 2, last_status_code: 200, last_error: null });
     expect(requestsTo('/flaky')).toHaveLength(2);
+    const metrics = await ctx.vigil.http().get('/metrics');
+    expect(metrics.text).toMatch(/vigil_notification_deliveries_total\{channel_type="teams",result="retrying"\} [1-9]/);
+    expect(metrics.text).toMatch(/vigil_notification_deliveries_total\{channel_type="teams",result="delivered"\} [1-9]/);
     expect(ctx.vigil.transport.entries.some((e) => e.message === 'notification failed; will retry' && e.channel_id === channel)).toBe(true);
   });
 

@@ -100,6 +100,12 @@ export async function matchEventRules(tx: Queryable, cursor: string, upto: strin
   });
 }
 
+/** Whether any enabled rule re-notifies: the idle dispatcher's one cheap query before looking for reminders. */
+export async function hasRenotifyingRules(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM notification_rules WHERE enabled AND renotify_seconds IS NOT NULL) AS any`);
+  return rows[0]!.any;
+}
+
 /** An open, unacknowledged incident a rule re-notifies a channel about (its last message is older than the rule's interval). */
 export interface RenotifyCandidate extends HostIncidentContext {
   rule_id: string;
