@@ -1,6 +1,6 @@
 import type { HostState } from '../../machine/states.ts';
 import type { ChannelType } from '../../notifications/channel-config.ts';
-import { conflict } from '../../lib/errors.ts';
+import { badRequest, conflict } from '../../lib/errors.ts';
 import type { Queryable } from '../pool.ts';
 import { SQLSTATE, sqlState } from '../sqlstate.ts';
 import type { EventType } from './events.ts';
@@ -85,7 +85,7 @@ export async function deleteChannel(db: Queryable, id: string): Promise<boolean>
 /** Which of `ids` name no channel. */
 export async function missingChannels(db: Queryable, ids: string[]): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id::text FROM unnest($1::uuid[]) AS id WHERE NOT EXISTS (SELECT 1 FROM notification_channels c WHERE c.id = id)`,
+    `SELECT wanted.id::text FROM unnest($1::uuid[]) AS wanted(id) WHERE NOT EXISTS (SELECT 1 FROM notification_channels c WHERE c.id = wanted.id)`,
     [ids],
   );
   return rows.map((r) => r.id);
@@ -141,9 +141,13 @@ export async function insertRule(tx: Queryable, id: string, f: RuleFields, chann
   return (await getRule(tx, id))!;
 }
 
+/** Sets a rule's channels; a channel deleted meanwhile (after the caller checked) is a 400 naming the field. */
 export async function replaceRuleChannels(tx: Queryable, ruleId: string, channelIds: string[]): Promise<void> {
   await tx.query(`DELETE FROM notification_rule_channels WHERE rule_id = $1`, [ruleId]);
-  await tx.query(`INSERT INTO notification_rule_channels (rule_id, channel_id) SELECT $1, unnest($2::uuid[])`, [ruleId, channelIds]);
+  await tx.query(`INSERT INTO notification_rule_channels (rule_id, channel_id) SELECT $1, unnest($2::uuid[])`, [ruleId, channelIds]).catch((err: unknown) => {
+    if (sqlState(err) === SQLSTATE.foreignKeyViolation) throw badRequest('unknown channels', [{ field: 'body.channel_ids', message: 'a notification channel named here does not exist' }]);
+    throw err;
+  });
 }
 
 export async function getRule(db: Queryable, id: string): Promise<RuleRow | undefined> {
