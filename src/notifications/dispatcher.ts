@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.ts';
-import { eventsAfter } from '../db/queries/events.ts';
+import { eventsAfter, type EventRow } from '../db/queries/events.ts';
 import {
   advanceNotificationCursor,
   dueRenotifications,
@@ -15,16 +15,14 @@ import {
   type HostIncidentContext,
   type NewNotification,
 } from '../db/queries/notification-deliveries.ts';
-import type { Pool } from '../db/pool.ts';
+import type { Client, Pool } from '../db/pool.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { runBackgroundLoop } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { transactionDb, type Boss } from '../queue/boss.ts';
 import type { SchedulerLeadership } from '../queue/leader.ts';
 import { QUEUES, type NotificationJobData } from '../queue/names.ts';
-import type { EventRow } from '../db/queries/events.ts';
-import type { Client } from '../db/pool.ts';
-import { carriesEvent, type ChannelType } from './channel-config.ts';
+import { carriesEvent } from './channel-config.ts';
 import { buildEventMessage, type NotificationMessage } from './message.ts';
 import { messageKeyOf, planNotifications, type Candidate } from './plan.ts';
 
