@@ -422,7 +422,10 @@ describe('rules', () => {
     expect(digest.title).toBe('Vigil summary: 295 notifications held by the rate limit (295 incident opened)');
     await waitFor('all sent', async () => requestsTo('/storm').length >= 6);
     expect(requestsTo('/storm')).toHaveLength(6);
-    const summary = JSON.parse(requestsTo('/storm').at(-1)!.body);
+    // The five go out one at a time and may still be going when the digest is sent: find it by its text.
+    const summaries = requestsTo('/storm').map((r) => JSON.parse(r.body)).filter((b) => b.text.startsWith('Vigil summary'));
+    expect(summaries).toHaveLength(1);
+    const summary = summaries[0];
     expect(summary.text).toBe(digest.title);
     expect(JSON.stringify(summary.blocks)).toContain('*By group*\\nstorm-a: 197, storm-b: 98');
     expect(JSON.stringify(summary.blocks)).toContain('…and 275 more');
@@ -494,9 +497,9 @@ describe('delivery', () => {
     const hangingLog = await deliveries(hanging);
     expect(hangingLog.some((d) => d.last_error === 'no answer within 1000 ms')).toBe(true);
     // The hanging channel had one slot at a time; the fast one's messages did not queue behind its
-    // 12 (with their retries, 36 s of waiting on 4 shared slots would have held them for seconds).
+    // 12 (with their retries, 36 s of waiting on 4 shared slots would have held them for up to 9 s).
     expect(silent.maxOpen).toBe(1);
-    for (const d of served) expect(Date.parse(d.delivered_at!) - Date.parse(d.created_at)).toBeLessThan(2500);
+    for (const d of served) expect(Date.parse(d.delivered_at!) - Date.parse(d.created_at)).toBeLessThan(4000);
     // The host was checked every interval (0.3 s) all along.
     const { rows } = await ctx.pool.query<{ lag: number | null }>(
       `SELECT schedule_lag_ms AS lag FROM host_monitoring_history WHERE host_id = $1 AND check_time > $2 AND checked_by = 'scheduler'`,
