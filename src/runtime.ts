@@ -26,6 +26,9 @@ import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { runMaintenanceWindowLoop } from './maintenance/reconcile.ts';
 import { ensureWebhookQueue } from './webhooks/queue.ts';
 import { startWebhookWorker } from './webhooks/worker.ts';
+import { runNotificationDispatchLoop } from './notifications/dispatcher.ts';
+import { ensureNotificationQueue } from './notifications/queue.ts';
+import { startNotificationWorker } from './notifications/worker.ts';
 
 export const ROLES = ['api', 'scheduler', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -68,6 +71,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     if (roles.includes('scheduler') || roles.includes('worker')) await ensureWebhookQueue(boss, config);
+    if (roles.includes('scheduler') || roles.includes('worker')) await ensureNotificationQueue(boss, config);
     const machine = createHealthMachine(config.machine);
     const metrics = createMetrics({
       hostsByState: () => hostsByState(pool),
@@ -88,6 +92,9 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       // Webhook deliveries have their own few slots, so a dead receiver never holds a check slot.
       await startWebhookWorker({ pool, boss, config, logger, secretKey, metrics });
       stack.push(() => boss.offWork(QUEUES.webhooks, { wait: true }));
+      // Notifications too: their own slots, one per channel at a time (src/notifications/worker.ts).
+      await startNotificationWorker({ pool, boss, config, logger, secretKey, metrics });
+      stack.push(() => boss.offWork(QUEUES.notifications, { wait: true }));
     }
     if (roles.includes('scheduler')) {
       const leadership = new SchedulerLeadership(databaseUrl, logger);
@@ -96,6 +103,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       runInBackground(stack, (signal) => runWebhookDispatchLoop({ pool, boss, config, logger }, leadership, signal));
       // Maintenance windows open and close on their own, also only under the scheduler lock.
       runInBackground(stack, (signal) => runMaintenanceWindowLoop({ pool, config, logger }, leadership, signal));
+      runInBackground(stack, (signal) => runNotificationDispatchLoop({ pool, boss, config, logger }, leadership, signal));
       // History partitions ahead and past the retention, hourly (why here: src/queue/retention-job.ts).
       stack.push(await startRetention({ pool, boss, config, logger }));
     }

@@ -20,6 +20,7 @@ import { tokenRoutes } from './tokens-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { eventRoutes } from './events-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
+import { notificationRoutes } from './notifications-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { policyRoutes } from './policies-routes.ts';
 import { maintenanceWindowRoutes } from './maintenance-windows-routes.ts';
@@ -34,6 +35,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
+    ...notificationRoutes(deps),
     ...sessionRoutes(deps), ...badgeRoutes(deps),
     ...policyRoutes(deps), ...maintenanceWindowRoutes(deps),
   ];

@@ -599,6 +599,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List notification channels (never their secrets) */
+        get: operations["listNotificationChannels"];
+        put?: never;
+        /** Create a notification channel: e-mail, Slack, Microsoft Teams, PagerDuty or a signed webhook */
+        post: operations["createNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification channel (without its secrets) */
+        get: operations["getNotificationChannel"];
+        put?: never;
+        post?: never;
+        /** Delete a channel and its delivery log (rules keep their other channels) */
+        delete: operations["deleteNotificationChannel"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a channel: name, configuration fields (secrets included), enabled, rate limit
+         * @description Configuration fields not given are kept. Pending notifications use the new configuration from their next attempt; disabling drops them.
+         */
+        patch: operations["updateNotificationChannel"];
+        trace?: never;
+    };
+    "/api/notification-channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a sample message to a channel now and report how it went
+         * @description Synchronous: answers once the channel took the message or failed (at most VIGIL_NOTIFY_TIMEOUT_MS). A failure is a 200 with delivered=false and the error. Logged in the delivery log as kind=test. Works on disabled channels too.
+         */
+        post: operations["testNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-channels/{channel_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's delivery log, newest first: status, attempts, last error, latency; held and suppressed ones with the reason */
+        get: operations["listNotificationDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List notification rules */
+        get: operations["listNotificationRules"];
+        put?: never;
+        /** Route events to channels: which events, filtered by state, group, tag and host, with cooldown and re-notification */
+        post: operations["createNotificationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification rule */
+        get: operations["getNotificationRule"];
+        put?: never;
+        post?: never;
+        /** Delete a rule (its deliveries stay in the channels' logs) */
+        delete: operations["deleteNotificationRule"];
+        options?: never;
+        head?: never;
+        /** Change a rule (channel_ids replaces the channel list) */
+        patch: operations["updateNotificationRule"];
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -1790,6 +1904,326 @@ export interface components {
                     DOWN: number;
                 };
             }[];
+        };
+        /** @description A notification channel */
+        NotificationChannel: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            type: "email" | "slack" | "teams" | "pagerduty" | "webhook";
+            /** @description The configuration without its secret fields */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description Secret fields that are set; their values are never returned */
+            secrets_set: string[];
+            enabled: boolean;
+            rate_limit_per_minute: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A channel: its type's configuration; secret fields (password, url of Slack/Teams, routing_key, secret) are write-only */
+        NotificationChannelCreateInput: {
+            /** @description Unique name, e.g. "ops e-mail" or "#alerts" */
+            name: string;
+            /** @constant */
+            type: "email";
+            config: {
+                /** @description SMTP server */
+                smtp_host: string;
+                /**
+                 * @description 587 (STARTTLS), 465 (TLS) or 25
+                 * @default 587
+                 */
+                smtp_port?: number;
+                /**
+                 * @description starttls: upgrade after connecting (refused if the server cannot); tls: TLS from the start (port 465); none: plain text (only on a trusted network)
+                 * @default starttls
+                 * @enum {string}
+                 */
+                security?: "starttls" | "tls" | "none";
+                /**
+                 * @description Verify the server's certificate
+                 * @default true
+                 */
+                tls_verify?: boolean;
+                /** @description SMTP login; without one Vigil does not authenticate */
+                username?: string;
+                /** @description SMTP password (write-only, stored encrypted) */
+                password?: string;
+                /**
+                 * Format: email
+                 * @description Sender address
+                 */
+                from: string;
+                /** @description Recipients */
+                to: string[];
+            };
+            /**
+             * @description Disabled channels get no new notifications; pending ones are dropped
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Messages per rolling minute; beyond it notifications are held and summed up in one digest message (docs/notifications.md)
+             * @default 10
+             */
+            rate_limit_per_minute?: number;
+        } | {
+            /** @description Unique name, e.g. "ops e-mail" or "#alerts" */
+            name: string;
+            /** @constant */
+            type: "slack";
+            config: {
+                /**
+                 * Format: uri
+                 * @description Slack incoming-webhook URL (https://hooks.slack.com/services/…); write-only: the URL is the credential
+                 */
+                url: string;
+            };
+            /**
+             * @description Disabled channels get no new notifications; pending ones are dropped
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Messages per rolling minute; beyond it notifications are held and summed up in one digest message (docs/notifications.md)
+             * @default 10
+             */
+            rate_limit_per_minute?: number;
+        } | {
+            /** @description Unique name, e.g. "ops e-mail" or "#alerts" */
+            name: string;
+            /** @constant */
+            type: "teams";
+            config: {
+                /**
+                 * Format: uri
+                 * @description Microsoft Teams workflow ("Post to a channel when a webhook request is received") or incoming-webhook URL; write-only: the URL is the credential
+                 */
+                url: string;
+            };
+            /**
+             * @description Disabled channels get no new notifications; pending ones are dropped
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Messages per rolling minute; beyond it notifications are held and summed up in one digest message (docs/notifications.md)
+             * @default 10
+             */
+            rate_limit_per_minute?: number;
+        } | {
+            /** @description Unique name, e.g. "ops e-mail" or "#alerts" */
+            name: string;
+            /** @constant */
+            type: "pagerduty";
+            config: {
+                /** @description Events API v2 integration (routing) key; write-only */
+                routing_key: string;
+                /**
+                 * @description Severity of triggered alerts
+                 * @default critical
+                 * @enum {string}
+                 */
+                severity?: "critical" | "error" | "warning" | "info";
+                /**
+                 * Format: uri
+                 * @description Events API v2 endpoint (EU accounts: https://events.eu.pagerduty.com/v2/enqueue)
+                 * @default https://events.pagerduty.com/v2/enqueue
+                 */
+                events_url?: string;
+            };
+            /**
+             * @description Disabled channels get no new notifications; pending ones are dropped
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Messages per rolling minute; beyond it notifications are held and summed up in one digest message (docs/notifications.md)
+             * @default 10
+             */
+            rate_limit_per_minute?: number;
+        } | {
+            /** @description Unique name, e.g. "ops e-mail" or "#alerts" */
+            name: string;
+            /** @constant */
+            type: "webhook";
+            config: {
+                /**
+                 * Format: uri
+                 * @description Receiver URL; the body is the event JSON, signed like /api/webhooks deliveries
+                 */
+                url: string;
+                /** @description Key of the Vigil-Signature HMAC (write-only, stored encrypted) */
+                secret?: string;
+            };
+            /**
+             * @description Disabled channels get no new notifications; pending ones are dropped
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Messages per rolling minute; beyond it notifications are held and summed up in one digest message (docs/notifications.md)
+             * @default 10
+             */
+            rate_limit_per_minute?: number;
+        };
+        NotificationChannelList: {
+            channels: components["schemas"]["NotificationChannel"][];
+        };
+        NotificationChannelPatchInput: {
+            /** @description Unique name, e.g. "ops e-mail" or "#alerts" */
+            name?: string;
+            /** @description Fields of the channel's configuration to change (the others are kept, secrets included); null removes an optional field */
+            config?: {
+                [key: string]: unknown;
+            };
+            enabled?: boolean;
+            /** @description Messages per rolling minute; beyond it notifications are held and summed up in one digest message (docs/notifications.md) */
+            rate_limit_per_minute?: number;
+        };
+        NotificationDelivery: {
+            id: string;
+            /**
+             * @description event; renotify: reminder of an open incident; digest: summary of held ones; test
+             * @enum {string}
+             */
+            kind: "event" | "renotify" | "digest" | "test";
+            rule_id: string | null;
+            event_id: string | null;
+            event_type: string | null;
+            incident_id: string | null;
+            host_id: string | null;
+            /** @description The message's headline */
+            title: string;
+            /**
+             * @description pending: queued or retrying; delivered; failed: every attempt failed; held: rate-limited, waiting for its digest; digested: summed up in digest_id; suppressed: not sent, last_error says why
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "held" | "digested" | "suppressed";
+            digest_id: string | null;
+            attempts: number;
+            /** @description HTTP status or SMTP reply code of the last attempt */
+            last_status_code: number | null;
+            last_error: string | null;
+            latency_ms: number | null;
+            /** Format: date-time */
+            created_at: string;
+            last_attempt_at: string | null;
+            delivered_at: string | null;
+            failed_at: string | null;
+            next_attempt_at: string | null;
+        };
+        NotificationDeliveryPage: {
+            /** Format: uuid */
+            channel_id: string;
+            /** @description Newest first */
+            deliveries: components["schemas"]["NotificationDelivery"][];
+            /** @description Pass as `cursor` for the next page; null at the end */
+            next_cursor: string | null;
+        };
+        NotificationRule: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            channel_ids: string[];
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            states: components["schemas"]["HostState"][];
+            groups: string[];
+            tags: string[];
+            host_ids: string[];
+            cooldown_seconds: number;
+            renotify_seconds: number | null;
+            enabled: boolean;
+            /** @description Only events with a greater id are notified: the newest event when the rule was created */
+            after_event_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A rule: events matching every filter go to its channels (only events after the rule was created) */
+        NotificationRuleCreateInput: {
+            /** @description Unique name */
+            name: string;
+            /** @description Channels the matching events go to */
+            channel_ids: string[];
+            /**
+             * @description Only these event types; empty = all
+             * @default []
+             */
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            /**
+             * @description Only events into these states (for incident events: the state that opened the incident, so its acknowledgement and resolution follow); empty = all
+             * @default []
+             */
+            states?: components["schemas"]["HostStateInput"][];
+            /**
+             * @description Only hosts in these groups; empty = all
+             * @default []
+             */
+            groups?: string[];
+            /**
+             * @description Only hosts with any of these tags; empty = all
+             * @default []
+             */
+            tags?: string[];
+            /**
+             * @description Only these hosts; empty = all
+             * @default []
+             */
+            host_ids?: string[];
+            /**
+             * @description The same message (event type, incident or host, state) is not sent twice to a channel within this
+             * @default 300
+             */
+            cooldown_seconds?: number;
+            /**
+             * @description While an incident stays open and unacknowledged, send a reminder this often; null = off
+             * @default null
+             */
+            renotify_seconds?: number | null;
+            /** @default true */
+            enabled?: boolean;
+        };
+        NotificationRuleList: {
+            rules: components["schemas"]["NotificationRule"][];
+        };
+        NotificationRulePatchInput: {
+            /** @description Unique name */
+            name?: string;
+            /** @description Channels the matching events go to */
+            channel_ids?: string[];
+            /** @description Only these event types; empty = all */
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            /** @description Only events into these states (for incident events: the state that opened the incident, so its acknowledgement and resolution follow); empty = all */
+            states?: components["schemas"]["HostStateInput"][];
+            /** @description Only hosts in these groups; empty = all */
+            groups?: string[];
+            /** @description Only hosts with any of these tags; empty = all */
+            tags?: string[];
+            /** @description Only these hosts; empty = all */
+            host_ids?: string[];
+            /** @description The same message (event type, incident or host, state) is not sent twice to a channel within this */
+            cooldown_seconds?: number;
+            /** @description While an incident stays open and unacknowledged, send a reminder this often; null = off */
+            renotify_seconds?: number | null;
+            enabled?: boolean;
+        };
+        NotificationTestResult: {
+            /** @description The test in the delivery log */
+            delivery_id: string;
+            /** @description The channel took the message (2xx, SMTP 250) */
+            delivered: boolean;
+            /** @description HTTP status or SMTP reply code; null when none came */
+            status_code: number | null;
+            /** @description Why it was not delivered */
+            error: string | null;
+            latency_ms: number;
         };
         Policy: {
             /** Format: uuid */
@@ -4503,6 +4937,596 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No such token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listNotificationChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every channel, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelList"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationChannelCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created; secret fields are not echoed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The channel has secret fields but no secret key is configured to encrypt them */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Channel id */
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Channel id */
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; queued notifications are dropped */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Channel id */
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationChannelPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            /** @description Invalid id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Secret fields are involved but no secret key is configured */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Channel id */
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the channel answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTestResult"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Too many test sends at once on this server (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The channel's secrets cannot be opened: no secret key is configured */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNotificationDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed" | "held" | "digested" | "suppressed";
+                /** @description Cursor: the next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Channel id */
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryPage"];
+                };
+            };
+            /** @description Invalid id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listNotificationRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every rule, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRuleList"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRuleCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRule"];
+                };
+            };
+            /** @description Invalid body or unknown channel */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRule"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRulePatchInput"];
+            };
+        };
+        responses: {
+            /** @description The rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRule"];
+                };
+            };
+            /** @description Invalid id, body or unknown channel */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is taken */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

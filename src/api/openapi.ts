@@ -26,6 +26,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   policies: 'Check policies: per-state intervals and priorities, timeout, thresholds and probe retries, assigned to hosts and groups',
   'maintenance-windows': 'Scheduled maintenance: one-off and recurring (cron in an IANA time zone) windows over hosts, groups and tags',
   webhooks: 'Event subscriptions POSTed to your URLs, signed (Vigil-Signature), retried with backoff; delivery logs (admin only)',
+  notifications: 'Notification channels (e-mail, Slack, Microsoft Teams, PagerDuty, signed webhooks), rules routing events to them with cooldown and reminders, test sends and delivery logs (admin only)',
 };
 
 /**

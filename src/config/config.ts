@@ -98,10 +98,22 @@ const envSchema = z.object({
     .describe('Non-public networks webhooks may be delivered to, comma-separated CIDRs (e.g. 10.20.0.0/16); loopback, private and link-local receivers are refused otherwise'),
   VIGIL_POLICY_MIN_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(10).describe('Shortest check interval a check policy may set, per state'),
   VIGIL_MAINTENANCE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000).describe('How often the scheduler opens and closes maintenance windows (a window starts and ends within this of its time)'),
+  VIGIL_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://vigil.example.com' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional()
+    .describe("Base URL people open the dashboard at; notifications link to <this>/hosts/<id> (unset: http://HOST:PORT)"),
+  VIGIL_NOTIFY_CONCURRENCY: count(4, 100).describe('Notification deliveries at once per worker process (their own slots; one per channel at a time)'),
+  VIGIL_NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Time a channel (SMTP server, Slack, Teams, PagerDuty, webhook) has to take one message'),
+  VIGIL_NOTIFY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8).describe('Retries of a failed notification before it is marked failed'),
+  VIGIL_NOTIFY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(2).describe('First notification retry delay; doubles (with jitter) per retry'),
+  VIGIL_NOTIFY_RETRY_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600).describe('Longest delay between two notification retries'),
+  VIGIL_NOTIFY_DIGEST_SECONDS: z.coerce.number().int().min(1).max(3600).default(60).describe("A channel over its rate limit sends one summary of the held notifications this long after the first was held"),
   VIGIL_SCHEDULER_STANDBY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000).describe('How often a standby scheduler tries to take over'),
   VIGIL_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30).describe('Days of check history kept (whole daily partitions are dropped after); 0 = forever'),
   VIGIL_EVENT_RETENTION_DAYS: retentionDays(30, 'Days events (host_events: SSE replay, webhook source) are kept; events a webhook still needs stay'),
   VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS: retentionDays(14, 'Days finished webhook deliveries (the delivery log) are kept; pending ones stay'),
+  VIGIL_NOTIFY_DELIVERY_RETENTION_DAYS: retentionDays(14, 'Days finished notification deliveries (the channel delivery log) are kept; pending ones stay'),
   VIGIL_TOMBSTONE_RETENTION_DAYS: retentionDays(30, "Days the change feed remembers a deleted host; an older cursor gets 410 (list again)"),
   VIGIL_INCIDENT_RETENTION_DAYS: retentionDays(90, 'Days a resolved incident is kept after it resolved; open ones stay'),
   VIGIL_PARTITIONS_AHEAD_DAYS: z.coerce.number().int().min(1).max(365).default(3).describe('Daily history partitions created ahead of today'),
@@ -181,6 +193,20 @@ export interface Config {
     /** Non-public networks (CIDRs) receivers may be in; see src/webhooks/receiver-address.ts. */
     allowNetworks: string[];
   };
+  notifications: {
+    /** Deliveries at once per worker process. */
+    concurrency: number;
+    /** One attempt's limit, up to the channel's answer. */
+    timeoutMs: number;
+    /** Retries after the first attempt, and the backoff base and cap between them. */
+    retryLimit: number;
+    retryDelaySeconds: number;
+    retryDelayMaxSeconds: number;
+    /** How long a digest collects held notifications before it is sent. */
+    digestSeconds: number;
+    /** Base of the dashboard links in messages, without a trailing slash. */
+    publicUrl: string;
+  };
   groupDefaultConcurrency: number;
   policies: {
     /** Floor under every interval a policy sets, in seconds. */
@@ -191,7 +217,7 @@ export interface Config {
     pollMs: number;
   };
   /** Retention of the growing tables, in milliseconds (0 = forever); see src/retention/bounded-tables.ts. */
-  retention: { eventsMs: number; deliveriesMs: number; tombstonesMs: number; resolvedIncidentsMs: number };
+  retention: { eventsMs: number; deliveriesMs: number; notificationDeliveriesMs: number; tombstonesMs: number; resolvedIncidentsMs: number };
   history: {
     /** Days of history kept: a daily partition is dropped once its whole day is older; 0 = forever. */
     retentionDays: number;
@@ -277,12 +303,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryDelayMaxSeconds: e.VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS,
       allowNetworks: e.VIGIL_WEBHOOK_ALLOW_NETWORKS,
     },
+    notifications: {
+      concurrency: e.VIGIL_NOTIFY_CONCURRENCY,
+      timeoutMs: e.VIGIL_NOTIFY_TIMEOUT_MS,
+      retryLimit: e.VIGIL_NOTIFY_RETRY_LIMIT,
+      retryDelaySeconds: e.VIGIL_NOTIFY_RETRY_DELAY_SECONDS,
+      retryDelayMaxSeconds: e.VIGIL_NOTIFY_RETRY_DELAY_MAX_SECONDS,
+      digestSeconds: e.VIGIL_NOTIFY_DIGEST_SECONDS,
+      publicUrl: e.VIGIL_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`,
+    },
     groupDefaultConcurrency: e.VIGIL_GROUP_DEFAULT_CONCURRENCY,
     policies: { minIntervalSeconds: e.VIGIL_POLICY_MIN_INTERVAL_SECONDS },
     maintenance: { pollMs: e.VIGIL_MAINTENANCE_POLL_MS },
     retention: {
       eventsMs: e.VIGIL_EVENT_RETENTION_DAYS * DAY_MS,
       deliveriesMs: e.VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS * DAY_MS,
+      notificationDeliveriesMs: e.VIGIL_NOTIFY_DELIVERY_RETENTION_DAYS * DAY_MS,
       tombstonesMs: e.VIGIL_TOMBSTONE_RETENTION_DAYS * DAY_MS,
       resolvedIncidentsMs: e.VIGIL_INCIDENT_RETENTION_DAYS * DAY_MS,
     },

@@ -1,5 +1,5 @@
 /**
- * `vigil rekey`: re-seals every secret (credentials, webhook signing secrets, the key check) under
+ * `vigil rekey`: re-seals every secret (credentials, webhook signing secrets, notification channel secrets, the key check) under
  * VIGIL_SECRET_KEY, opening each with whichever key sealed it — VIGIL_SECRET_KEY_PREVIOUS during a
  * rotation. One transaction: either every value moves to the new key or none does. Rotation:
  * 1. start every process with VIGIL_SECRET_KEY=<new> and VIGIL_SECRET_KEY_PREVIOUS=<old>;
@@ -10,12 +10,14 @@ import { createPool, type Pool } from '../db/pool.ts';
 import { lockSealedValues, replaceSealedValue } from '../db/queries/sealed-secrets.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { ConfigError } from '../lib/errors.ts';
+import { channelAad } from '../notifications/secrets.ts';
 import { DecryptionError, keyIdOf, open, seal, sealedKeyId, type SecretKey } from './cipher.ts';
 
 /** What a rekey did: values re-sealed per table, and the key id they now carry. */
 export interface RekeyReport {
   credentials: number;
   webhooks: number;
+  notificationChannels: number;
   keyCheck: number;
   keyId: string;
 }
@@ -23,12 +25,13 @@ export interface RekeyReport {
 const AAD = {
   credentials: (id: string) => id,
   webhooks: (id: string) => `webhook:${id}`,
+  notification_channels: channelAad,
   secret_key_check: () => 'secret_key_check',
 } as const;
 
 /** Re-seals every sealed value under `key`; throws naming the first value no known key opens (nothing changes then). */
 export async function rekeySecrets(pool: Pool, key: SecretKey): Promise<RekeyReport> {
-  const report: RekeyReport = { credentials: 0, webhooks: 0, keyCheck: 0, keyId: keyIdOf(key).toString('hex') };
+  const report: RekeyReport = { credentials: 0, webhooks: 0, notificationChannels: 0, keyCheck: 0, keyId: keyIdOf(key).toString('hex') };
   await withTransaction(pool, async (tx) => {
     for (const value of await lockSealedValues(tx)) {
       const aad = AAD[value.table](value.id);
@@ -45,6 +48,7 @@ export async function rekeySecrets(pool: Pool, key: SecretKey): Promise<RekeyRep
       await replaceSealedValue(tx, { ...value, sealed: seal(key, plaintext, aad) });
       if (value.table === 'credentials') report.credentials += 1;
       else if (value.table === 'webhooks') report.webhooks += 1;
+      else if (value.table === 'notification_channels') report.notificationChannels += 1;
       else report.keyCheck += 1;
     }
   });
@@ -58,7 +62,7 @@ export async function runRekeyCommand(config: Config): Promise<string> {
   const pool = createPool(config.databaseUrl, 2);
   try {
     const r = await rekeySecrets(pool, config.secretKey);
-    return `re-sealed ${r.credentials} credentials, ${r.webhooks} webhook secrets and ${r.keyCheck} key check under key id ${r.keyId}; VIGIL_SECRET_KEY_PREVIOUS can now be removed`;
+    return `re-sealed ${r.credentials} credentials, ${r.webhooks} webhook secrets, ${r.notificationChannels} notification channels and ${r.keyCheck} key check under key id ${r.keyId}; VIGIL_SECRET_KEY_PREVIOUS can now be removed`;
   } finally {
     await pool.end();
   }

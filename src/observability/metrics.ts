@@ -12,6 +12,7 @@ export interface Metrics {
   scheduleLag: client.Histogram;
   activeChecks: client.Gauge;
   webhookDeliveries: client.Counter<'result'>;
+  notificationDeliveries: client.Counter<'channel_type' | 'result'>;
   /**
    * Check jobs that ran no check because Vigil itself failed: `retried` per failed attempt (pg-boss
    * retries it), `abandoned` when pg-boss gave up and the host was rescheduled without a result.
@@ -70,6 +71,12 @@ export function createMetrics(fleet?: FleetReader): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const notificationDeliveries = new client.Counter({
+    name: 'vigil_notification_deliveries_total',
+    help: 'Notification delivery attempts by channel type and result (delivered, retrying, failed)',
+    labelNames: ['channel_type', 'result'] as const,
+    registers: [registry],
+  });
   const checksNotRun = new client.Counter({
     name: 'vigil_checks_not_run_total',
     help: "Check jobs that ran no check because of Vigil's own failure (not the target's): retried, or abandoned after the last retry",
@@ -78,7 +85,7 @@ export function createMetrics(fleet?: FleetReader): Metrics {
   });
   if (fleet) registerFleetGauges(registry, fleet);
   const pools = registerPoolGauges(registry);
-  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, checksNotRun, watchPool: (name, pool) => pools.set(name, pool) };
+  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, notificationDeliveries, checksNotRun, watchPool: (name, pool) => pools.set(name, pool) };
 }
 
 /**

@@ -21,6 +21,8 @@ export const QUEUES = {
   checksNotRun: 'vigil-checks-not-run',
   /** One job = one webhook delivery (all its attempts); its own worker slots, apart from checks. */
   webhooks: 'vigil-webhooks',
+  /** One job = one notification (all its attempts); its own worker slots, one per channel at a time. */
+  notifications: 'vigil-notifications',
 } as const;
 
 export const CHECK_QUEUES = [QUEUES.checks, QUEUES.failingChecks] as const;
@@ -35,6 +37,11 @@ export interface CheckJobData {
 
 /** Payload of a webhook delivery job: the row in webhook_deliveries it sends. */
 export interface WebhookJobData {
+  delivery_id: string;
+}
+
+/** Payload of a notification job: the row in notification_deliveries it sends. */
+export interface NotificationJobData {
   delivery_id: string;
 }
 

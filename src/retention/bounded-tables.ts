@@ -1,5 +1,5 @@
 import type { Pool, Queryable } from '../db/pool.ts';
-import { PRUNE_BATCH, pruneDeliveries, pruneEvents, pruneResolvedIncidents, pruneTombstones } from '../db/queries/pruning.ts';
+import { PRUNE_BATCH, pruneDeliveries, pruneEvents, pruneNotificationDeliveries, pruneResolvedIncidents, pruneTombstones } from '../db/queries/pruning.ts';
 
 /**
  * Retention of the tables that grow with every event (history has its own, by partition): each
@@ -10,6 +10,7 @@ import { PRUNE_BATCH, pruneDeliveries, pruneEvents, pruneResolvedIncidents, prun
 export interface BoundedTablesPolicy {
   eventsMs: number;
   deliveriesMs: number;
+  notificationDeliveriesMs: number;
   tombstonesMs: number;
   resolvedIncidentsMs: number;
 }
@@ -18,6 +19,7 @@ export interface BoundedTablesPolicy {
 export interface PruneReport {
   events: number;
   deliveries: number;
+  notification_deliveries: number;
   tombstones: number;
   resolved_incidents: number;
 }
@@ -39,8 +41,9 @@ async function pruneAll(pool: Pool, prune: Prune, retentionMs: number, now: Date
 /** One pruning run. Deliveries go before events, so an event freed by its last delivery goes in the same run. */
 export async function pruneBoundedTables(pool: Pool, policy: BoundedTablesPolicy, now: Date): Promise<PruneReport> {
   const deliveries = await pruneAll(pool, pruneDeliveries, policy.deliveriesMs, now);
+  const notificationDeliveries = await pruneAll(pool, pruneNotificationDeliveries, policy.notificationDeliveriesMs, now);
   const events = await pruneAll(pool, pruneEvents, policy.eventsMs, now);
   const tombstones = await pruneAll(pool, pruneTombstones, policy.tombstonesMs, now);
   const resolvedIncidents = await pruneAll(pool, pruneResolvedIncidents, policy.resolvedIncidentsMs, now);
-  return { events, deliveries, tombstones, resolved_incidents: resolvedIncidents };
+  return { events, deliveries, notification_deliveries: notificationDeliveries, tombstones, resolved_incidents: resolvedIncidents };
 }

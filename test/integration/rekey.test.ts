@@ -14,10 +14,11 @@ const NEW = randomBytes(32).toString('base64');
 const TOKEN = 'tok-Rk19-never-shown';
 const PASSWORD = 'pw-Rk20-never-shown';
 const WEBHOOK_SECRET = 'whsec_rekey_0123456789abcdef0123456789';
+const ROUTING_KEY = 'R0UTEKEYREKEY0123456789ABCDEFGHI';
 
 let db: TestDatabase;
 let pool: Pool;
-const ids: { bearer?: string; ssh?: string; webhook?: string } = {};
+const ids: { bearer?: string; ssh?: string; webhook?: string; channel?: string } = {};
 
 /** `node src/main.ts rekey` with exactly these variables, as an operator runs it. */
 async function rekey(env: Record<string, string>): Promise<{ code: number; output: string }> {
@@ -34,7 +35,9 @@ async function sealedValues(): Promise<{ what: string; sealed: Buffer; aad: stri
   const creds = await pool.query<{ id: string; secret: Buffer }>(`SELECT id, secret FROM credentials`);
   const hooks = await pool.query<{ id: string; secret: Buffer }>(`SELECT id, secret FROM webhooks WHERE secret IS NOT NULL`);
   const check = await pool.query<{ sealed: Buffer }>(`SELECT sealed FROM secret_key_check`);
+  const channels = await pool.query<{ id: string; secrets: Buffer }>(`SELECT id, secrets FROM notification_channels WHERE secrets IS NOT NULL`);
   return [
+    ...channels.rows.map((r) => ({ what: `notification channel ${r.id}`, sealed: r.secrets, aad: `notification-channel:${r.id}` })),
     ...creds.rows.map((r) => ({ what: `credential ${r.id}`, sealed: r.secret, aad: r.id })),
     ...hooks.rows.map((r) => ({ what: `webhook ${r.id}`, sealed: r.secret, aad: `webhook:${r.id}` })),
     ...check.rows.map((r) => ({ what: 'key check', sealed: r.sealed, aad: 'secret_key_check' })),
@@ -49,6 +52,7 @@ beforeAll(async () => {
     ids.bearer = (await vigil.http().post('/api/credentials').send({ name: 'bearer', kind: 'http-bearer', token: TOKEN })).body.id;
     ids.ssh = (await vigil.http().post('/api/credentials').send({ name: 'ssh', kind: 'ssh-password', username: 'ops', password: PASSWORD })).body.id;
     ids.webhook = (await vigil.http().post('/api/webhooks').send({ url: 'https://receiver.example/hook', secret: WEBHOOK_SECRET })).body.id;
+    ids.channel = (await vigil.http().post('/api/notification-channels').send({ name: 'pd', type: 'pagerduty', config: { routing_key: ROUTING_KEY } })).body.id;
   } finally {
     await vigil.stop();
   }
@@ -61,7 +65,7 @@ afterAll(async () => {
 describe('rotating VIGIL_SECRET_KEY', () => {
   it('labels every sealed value with the id of the key that sealed it', async () => {
     const values = await sealedValues();
-    expect(values).toHaveLength(4);
+    expect(values).toHaveLength(5);
     for (const v of values) expect(sealedKeyId(v.sealed)).toBe(keyIdOf(Buffer.from(OLD, 'base64')).toString('hex'));
   });
 
@@ -81,7 +85,7 @@ describe('rotating VIGIL_SECRET_KEY', () => {
 
   it('re-seals every credential, webhook secret and the key check under the new key', async () => {
     const run = await rekey({ VIGIL_SECRET_KEY: NEW, VIGIL_SECRET_KEY_PREVIOUS: OLD });
-    expect(run.output).toMatch(/re-sealed 2 credentials, 1 webhook secrets and 1 key check under key id [0-9a-f]{16}/);
+    expect(run.output).toMatch(/re-sealed 2 credentials, 1 webhook secrets, 1 notification channels and 1 key check under key id [0-9a-f]{16}/);
     expect(run.code).toBe(0);
     const newKey = Buffer.from(NEW, 'base64');
     const values = await sealedValues();
@@ -91,6 +95,7 @@ describe('rotating VIGIL_SECRET_KEY', () => {
     expect(opened.join('\n')).toContain(TOKEN);
     expect(opened.join('\n')).toContain(PASSWORD);
     expect(opened).toContain(WEBHOOK_SECRET);
+    expect(opened).toContain(JSON.stringify({ routing_key: ROUTING_KEY }));
     for (const v of values) expect(() => open(Buffer.from(OLD, 'base64'), v.sealed, v.aad)).toThrow();
     for (const v of values) expect(v.sealed.toString('latin1')).not.toContain(TOKEN);
   });

@@ -42,6 +42,7 @@ async function writeGeneration(hostId: string, webhookId: string) {
     [hostId],
   );
   await vigil.pool.query(`UPDATE webhook_dispatch_cursor SET last_event_id = (SELECT max(id) FROM host_events)`);
+  await vigil.pool.query(`UPDATE notification_dispatch_cursor SET last_event_id = (SELECT max(id) FROM host_events)`);
   const deliveries = await q(
     `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id, status)
      SELECT $1, e, 'state_changed', gen_random_uuid(), s FROM unnest($2::bigint[], ARRAY['delivered', 'failed', 'pending']) AS u(e, s)
@@ -84,7 +85,7 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
     expect(await ids('host_events')).toEqual([old.events[2], ...fresh.events].sort());
     expect(await ids('incidents')).toEqual([old.incidents[1], ...fresh.incidents].sort());
     expect(await ids('host_tombstones', 'host_id')).toEqual([]);
-    expect(pruned).toEqual({ events: 2, deliveries: 2, tombstones: 1, resolved_incidents: 1 });
+    expect(pruned).toEqual({ events: 2, deliveries: 2, notification_deliveries: 0, tombstones: 1, resolved_incidents: 1 });
 
     // A change-feed cursor from before the forgotten deletion must list again.
     const stale = await vigil.http().get(`/api/monitoring/changes?since=${cursor}`);
@@ -96,8 +97,8 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
   });
 
   it('keeps everything when a retention is 0 (forever)', async () => {
-    const config = { ...vigil.config, retention: { eventsMs: 0, deliveriesMs: 0, tombstonesMs: 0, resolvedIncidentsMs: 0 } };
+    const config = { ...vigil.config, retention: { eventsMs: 0, deliveriesMs: 0, notificationDeliveriesMs: 0, tombstonesMs: 0, resolvedIncidentsMs: 0 } };
     const { pruned } = await runRetention({ pool: vigil.pool, config, logger: createSilentLogger() }, 'cron');
-    expect(pruned).toEqual({ events: 0, deliveries: 0, tombstones: 0, resolved_incidents: 0 });
+    expect(pruned).toEqual({ events: 0, deliveries: 0, notification_deliveries: 0, tombstones: 0, resolved_incidents: 0 });
   });
 });

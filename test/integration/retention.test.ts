@@ -202,7 +202,7 @@ describe('the retention job', () => {
       created: [],
       dropped: [],
       defaultRowsDeleted: 0,
-      pruned: { events: 0, deliveries: 0, tombstones: 0, resolved_incidents: 0 },
+      pruned: { events: 0, deliveries: 0, notification_deliveries: 0, tombstones: 0, resolved_incidents: 0 },
     });
     expect(transport.entries).toContainEqual(expect.objectContaining({ level: 'debug', message: 'history partitions maintained', trigger: 'cron' }));
   });

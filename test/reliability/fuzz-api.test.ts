@@ -82,6 +82,13 @@ async function seed(): Promise<{ readToken: string; known: Record<string, string
   await created('patch', '/api/groups/site-a', { max_concurrent_checks: 2 });
   const token = await created('post', '/api/tokens', { name: 'fuzz-read', scopes: ['read'] });
   const webhook = await created('post', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', secret: 'fuzz-secret-0123456789', groups: ['site-a'] });
+  const channel = await created('post', '/api/notification-channels', { name: 'fuzz-hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/notify', secret: 'fuzz-secret-0123456789' } });
+  const rule = await created('post', '/api/notification-rules', { name: 'fuzz-rule', channel_ids: [channel.id], groups: ['site-a'] });
+  await ctx.pool.query(
+    `INSERT INTO notification_deliveries (channel_id, rule_id, kind, message_key, message, status, last_error)
+     VALUES ($1, $2, 'event', 'k1', '{"title":"fuzz 1"}', 'failed', 'HTTP 500'), ($1, $2, 'event', 'k2', '{"title":"fuzz 2"}', 'suppressed', 'host in maintenance')`,
+    [channel.id, rule.id],
+  );
   const jobId = randomUUID();
   const incidentId = randomUUID();
   const [h1, h2] = hosts.map((h) => h.id);
@@ -117,6 +124,8 @@ async function seed(): Promise<{ readToken: string; known: Record<string, string
       credential_id: [ssh.id, basic.id, community.id],
       incident_id: [incidentId],
       webhook_id: [webhook.id],
+      channel_id: [channel.id],
+      rule_id: [rule.id],
       task_id: [jobId],
       group: ['site-a', 'site-b'],
     },

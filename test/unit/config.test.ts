@@ -34,6 +34,10 @@ describe('loadConfig', () => {
     ['VIGIL_WEBHOOK_ALLOW_NETWORKS', '10.0.0.0/33', /VIGIL_WEBHOOK_ALLOW_NETWORKS: "10.0.0.0\/33" has a prefix outside 0-32/],
     ['VIGIL_WEBHOOK_ALLOW_NETWORKS', 'intranet', /VIGIL_WEBHOOK_ALLOW_NETWORKS: "intranet" is not a network/],
     ['VIGIL_EVENT_RETENTION_DAYS', '-1', /VIGIL_EVENT_RETENTION_DAYS/],
+    ['VIGIL_PUBLIC_URL', 'vigil.example.com', /VIGIL_PUBLIC_URL: must be an http:\/\/ or https:\/\/ URL/],
+    ['VIGIL_PUBLIC_URL', 'ftp://vigil.example.com', /VIGIL_PUBLIC_URL/],
+    ['VIGIL_NOTIFY_CONCURRENCY', '0', /VIGIL_NOTIFY_CONCURRENCY/],
+    ['VIGIL_NOTIFY_DIGEST_SECONDS', '0', /VIGIL_NOTIFY_DIGEST_SECONDS/],
     ['VIGIL_CRITICAL_AFTER_FAILURES', '9', /VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -69,7 +73,18 @@ describe('loadConfig', () => {
   it('accepts named webhook networks and keeps the retentions in milliseconds', () => {
     const c = loadConfig({ VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8, fd00::/8', VIGIL_EVENT_RETENTION_DAYS: '0.5' });
     expect(c.webhooks.allowNetworks).toEqual(['127.0.0.0/8', 'fd00::/8']);
-    expect(c.retention).toEqual({ eventsMs: 12 * 3_600_000, deliveriesMs: 14 * 86_400_000, tombstonesMs: 30 * 86_400_000, resolvedIncidentsMs: 90 * 86_400_000 });
+    expect(c.retention).toEqual({
+      eventsMs: 12 * 3_600_000, deliveriesMs: 14 * 86_400_000, notificationDeliveriesMs: 14 * 86_400_000, tombstonesMs: 30 * 86_400_000, resolvedIncidentsMs: 90 * 86_400_000,
+    });
+  });
+
+  it.each([
+    [{}, 'http://127.0.0.1:8080'],
+    [{ HOST: '::1', PORT: '9000' }, 'http://[::1]:9000'],
+    [{ VIGIL_PUBLIC_URL: 'https://vigil.example.com/' }, 'https://vigil.example.com'],
+    [{ VIGIL_PUBLIC_URL: 'https://example.com/vigil' }, 'https://example.com/vigil'],
+  ])('links notifications to the dashboard at VIGIL_PUBLIC_URL: %o', (env, url) => {
+    expect(loadConfig(env).notifications.publicUrl).toBe(url);
   });
 
   it('accepts a lease of twice the check timeout', () => {

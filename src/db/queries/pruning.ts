@@ -21,6 +21,7 @@ export async function pruneEvents(db: Queryable, cutoff: Date): Promise<number> 
        SELECT e.id FROM host_events e
         WHERE e.occurred_at < $1
           AND e.id <= (SELECT last_event_id FROM webhook_dispatch_cursor)
+          AND e.id <= (SELECT last_event_id FROM notification_dispatch_cursor)
           AND e.id < (SELECT max(id) FROM host_events)
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
         LIMIT $2)`,
@@ -34,6 +35,19 @@ export async function pruneDeliveries(db: Queryable, cutoff: Date): Promise<numb
   const { rowCount } = await db.query(
     `DELETE FROM webhook_deliveries WHERE id IN (
        SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 LIMIT $2)`,
+    [cutoff, PRUNE_BATCH],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Finished notification deliveries created before the cutoff (a digest only once nothing held
+ * still points at it: held rows keep it pending until it is sent). Pending and held ones stay.
+ */
+export async function pruneNotificationDeliveries(db: Queryable, cutoff: Date): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM notification_deliveries WHERE id IN (
+       SELECT id FROM notification_deliveries WHERE status NOT IN ('pending', 'held') AND created_at < $1 LIMIT $2)`,
     [cutoff, PRUNE_BATCH],
   );
   return rowCount ?? 0;
