@@ -317,7 +317,7 @@ const workerList = responseExample(workerListSchema, 'WorkerList', 'One worker p
 
 const monitoringStats = responseExample(statsSchema, 'MonitoringStats', 'The last hour', {
   window_seconds: 3600,
-  hosts_by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2 },
+  hosts_by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2, UNREACHABLE: 40 },
   checks: { checks: 1860, checks_per_minute: 31, success_rate: 0.982, avg_duration_ms: 41.7, p95_duration_ms: 180.2, delayed: 0 },
   by_probe_type: {
     tcp: { checks: 1200, checks_per_minute: 20, success_rate: 0.997, avg_duration_ms: 3.1, p95_duration_ms: 9.8, delayed: 0 },

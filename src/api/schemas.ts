@@ -24,8 +24,8 @@ const named = <T extends z.ZodType>(id: string, schema: T): T => {
 const isoTime = z.iso.datetime({ offset: true });
 export const hostStateSchema = named('HostState', z.enum(HOST_STATES).describe('Health state of a host'));
 export const currentStatusSchema = z
-  .enum(['online', 'degraded', 'critical', 'offline', 'unknown'])
-  .describe('Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline; unknown before the first check');
+  .enum(['online', 'degraded', 'critical', 'offline', 'unreachable', 'unknown'])
+  .describe('Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline, UNREACHABLE=unreachable (a parent is failing); unknown before the first check');
 const errorTypeSchema = z.enum(ERROR_TYPES).nullable().describe('Why the check failed; null on success');
 
 // Host names and addresses: what DNS names, IPv4 and IPv6 literals are made of, nothing else.

@@ -5,11 +5,12 @@ import type { CredentialRow } from '../db/queries/credentials.ts';
 import { describeSecrets, type CredentialKind } from '../credentials/kinds.ts';
 import { publicFields, secretsSet } from '../credentials/store.ts';
 
-const STATUS: Record<HostState, 'online' | 'degraded' | 'critical' | 'offline'> = {
+const STATUS: Record<HostState, 'online' | 'degraded' | 'critical' | 'offline' | 'unreachable'> = {
   HEALTHY: 'online',
   DEGRADED: 'degraded',
   CRITICAL: 'critical',
   DOWN: 'offline',
+  UNREACHABLE: 'unreachable',
 };
 
 export function currentStatus(host: HostRow) {

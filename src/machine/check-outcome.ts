@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { ProbeResult } from '../probes/types.ts';
 import { applyCheckResult, type PersistedHealth } from './apply-result.ts';
+import { updateFlapping, type FlapUpdate } from './flapping.ts';
 import type { HealthMachine } from './health-machine.ts';
 import { nextCheckDelayMs } from './schedule.ts';
 import type { HostState } from './states.ts';
@@ -34,6 +35,18 @@ export interface HostAtRecord {
   lease_job_id: string | null;
   ssh_host_key_sha256: string | null;
   probes: unknown[];
+  /** The last check's result (null before the first): flap detection compares with it. */
+  last_success: boolean | null;
+  flap_changes: string;
+  flap_percent: number;
+  flapping: boolean;
+}
+
+/** A parent (or further ancestor) of a host that is in a PARENT_FAILING_STATES state at record time. */
+export interface FailingParent {
+  id: string;
+  name: string;
+  state: HostState;
 }
 
 /** What a check means for its host: the machine's next state, the schedule and the history row's fields. */
@@ -63,13 +76,23 @@ export interface CheckOutcome {
   /** The host's probe types joined with '+', e.g. 'tcp+ssh'. */
   probeType: string;
   inMaintenance: boolean;
+  /** The host's failing ancestors at record time (empty when none): a failure here made it UNREACHABLE. */
+  failingParents: FailingParent[];
+  /** Flap detection after this check (unchanged in maintenance). */
+  flap: FlapUpdate;
 }
 
 /**
  * What a check means for its host, decided from the row as it is at record time: the machine's
  * next state, when to check next, and the history row's fields. Pure.
  */
-export function decideOutcome(machine: HealthMachine, config: Config, host: HostAtRecord, check: FinishedCheck): CheckOutcome {
+export function decideOutcome(
+  machine: HealthMachine,
+  config: Config,
+  host: HostAtRecord,
+  check: FinishedCheck,
+  failingParents: FailingParent[] = [],
+): CheckOutcome {
   const { result, checkTime, checkedBy, lagMs } = check;
   // In maintenance a check is recorded (flagged) but does not move the machine, so the host
   // resumes from the state it had when maintenance ends.
@@ -77,7 +100,9 @@ export function decideOutcome(machine: HealthMachine, config: Config, host: Host
   const persisted = host.machine_snapshot as PersistedHealth;
   const applied = inMaintenance
     ? { persisted, state: persisted.value, previousState: persisted.value, consecutiveFailures: host.consecutive_failures, consecutiveSuccesses: host.consecutive_successes, changed: false }
-    : applyCheckResult(machine, persisted, result.success);
+    : applyCheckResult(machine, persisted, result.success, failingParents.length > 0);
+  const flapBefore = { changes: host.flap_changes, percent: host.flap_percent, flapping: host.flapping };
+  const flap = inMaintenance ? { ...flapBefore, transition: null } : updateFlapping(flapBefore, host.last_success, result.success, config.flapping);
   const policy = config.states[applied.state];
   // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
   const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
@@ -100,12 +125,15 @@ export function decideOutcome(machine: HealthMachine, config: Config, host: Host
       ...result.detail,
       ...(lagMs === null ? {} : { schedule_lag_ms: lagMs, delayed }),
       ...(inMaintenance ? { maintenance: true } : {}),
+      ...(applied.state === 'UNREACHABLE' ? { unreachable_because: failingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })) } : {}),
     },
     // Trust on first use: the first successful SSH login records the host key it saw.
     sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
     scheduleLagMs: lagMs,
     probeType: probeTypes(host.probes),
     inMaintenance,
+    failingParents,
+    flap,
   };
 }
 

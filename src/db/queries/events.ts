@@ -5,8 +5,14 @@ export const EVENTS_CHANNEL = 'vigil_events';
 /** Held from the first event insert to commit, so event ids commit in order. */
 const EVENTS_LOCK = 0x76_65_76_74; // "vevt"
 
-/** check_not_run: pg-boss gave up on a check job (Vigil's own failures); the host was rescheduled without a result. */
-export const EVENT_TYPES = ['state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run'] as const;
+/**
+ * check_not_run: pg-boss gave up on a check job (Vigil's own failures); the host was rescheduled without a result.
+ * flapping_started / flapping_stopped: the host's state-change rate crossed the flap thresholds;
+ * while it flaps, its state changes are not announced one by one.
+ */
+export const EVENT_TYPES = [
+  'state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run', 'flapping_started', 'flapping_stopped',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface NewEvent {

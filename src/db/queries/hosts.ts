@@ -30,6 +30,10 @@ export interface HostRow {
   jit_job_id: string | null;
   ssh_host_key_sha256: string | null;
   maintenance: boolean;
+  /** Flap detection: recent result changes ('1' = changed, oldest first), weighted percentage, and whether flapping. */
+  flap_changes: string;
+  flap_percent: number;
+  flapping: boolean;
   state_version: string;
   /** Id of the transaction that last wrote the row (xid8, set by a trigger): names this version exactly. */
   change_xid: string;
