@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { planBulkHosts, writeBulkHosts, type BulkHost, type BulkPlan } from '../db/queries/hosts-bulk.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
+import { resolveHostRefs } from '../db/queries/dependencies.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
@@ -43,6 +44,7 @@ export function hostBulkRoutes(deps: ApiDeps): RouteSpec[] {
       },
       handler: async ({ query, body }) => {
         const hosts = await toBulkHosts(pool, body.hosts);
+        const dependsOn = await checkBulkParentRefs(pool, body.hosts);
         if (query.dry_run) return { status: 200, body: result(refuseExisting(await planBulkHosts(pool, hosts), query.upsert), true) };
         const { plan } = await writeBulkHosts(pool, hosts, {
           upsert: query.upsert,
@@ -50,6 +52,7 @@ export function hostBulkRoutes(deps: ApiDeps): RouteSpec[] {
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
           dueInMs: (id) => firstCheckDelayMs(id, config),
+          dependsOn,
         });
         return { status: 200, body: result(refuseExisting(plan, query.upsert), false) };
       },
@@ -75,6 +78,28 @@ async function toBulkHosts(pool: ApiDeps['pool'], inputs: HostInput[]): Promise<
     group: h.group,
     credentialIds: [...new Set(h.probes.map(credentialIdOf).filter((id): id is string => id !== undefined))],
   }));
+}
+
+/**
+ * Every parent reference must name a host of the batch or an existing host (by name or id), not
+ * the host itself; errors name `body.hosts.N.depends_on.M`. Returns the parents by host name.
+ */
+async function checkBulkParentRefs(pool: ApiDeps['pool'], inputs: { name: string; depends_on: string[] }[]): Promise<Map<string, string[]>> {
+  const batch = new Set(inputs.map((h) => h.name));
+  const refs = [...new Set(inputs.flatMap((h) => h.depends_on))];
+  // The batch's own names too, so a host naming itself by its existing id is caught.
+  const existing = await resolveHostRefs(pool, refs.length === 0 ? [] : [...refs, ...batch]);
+  const errors: FieldError[] = [];
+  inputs.forEach((h, i) =>
+    h.depends_on.forEach((ref, j) => {
+      const field = `body.hosts.${i}.depends_on.${j}`;
+      const self = ref === h.name || (existing.has(ref) && existing.get(ref) === existing.get(h.name));
+      if (self) errors.push({ field, message: 'a host cannot depend on itself' });
+      else if (!batch.has(ref) && !existing.has(ref)) errors.push({ field, message: `no host named (or with id) ${JSON.stringify(ref)}, here or in the batch` });
+    }),
+  );
+  if (errors.length > 0) throw badRequest('depends_on names unknown hosts', errors);
+  return new Map(inputs.map((h) => [h.name, h.depends_on]));
 }
 
 /** Without upsert, a batch naming existing hosts is refused as a whole (writeBulkHosts wrote nothing). */

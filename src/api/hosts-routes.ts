@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { acceptedKinds } from '../credentials/kinds.ts';
 import type { Pool } from '../db/pool.ts';
+import type { HostRow } from '../db/queries/hosts.ts';
 import { getCredentials } from '../db/queries/credentials.ts';
 import { recentHistory } from '../db/queries/history.ts';
 import { listHostPage } from '../db/queries/host-list.ts';
-import { changeHost, createHost, deleteHost, getHost, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
+import { changeHost, createHost, getHost, setSshHostKey, type HostPatch } from '../db/queries/hosts.ts';
+import { parentsOf } from '../db/queries/dependencies.ts';
+import { checkParentRefs, deleteHostRoute } from './dependency-routes.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
 import { observedHostKey } from '../machine/check-outcome.ts';
@@ -45,15 +48,17 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ body }) => {
         const id = randomUUID();
         const credentialIds = await checkCredentialRefs(pool, body.probes);
+        const { depends_on: parentIds, ...fields } = body;
+        await checkParentRefs(pool, parentIds, id);
         const row = await createHost(pool, {
-          ...body,
+          ...fields,
           id,
           machineSnapshot: initialHealth(machine),
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
           dueInMs: soon(id),
-        }, credentialIds);
-        return { status: 201, body: serializeHost(row), headers: { Location: `/api/hosts/${id}` } };
+        }, credentialIds, parentIds);
+        return { status: 201, body: serializeHost(row, parentIds), headers: { Location: `/api/hosts/${id}` } };
       },
     }),
     defineRoute({
@@ -79,7 +84,8 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         // The answer is made of exactly these row versions, for this query.
         const etag = etagOf([JSON.stringify(query), ...rows.map((r) => `${r.id}:${r.change_xid}`)]);
         if (matchesIfNoneMatch(req, etag)) return notModified(etag);
-        return { status: 200, headers: etagHeaders(etag), body: { hosts: page.map(serializeHost), next_cursor: next } };
+        const parents = await parentsOf(pool, page.map((h) => h.id));
+        return { status: 200, headers: etagHeaders(etag), body: { hosts: page.map((h) => serializeHost(h, parents.get(h.id))), next_cursor: next } };
       },
     }),
     defineRoute({
@@ -93,7 +99,7 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params }) => {
         const row = await getHost(pool, params.host_id);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
     defineRoute({
@@ -106,34 +112,24 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       body: hostPatchSchema,
       responses: {
         200: { description: 'The updated host', schema: hostSchema },
-        400: problem('Invalid body or id'),
+        400: problem('Invalid body or id, an unknown parent, or a dependency cycle (named)'),
         404: problem('No such host'),
         409: problem('Name taken'),
       },
       handler: async ({ params, body }) => {
-        const patch: HostPatch = { ...body };
+        const { depends_on: parentIds, ...fields } = body;
+        const patch: HostPatch = { ...fields };
+        if (parentIds) await checkParentRefs(pool, parentIds, params.host_id);
         const resumes = body.enabled === true || body.maintenance === false;
         if (body.probes !== undefined || body.address !== undefined || resumes) patch.dueInMs = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
-        const row = await changeHost(pool, params.host_id, patch, credentialIds);
+        const row = await changeHost(pool, params.host_id, patch, credentialIds, parentIds);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
     ...sshHostKeyRoutes(deps),
-    defineRoute({
-      method: 'delete',
-      path: '/api/hosts/{host_id}',
-      operationId: 'deleteHost',
-      summary: 'Delete a host and its history',
-      tags: TAGS,
-      params: hostIdParams,
-      responses: { 204: { description: 'Deleted' }, 400: problem('Malformed id'), 404: problem('No such host') },
-      handler: async ({ params }) => {
-        if (!(await deleteHost(pool, params.host_id))) throw notFound('host');
-        return { status: 204 };
-      },
-    }),
+    deleteHostRoute(deps),
   ];
 }
 
@@ -179,7 +175,7 @@ function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {
         if (!fingerprint) throw conflict('no check has seen an SSH host key for this host yet; give host_key_sha256');
         const row = await setSshHostKey(pool, params.host_id, fingerprint);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
     defineRoute({
@@ -193,10 +189,14 @@ function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params }) => {
         const row = await setSshHostKey(pool, params.host_id, null);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
   ];
+}
+
+async function withParents(pool: Pool, row: HostRow) {
+  return serializeHost(row, (await parentsOf(pool, [row.id])).get(row.id));
 }
 
 async function latestObservedKey(pool: Pool, hostId: string): Promise<string | null> {

@@ -47,6 +47,12 @@ export const probesSchema = named(
   z.array(probeConfigSchema).min(1).max(8).describe('Probes run in order as one check; the first failure ends it'),
 );
 
+const dependsOnSchema = z
+  .array(z.uuid())
+  .max(16)
+  .refine((ids) => new Set(ids).size === ids.length, 'parents must not repeat')
+  .describe("Ids of the parent hosts this host sits behind (its group's gateway is a parent too): while one is failing, the host's failures make it UNREACHABLE");
+
 export const hostCreateSchema = named(
   'HostCreate',
   z
@@ -58,6 +64,7 @@ export const hostCreateSchema = named(
       maintenance: z.boolean().default(false).describe('In maintenance: no scheduled checks; JIT checks run but do not change the state'),
       tags: z.array(z.string().trim().min(1).max(64)).max(32).default([]).describe('Free-form labels'),
       group: z.string().trim().min(1).max(255).nullable().default(null).describe('Group (site, OLT, jump host) the host sits behind'),
+      depends_on: dependsOnSchema.default([]),
     })
     .strict(),
 );
@@ -73,6 +80,7 @@ export const hostPatchSchema = named(
       maintenance: z.boolean(),
       tags: z.array(z.string().trim().min(1).max(64)).max(32),
       group: z.string().trim().min(1).max(255).nullable(),
+      depends_on: dependsOnSchema,
     })
     .partial()
     .strict()
@@ -102,6 +110,9 @@ export const hostSchema = named(
     last_error_type: z.string().nullable(),
     last_error_message: z.string().nullable(),
     ssh_host_key_sha256: z.string().nullable().describe('SSH host key trusted on first use (or pinned by accept)'),
+    depends_on: z.array(z.uuid()).describe("The host's own parents (its group's gateway, if any, is a parent too)"),
+    flapping: z.boolean().describe('Its state changes too often (weighted state-change percentage above the high threshold, not yet back below the low one)'),
+    flap_percent: z.number().describe('Weighted state-change percentage over the last 20 checks (0–100)'),
     created_at: isoTime,
     updated_at: isoTime,
   }),
@@ -307,6 +318,7 @@ export const groupSchema = named(
     name: z.string(),
     max_concurrent_checks: z.int().describe('Checks of this group that may run at once, across all workers'),
     maintenance: z.boolean().describe('Whole group in maintenance'),
+    gateway_host_id: z.uuid().nullable().describe('The host every member depends on (an OLT, a jump host), or null'),
     configured: z.boolean().describe('false when only named on hosts (default settings)'),
     host_count: z.int(),
     by_state: z.record(z.string(), z.int()).describe('Hosts per state'),
@@ -320,6 +332,7 @@ export const groupUpdateSchema = named(
     .object({
       max_concurrent_checks: z.int().min(1).max(1000).describe('Limits above 64 are rounded down to one of a few steps'),
       maintenance: z.boolean(),
+      gateway_host_id: z.uuid().nullable().describe('The host every member depends on (while it is failing, members that fail are UNREACHABLE); null removes it'),
     })
     .partial()
     .strict()
@@ -484,8 +497,38 @@ export const incidentSchema = named(
     resolved_at: isoTime.nullable(),
     acknowledged_at: isoTime.nullable(),
     acknowledged_by: z.string().nullable(),
+    unreachable_count: z.int().describe('Hosts behind this host that it made UNREACHABLE while open (list: GET /api/incidents/{incident_id}/unreachable-hosts)'),
   }),
 );
+
+export const unreachableHostsQuery = z
+  .object({
+    after: z.string().min(1).max(255).optional().describe('Cursor: next_cursor of the previous page'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+export const unreachableHostsSchema = named(
+  'IncidentUnreachableHosts',
+  z.object({
+    hosts: z.array(
+      z.object({
+        host_id: z.uuid(),
+        name: z.string(),
+        group: z.string().nullable(),
+        monitoring_state: hostStateSchema.describe('Its state now (HEALTHY again once it answered after the recovery)'),
+        since: isoTime.describe('When it was linked to this incident'),
+      }),
+    ),
+    next_cursor: z.string().nullable().describe('Pass as `after` for the next page; null at the end'),
+  }),
+);
+
+export const hostDeleteQuery = z
+  .object({
+    detach: z.enum(['true', 'false']).transform((v) => v === 'true').default(false).describe('Also remove the dependencies of hosts on this one (their depends_on, groups it is the gateway of); without it such a delete is refused'),
+  })
+  .strict();
 
 export const incidentDetailSchema = named(
   'IncidentDetail',

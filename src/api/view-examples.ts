@@ -101,6 +101,9 @@ const changedHost: z.output<typeof hostSchema> = {
   last_error_type: 'timeout',
   last_error_message: failedCheck.error_message,
   ssh_host_key_sha256: null,
+  depends_on: [],
+  flapping: false,
+  flap_percent: 0,
   created_at: '2026-05-01T08:12:40.031Z',
   updated_at: failedCheck.check_time,
 };

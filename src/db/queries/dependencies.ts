@@ -1,6 +1,8 @@
 import type { FailingParent } from '../../machine/check-outcome.ts';
 import { PARENT_FAILING_STATES, type HostState } from '../../machine/states.ts';
-import type { Queryable } from '../pool.ts';
+import { badRequest } from '../../lib/errors.ts';
+import type { Pool, Queryable } from '../pool.ts';
+import { withTransaction } from '../transaction.ts';
 
 /**
  * Host dependencies: a host's own parents (host_dependencies) and its group's gateway
@@ -226,4 +228,22 @@ export async function setGroupGateway(tx: Queryable, group: string, gatewayHostI
      ON CONFLICT (name) DO UPDATE SET gateway_host_id = $2, updated_at = now()`,
     [group, gatewayHostId, defaultLimit],
   );
+}
+
+/** Throws a 400 naming the cycle when one runs through `hostIds` (call after writing the edges, under lockDependencies). */
+export async function refuseCycle(db: Queryable, hostIds: string[], field: string): Promise<void> {
+  const cycle = await findCycle(db, hostIds);
+  if (cycle) throw badRequest(`dependency cycle: ${cycle.join(' -> ')}`, [{ field, message: `would close the dependency cycle ${cycle.join(' -> ')}` }]);
+}
+
+/**
+ * Sets or clears a group's gateway in one transaction; a gateway that depends (through any chain)
+ * on a member of the group would close a cycle and is refused with nothing written.
+ */
+export async function changeGroupGateway(pool: Pool, group: string, gatewayHostId: string | null, defaultLimit: number): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    await lockDependencies(tx);
+    await setGroupGateway(tx, group, gatewayHostId, defaultLimit);
+    if (gatewayHostId) await refuseCycle(tx, [gatewayHostId], 'body.gateway_host_id');
+  });
 }
