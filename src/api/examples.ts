@@ -254,6 +254,9 @@ const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'H
   last_check: CHECKED_AT,
   check_interval_info: { minutes: 30, description: 'Stable - 30 min checks' },
   maintenance: false,
+  flapping: false,
+  flap_percent: 8.42,
+  failing_parents: [],
   last_result: passedCheck,
   recent_history: [passedCheck, failedCheck],
 });

@@ -200,6 +200,11 @@ export const stateResponseSchema = named(
     last_check: isoTime.nullable(),
     check_interval_info: z.object({ minutes: z.number(), description: z.string() }),
     maintenance: z.boolean().describe('In maintenance (its own flag or its group\'s): no scheduled checks'),
+    flapping: z.boolean().describe('Its state changes too often: state changes are not announced while it flaps (flapping_started/flapping_stopped instead)'),
+    flap_percent: z.number().describe('Weighted state-change percentage over the last 20 checks (0–100)'),
+    failing_parents: z
+      .array(z.object({ host_id: z.uuid(), name: z.string(), state: hostStateSchema }))
+      .describe('Its parents (and theirs, up to the configured depth) failing now (CRITICAL, DOWN or UNREACHABLE): a failed check makes it UNREACHABLE'),
     last_result: checkResultSchema.nullable(),
     recent_history: z.array(checkResultSchema).describe('The last 10 checks, newest first'),
   }),
