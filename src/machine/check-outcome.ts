@@ -4,7 +4,7 @@ import { applyCheckResult, type PersistedHealth } from './apply-result.ts';
 import { updateFlapping, type FlapUpdate } from './flapping.ts';
 import type { HealthMachine } from './health-machine.ts';
 import { nextCheckDelayMs } from './schedule.ts';
-import type { HostState } from './states.ts';
+import { PARENT_FAILING_STATES, type HostState } from './states.ts';
 
 /** Who asked for a check: the schedule, or someone through the API (just in time). */
 export const CHECKED_BY = ['scheduler', 'jit'] as const;
@@ -37,6 +37,7 @@ export interface HostAtRecord {
   probes: unknown[];
   /** The last check's result (null before the first): flap detection compares with it. */
   last_success: boolean | null;
+  last_check: Date | null;
   flap_changes: string;
   flap_percent: number;
   flapping: boolean;
@@ -47,6 +48,13 @@ export interface FailingParent {
   id: string;
   name: string;
   state: HostState;
+}
+
+/** A parent (or further ancestor) of a host as the record transaction reads it. */
+export interface ParentAtRecord extends FailingParent {
+  lastCheck: Date | null;
+  /** In its own maintenance: not checked, so never worth waiting for. */
+  maintenance: boolean;
 }
 
 /** What a check means for its host: the machine's next state, the schedule and the history row's fields. */
@@ -78,6 +86,12 @@ export interface CheckOutcome {
   inMaintenance: boolean;
   /** The host's failing ancestors at record time (empty when none): a failure here made it UNREACHABLE. */
   failingParents: FailingParent[];
+  /**
+   * Ancestors not checked since this HEALTHY host's failures began: the failure is recorded but
+   * held (the machine does not move) and these are made due now, so the next check knows whether
+   * the host is failing or only behind a failing parent. Empty when nothing is awaited.
+   */
+  awaitingParents: FailingParent[];
   /** Flap detection after this check (unchanged in maintenance). */
   flap: FlapUpdate;
 }
@@ -91,14 +105,17 @@ export function decideOutcome(
   config: Config,
   host: HostAtRecord,
   check: FinishedCheck,
-  failingParents: FailingParent[] = [],
+  parents: ParentAtRecord[] = [],
 ): CheckOutcome {
   const { result, checkTime, checkedBy, lagMs } = check;
   // In maintenance a check is recorded (flagged) but does not move the machine, so the host
   // resumes from the state it had when maintenance ends.
   const inMaintenance = host.maintenance || host.group_maintenance;
   const persisted = host.machine_snapshot as PersistedHealth;
-  const applied = inMaintenance
+  const failingParents = result.success ? [] : parents.filter((p) => PARENT_FAILING_STATES.includes(p.state)).map(strip);
+  const awaitingParents = failingParents.length > 0 || result.success || persisted.value !== 'HEALTHY' ? [] : staleParents(parents, host, checkTime);
+  const held = inMaintenance || awaitingParents.length > 0;
+  const applied = held
     ? { persisted, state: persisted.value, previousState: persisted.value, consecutiveFailures: host.consecutive_failures, consecutiveSuccesses: host.consecutive_successes, changed: false }
     : applyCheckResult(machine, persisted, result.success, failingParents.length > 0);
   const flapBefore = { changes: host.flap_changes, percent: host.flap_percent, flapping: host.flapping };
@@ -106,6 +123,8 @@ export function decideOutcome(
   const policy = config.states[applied.state];
   // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
   const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
+  // A held failure is checked again at the cadence it would have had (DEGRADED's), its parents first.
+  const scheduleState = !inMaintenance && awaitingParents.length > 0 ? 'DEGRADED' : applied.state;
   const delayed = lagMs !== null && lagMs > config.delayThresholdSeconds * 1000;
   return {
     machineSnapshot: applied.persisted,
@@ -115,7 +134,7 @@ export function decideOutcome(
     consecutiveSuccesses: applied.consecutiveSuccesses,
     changed: applied.changed,
     priority: policy.priority,
-    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, applied.state, config) : null,
+    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, scheduleState, config) : null,
     checkTime,
     success: result.success,
     responseTimeMs: result.responseTimeMs,
@@ -126,6 +145,7 @@ export function decideOutcome(
       ...(lagMs === null ? {} : { schedule_lag_ms: lagMs, delayed }),
       ...(inMaintenance ? { maintenance: true } : {}),
       ...(applied.state === 'UNREACHABLE' ? { unreachable_because: failingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })) } : {}),
+      ...(awaitingParents.length > 0 && !inMaintenance ? { awaiting_parents: awaitingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })) } : {}),
     },
     // Trust on first use: the first successful SSH login records the host key it saw.
     sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
@@ -133,8 +153,22 @@ export function decideOutcome(
     probeType: probeTypes(host.probes),
     inMaintenance,
     failingParents,
+    awaitingParents: inMaintenance ? [] : awaitingParents,
     flap,
   };
+}
+
+const strip = ({ id, name, state }: FailingParent): FailingParent => ({ id, name, state });
+
+/**
+ * Ancestors (not failing, not in maintenance) whose last check is older than the start of this
+ * host's failures: the host's previous check when that failed too, else this one. Once they have
+ * been checked since, the host's failures count again, so a host that is really down is held for
+ * one check at most.
+ */
+function staleParents(parents: ParentAtRecord[], host: HostAtRecord, checkTime: Date): FailingParent[] {
+  const failingSince = host.last_success === false && host.last_check ? host.last_check : checkTime;
+  return parents.filter((p) => !p.maintenance && (p.lastCheck === null || p.lastCheck < failingSince)).map(strip);
 }
 
 /** The host's probe types joined with '+', e.g. 'tcp+ssh'. */

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.ts';
 import type { Client, Pool } from '../db/pool.ts';
-import { failingAncestors, makeUnreachableDescendantsDue } from '../db/queries/dependencies.ts';
+import { ancestorsOf, makeHostsDueNow, makeUnreachableDescendantsDue } from '../db/queries/dependencies.ts';
 import { insertCheckHistory, lockHostsForRecord, notifyChecksDone, updateCheckedHosts, type CheckWrite, type LockedHost } from '../db/queries/checks.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { recordCheckEffects, type RecordedCheck as IncidentInput } from '../incidents/record.ts';
@@ -54,7 +54,8 @@ export interface RecordBatchDeps {
  * 3. decide each outcome from the host row as it is now, locked (not as it was when the probe started),
  *    and from its failing ancestors (a failure behind a failing parent makes the host UNREACHABLE);
  * 4. update the hosts and 5. insert the history rows, one statement each for the whole batch;
- * 6. make the UNREACHABLE descendants of hosts that recovered due (spread);
+ * 6. make due now the parents a held failure awaits, and the UNREACHABLE descendants of hosts
+ *    that recovered (spread);
  * 7. announce JIT results to the API requests waiting for them;
  * 8. open, update or resolve incidents and append the events (the outbox).
  * A scheduled check whose lease was taken over by a newer job is dropped, so every due time is
@@ -65,9 +66,10 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
   return withTransaction(deps.pool, async (tx) => {
     const hosts = await lockHostsForRecord(tx, checks.map((c) => c.hostId));
     const settled = await settleJobs(deps.boss, tx, checks);
-    // Only a failure asks whether a parent is to blame; parents are read as they are committed now.
+    // Only a failure asks whether a parent is to blame (or should be checked before the failure counts);
+    // parents are read as they are committed now.
     const failed = checks.filter((c) => c.finished && !c.finished.result.success && hosts.has(c.hostId)).map((c) => c.hostId);
-    const failing = await failingAncestors(tx, failed, deps.config.dependencies.maxDepth);
+    const parents = await ancestorsOf(tx, failed, deps.config.dependencies.maxDepth);
     const results: RecordResult[] = [];
     const recorded: RecordedCheck[] = [];
     checks.forEach((check, index) => {
@@ -75,7 +77,7 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
       if (!settled.has(check.jobId)) results[index] = { recorded: false, reason: 'claim_lost' };
       else if (!host) results[index] = { recorded: false, reason: 'host_deleted' };
       else if (check.checkedBy === 'scheduler' && host.lease_job_id !== check.jobId) results[index] = { recorded: false, reason: 'stale_lease' };
-      else if (check.finished) recorded.push({ check, host, outcome: decideOutcome(deps.machine, deps.config, host, check.finished, failing.get(host.id)), historyId: '' });
+      else if (check.finished) recorded.push({ check, host, outcome: decideOutcome(deps.machine, deps.config, host, check.finished, parents.get(host.id)), historyId: '' });
       else throw new Error(`recordBatch: job ${check.jobId} of a leased host has no result`);
     });
     if (recorded.length === 0) return results;
@@ -86,6 +88,7 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
       r.historyId = historyIds.get(r.check.jobId)!;
       results[checks.indexOf(r.check)] = { recorded: true, historyId: r.historyId, outcome: r.outcome };
     }
+    await makeHostsDueNow(tx, [...new Set(recorded.flatMap((r) => r.outcome.awaitingParents.map((p) => p.id)))]);
     await makeUnreachableDescendantsDue(tx, recoveredParents(recorded), deps.config.dependencies.maxDepth, deps.config.dependencies.recoverySpreadSeconds);
     // Only JIT callers wait for a result (the API's wait=true); scheduled checks need no announcement.
     await notifyChecksDone(tx, recorded.filter((r) => r.check.checkedBy === 'jit').map((r) => r.check.jobId));

@@ -1,4 +1,4 @@
-import type { FailingParent } from '../../machine/check-outcome.ts';
+import type { FailingParent, ParentAtRecord } from '../../machine/check-outcome.ts';
 import { PARENT_FAILING_STATES, type HostState } from '../../machine/states.ts';
 import { badRequest } from '../../lib/errors.ts';
 import type { Pool, Queryable } from '../pool.ts';
@@ -18,24 +18,54 @@ export async function lockDependencies(tx: Queryable): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock($1)`, [DEPENDENCY_LOCK]);
 }
 
-/** Each host's failing ancestors (in PARENT_FAILING_STATES, enabled), up to `maxDepth` levels up; hosts without any are absent. */
-export async function failingAncestors(db: Queryable, hostIds: string[], maxDepth: number): Promise<Map<string, FailingParent[]>> {
+/** An ancestor of a host as the record transaction sees it. */
+export type Ancestor = ParentAtRecord;
+
+/** Each host's enabled ancestors, up to `maxDepth` levels up, by name; hosts without any are absent. */
+export async function ancestorsOf(db: Queryable, hostIds: string[], maxDepth: number): Promise<Map<string, Ancestor[]>> {
   if (hostIds.length === 0) return new Map();
-  const { rows } = await db.query<{ start_id: string; id: string; name: string; state: HostState }>(
+  const { rows } = await db.query<{ start_id: string; id: string; name: string; state: HostState; last_check: Date | null; maintenance: boolean }>(
     `WITH RECURSIVE up(start_id, host_id, depth) AS (
        SELECT e.child_id, e.parent_id, 1 FROM host_parent_edges e WHERE e.child_id = ANY ($1::uuid[])
        UNION
        SELECT up.start_id, e.parent_id, up.depth + 1 FROM up JOIN host_parent_edges e ON e.child_id = up.host_id WHERE up.depth < $2
      )
-     SELECT DISTINCT up.start_id, h.id, h.name, h.monitoring_state AS state
+     SELECT DISTINCT up.start_id, h.id, h.name, h.monitoring_state AS state, h.last_check, h.maintenance
        FROM up JOIN hosts h ON h.id = up.host_id
-      WHERE h.enabled AND h.monitoring_state = ANY ($3::text[]) AND h.id <> up.start_id
+      WHERE h.enabled AND h.id <> up.start_id
       ORDER BY 1, 3`,
-    [hostIds, maxDepth, PARENT_FAILING_STATES],
+    [hostIds, maxDepth],
   );
-  const byHost = new Map<string, FailingParent[]>();
-  for (const r of rows) byHost.set(r.start_id, [...(byHost.get(r.start_id) ?? []), { id: r.id, name: r.name, state: r.state }]);
+  const byHost = new Map<string, Ancestor[]>();
+  for (const r of rows) {
+    const ancestor = { id: r.id, name: r.name, state: r.state, lastCheck: r.last_check, maintenance: r.maintenance };
+    byHost.set(r.start_id, [...(byHost.get(r.start_id) ?? []), ancestor]);
+  }
   return byHost;
+}
+
+/** Each host's failing ancestors (in PARENT_FAILING_STATES, enabled), up to `maxDepth` levels up; hosts without any are absent. */
+export async function failingAncestors(db: Queryable, hostIds: string[], maxDepth: number): Promise<Map<string, FailingParent[]>> {
+  const failing = new Map<string, FailingParent[]>();
+  for (const [id, ancestors] of await ancestorsOf(db, hostIds, maxDepth)) {
+    const list = ancestors.filter((a) => PARENT_FAILING_STATES.includes(a.state)).map(({ id, name, state }) => ({ id, name, state }));
+    if (list.length > 0) failing.set(id, list);
+  }
+  return failing;
+}
+
+/**
+ * Makes hosts due now (a child failed and they have not been checked since): the check that says
+ * whether the child is DOWN or UNREACHABLE comes at once, not at the parent's own cadence.
+ * Hosts with a check outstanding, or due already, are left alone.
+ */
+export async function makeHostsDueNow(tx: Queryable, hostIds: string[]): Promise<void> {
+  if (hostIds.length === 0) return;
+  await tx.query(
+    `UPDATE hosts SET next_check_time = now(), state_version = state_version + 1, updated_at = now()
+      WHERE id = ANY ($1::uuid[]) AND lease_job_id IS NULL AND next_check_time > now()`,
+    [hostIds],
+  );
 }
 
 /**
