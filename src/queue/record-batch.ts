@@ -89,7 +89,7 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
       results[checks.indexOf(r.check)] = { recorded: true, historyId: r.historyId, outcome: r.outcome };
     }
     await makeHostsDueNow(tx, [...new Set(recorded.flatMap((r) => r.outcome.awaitingParents.map((p) => p.id)))]);
-    await makeUnreachableDescendantsDue(tx, recoveredParents(recorded), deps.config.dependencies.maxDepth, deps.config.dependencies.recoverySpreadSeconds);
+    await makeUnreachableDescendantsDue(tx, recoveredParents(recorded), deps.config.dependencies.maxDepth, deps.config.dependencies.recoverySpreadSeconds, deps.config.states.HEALTHY.priority);
     // Only JIT callers wait for a result (the API's wait=true); scheduled checks need no announcement.
     await notifyChecksDone(tx, recorded.filter((r) => r.check.checkedBy === 'jit').map((r) => r.check.jobId));
     await recordCheckEffects(tx, recorded, deps.config);

@@ -72,9 +72,11 @@ export async function makeHostsDueNow(tx: Queryable, hostIds: string[]): Promise
  * A parent recovered: its UNREACHABLE descendants (up to `maxDepth` levels down) become due at
  * once, spread over `spreadSeconds` so a recovered OLT is not hit by all of them in one second
  * (the group's concurrency limit then admits them a few at a time). Hosts with a check
- * outstanding keep it. Returns how many were made due.
+ * outstanding keep it. The recovery check runs at `priority` (HEALTHY's): at UNREACHABLE's low
+ * priority it would queue behind every healthy check of its group and, in a busy group, wait
+ * for its slow cadence after all. Returns how many were made due.
  */
-export async function makeUnreachableDescendantsDue(tx: Queryable, parentIds: string[], maxDepth: number, spreadSeconds: number): Promise<number> {
+export async function makeUnreachableDescendantsDue(tx: Queryable, parentIds: string[], maxDepth: number, spreadSeconds: number, priority: number): Promise<number> {
   if (parentIds.length === 0) return 0;
   const { rowCount } = await tx.query(
     `WITH RECURSIVE down(host_id, depth) AS (
@@ -83,9 +85,9 @@ export async function makeUnreachableDescendantsDue(tx: Queryable, parentIds: st
        SELECT e.child_id, down.depth + 1 FROM down JOIN host_parent_edges e ON e.parent_id = down.host_id WHERE down.depth < $2
      )
      UPDATE hosts h SET next_check_time = LEAST(h.next_check_time, now() + make_interval(secs => random() * $3::float8)),
-            state_version = h.state_version + 1, updated_at = now()
+            check_priority = GREATEST(h.check_priority, $4), state_version = h.state_version + 1, updated_at = now()
       WHERE h.id IN (SELECT host_id FROM down) AND h.monitoring_state = 'UNREACHABLE' AND h.lease_job_id IS NULL`,
-    [parentIds, maxDepth, spreadSeconds],
+    [parentIds, maxDepth, spreadSeconds, priority],
   );
   return rowCount ?? 0;
 }
