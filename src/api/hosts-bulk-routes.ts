@@ -84,14 +84,17 @@ async function toBulkHosts(pool: ApiDeps['pool'], inputs: HostInput[]): Promise<
  * Every parent reference must name a host of the batch or an existing host (by name or id), not
  * the host itself; errors name `body.hosts.N.depends_on.M`. Returns the parents by host name.
  */
-async function checkBulkParentRefs(pool: ApiDeps['pool'], inputs: { name: string; depends_on: string[] }[]): Promise<Map<string, string[]>> {
-  const batch = new Set(inputs.map((h) => h.name));
+async function checkBulkParentRefs(pool: ApiDeps['pool'], all: { name: string; depends_on?: string[] }[]): Promise<Map<string, string[]>> {
+  const batch = new Set(all.map((h) => h.name));
+  // Positions kept for the error paths; hosts without depends_on keep the parents they have.
+  const inputs = all.map((h, i) => ({ ...h, i, depends_on: h.depends_on ?? [] }));
   const refs = [...new Set(inputs.flatMap((h) => h.depends_on))];
   // The batch's own names too, so a host naming itself by its existing id is caught.
   const existing = await resolveHostRefs(pool, refs.length === 0 ? [] : [...refs, ...batch]);
   const errors: FieldError[] = [];
-  inputs.forEach((h, i) =>
+  inputs.forEach((h) =>
     h.depends_on.forEach((ref, j) => {
+      const i = h.i;
       const field = `body.hosts.${i}.depends_on.${j}`;
       const self = ref === h.name || (existing.has(ref) && existing.get(ref) === existing.get(h.name));
       if (self) errors.push({ field, message: 'a host cannot depend on itself' });
@@ -99,7 +102,7 @@ async function checkBulkParentRefs(pool: ApiDeps['pool'], inputs: { name: string
     }),
   );
   if (errors.length > 0) throw badRequest('depends_on names unknown hosts', errors);
-  return new Map(inputs.map((h) => [h.name, h.depends_on]));
+  return new Map(all.flatMap((h) => (h.depends_on === undefined ? [] : [[h.name, h.depends_on] as const])));
 }
 
 /** Without upsert, a batch naming existing hosts is refused as a whole (writeBulkHosts wrote nothing). */

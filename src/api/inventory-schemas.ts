@@ -55,8 +55,8 @@ export const bulkHostsSchema = named(
             depends_on: z
               .array(z.string().trim().min(1).max(255))
               .max(16)
-              .default([])
-              .describe('Parents by name or id: hosts that exist or are in this batch'),
+              .optional()
+              .describe("Parents by name or id: hosts that exist or are in this batch; omitted = an existing host's parents are kept"),
           }),
         )
         .min(1)

@@ -1083,10 +1083,7 @@ export interface components {
                  * @default null
                  */
                 group?: string | null;
-                /**
-                 * @description Parents by name or id: hosts that exist or are in this batch
-                 * @default []
-                 */
+                /** @description Parents by name or id: hosts that exist or are in this batch; omitted = an existing host's parents are kept */
                 depends_on?: string[];
             }[];
         };

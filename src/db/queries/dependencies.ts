@@ -177,6 +177,12 @@ export async function setManyHostParents(tx: Queryable, parents: Map<string, str
     `INSERT INTO host_dependencies (child_id, parent_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`,
     [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
   );
+  await touchHosts(tx, children);
+}
+
+/** A host's depends_on is part of what readers see: a new version for ETags and the change feed. */
+async function touchHosts(tx: Queryable, ids: string[]): Promise<void> {
+  if (ids.length > 0) await tx.query(`UPDATE hosts SET state_version = state_version + 1, updated_at = now() WHERE id = ANY ($1::uuid[])`, [ids]);
 }
 
 /** Each host's own parents (not the gateway's), by host id. */
@@ -249,7 +255,8 @@ export async function dependentsOf(db: Queryable, hostId: string): Promise<{ chi
 
 /** Removes every dependency on a host: its children's edges and its gateway roles. */
 export async function detachDependents(tx: Queryable, hostId: string): Promise<void> {
-  await tx.query(`DELETE FROM host_dependencies WHERE parent_id = $1`, [hostId]);
+  const { rows } = await tx.query<{ child_id: string }>(`DELETE FROM host_dependencies WHERE parent_id = $1 RETURNING child_id`, [hostId]);
+  await touchHosts(tx, rows.map((r) => r.child_id));
   await tx.query(`UPDATE host_groups SET gateway_host_id = NULL, updated_at = now() WHERE gateway_host_id = $1`, [hostId]);
 }
 
