@@ -41,17 +41,25 @@ export interface OutageVariant {
   bystander_lag_ms: { count: number; p50: number | null; p95: number | null; max: number | null };
 }
 
-/** Intervals short enough that a one-minute outage shows each cadence many times over. */
-const PASS_ENV = {
-  VIGIL_HEALTHY_INTERVAL_SECONDS: '20',
-  VIGIL_DEGRADED_INTERVAL_SECONDS: '5',
-  VIGIL_CRITICAL_INTERVAL_SECONDS: '2',
-  VIGIL_DOWN_INTERVAL_SECONDS: '10',
-  VIGIL_UNREACHABLE_INTERVAL_SECONDS: '60',
-  VIGIL_DEPENDENCY_RECOVERY_SPREAD_SECONDS: '5',
-  VIGIL_FIRST_CHECK_SPREAD_SECONDS: '10',
-  VIGIL_CHECK_TIMEOUT_MS: '2000',
-};
+/**
+ * Intervals in the default ratios (HEALTHY 30 min : DEGRADED 5 : CRITICAL 2 : DOWN 30), scaled so
+ * the outage spans four HEALTHY intervals and shows each cadence many times over; UNREACHABLE's
+ * slow cadence is three HEALTHY intervals. A 60 s outage: HEALTHY 15 s, CRITICAL 1 s.
+ */
+function passEnv(outageSeconds: number): Record<string, string> {
+  const healthy = Math.min(20, Math.max(2, outageSeconds / 4));
+  const s = (x: number) => String(Math.round(x * 100) / 100);
+  return {
+    VIGIL_HEALTHY_INTERVAL_SECONDS: s(healthy),
+    VIGIL_DEGRADED_INTERVAL_SECONDS: s(healthy / 6),
+    VIGIL_CRITICAL_INTERVAL_SECONDS: s(healthy / 15),
+    VIGIL_DOWN_INTERVAL_SECONDS: s(healthy),
+    VIGIL_UNREACHABLE_INTERVAL_SECONDS: s(healthy * 3),
+    VIGIL_DEPENDENCY_RECOVERY_SPREAD_SECONDS: s(healthy / 2),
+    VIGIL_FIRST_CHECK_SPREAD_SECONDS: s(healthy / 2),
+    VIGIL_CHECK_TIMEOUT_MS: '2000',
+  };
+}
 const GROUP_LIMIT = 50;
 
 export async function runOutagePass(deps: OutagePassDeps): Promise<OutageVariant[]> {
@@ -65,7 +73,7 @@ async function runVariant(deps: OutagePassDeps, dependencies: boolean): Promise<
   const url = await deps.server.createDatabase(name);
   const pool = benchPool(url);
   const target = await startTarget();
-  const env = { ...deps.env, ...PASS_ENV, DATABASE_URL: url };
+  const env = { ...deps.env, ...passEnv(deps.outageSeconds), DATABASE_URL: url };
   const { proc: apiProc, api } = await startApiProcess(deps.registry, env, `api (outage, ${label(dependencies)})`);
   const procs = [apiProc];
   try {
