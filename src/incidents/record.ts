@@ -58,7 +58,7 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
   }
   await updateIncidents(tx, updates);
   const unreachable = live.filter((c) => c.outcome.state === 'UNREACHABLE');
-  await linkUnreachableToIncidents(tx, unreachable.map((c) => ({ hostId: c.host.id, parentIds: c.outcome.failingParents.map((p) => p.id) })), new Date());
+  await linkUnreachableToIncidents(tx, unreachable.map((c) => ({ hostId: c.host.id, parentIds: c.outcome.failingParents.map((p) => p.id) })));
   await appendEvents(tx, events);
 }
 

@@ -93,15 +93,15 @@ export async function makeUnreachableDescendantsDue(tx: Queryable, parentIds: st
 }
 
 /** Links hosts that just became UNREACHABLE to the open incidents of the ancestors that made them so. */
-export async function linkUnreachableToIncidents(tx: Queryable, links: { hostId: string; parentIds: string[] }[], at: Date): Promise<void> {
+export async function linkUnreachableToIncidents(tx: Queryable, links: { hostId: string; parentIds: string[] }[]): Promise<void> {
   const pairs = links.flatMap((l) => l.parentIds.map((p) => [l.hostId, p] as const));
   if (pairs.length === 0) return;
   await tx.query(
     `INSERT INTO incident_unreachable_hosts (incident_id, host_id, since)
-     SELECT i.id, x.host_id, $3 FROM unnest($1::uuid[], $2::uuid[]) AS x(host_id, parent_id)
+     SELECT i.id, x.host_id, now() FROM unnest($1::uuid[], $2::uuid[]) AS x(host_id, parent_id)
        JOIN incidents i ON i.host_id = x.parent_id AND i.status = 'open'
      ON CONFLICT DO NOTHING`,
-    [pairs.map((p) => p[0]), pairs.map((p) => p[1]), at],
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
   );
 }
 
