@@ -123,15 +123,6 @@ export async function linkDescendantsToIncident(tx: Queryable, incidentId: strin
   );
 }
 
-/** How many hosts each incident made UNREACHABLE. */
-export async function unreachableCounts(db: Queryable, incidentIds: string[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ incident_id: string; n: number }>(
-    `SELECT incident_id, count(*)::int AS n FROM incident_unreachable_hosts WHERE incident_id = ANY ($1::uuid[]) GROUP BY 1`,
-    [incidentIds],
-  );
-  return new Map(rows.map((r) => [r.incident_id, r.n]));
-}
-
 export interface UnreachableHostRow {
   host_id: string;
   name: string;
