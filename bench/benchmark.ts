@@ -17,6 +17,7 @@ import { runBaselinePhase, startFleet, stopFleet, stopVigil } from './phases.ts'
 import { summariseProfiles } from './profile.ts';
 import type { BenchReport } from './report.ts';
 import { runScalePass } from './scale-pass.ts';
+import { runOutagePass } from './outage-pass.ts';
 import { connectionBudget, startApiProcess, startSchedulerProcess, startWorkerProcesses, vigilEnv, waitForScheduledCheck } from './vigil-cluster.ts';
 import { measureWindow, repeat } from './window.ts';
 
@@ -99,10 +100,14 @@ export async function runBenchmark(opts: BenchOptions, ctx: BenchContext): Promi
 
     ctx.log(`scale pass: ${opts.scaleHosts.join(' → ')} hosts`);
     const scale = await runScalePass({ sizes: opts.scaleHosts, server: ctx.server, registry: ctx.registry, env, config, log: ctx.log });
-    return assembleReport({
+    ctx.log(`outage pass: ${opts.outageHosts} hosts behind a gateway, down ${opts.outageSeconds} s, without and with dependencies`);
+    const bystanders = Math.max(100, Math.round(opts.outageHosts / 2));
+    const outage = await runOutagePass({ server: ctx.server, registry: ctx.registry, env, children: opts.outageHosts, bystanders, outageSeconds: opts.outageSeconds, log: ctx.log });
+    const report = assembleReport({
       opts, startedAt, facts, serverKind: ctx.server.kind, vigilEnv: shown, drafts, layout, served, registration, baseline, jitIdle,
       window, activity: activity.summary(), usage: usage.usage(), exits, profile, scale, commitCeiling, notes,
     });
+    return { ...report, outage };
   } finally {
     await sampling?.stop();
     await pool.end();
@@ -122,7 +127,8 @@ function profileDir(opts: BenchOptions): string {
 
 /** The longest a run should take; children get it as their lifetime, run.ts as its watchdog. */
 export function lifetimeMs(opts: BenchOptions): number {
-  const phases = opts.baselineDuration + opts.warmup + opts.duration + opts.timeoutMs / 1000;
+  // The outage pass: two variants, each a start, a warm-up of up to two minutes and the outage.
+  const phases = opts.baselineDuration + opts.warmup + opts.duration + opts.timeoutMs / 1000 + 2 * (opts.outageSeconds + 180);
   const scale = opts.scaleHosts.at(-1)! / 1000; // bulk registration runs at thousands of hosts a second
   return (2 * (phases + scale) + 600) * 1000;
 }

@@ -26,6 +26,7 @@ export function renderMarkdown(r: BenchReport): string {
     activityTables(r),
     '### Scale pass: the claim query (EXPLAIN ANALYZE, rolled back)',
     scaleSection(r),
+    ...(r.outage ? ['### Mass outage: a gateway and the hosts behind it go down, without and with dependencies', outageTable(r)] : []),
     ...(r.profile ? ['### Where worker CPU goes (V8 CPU profiles, self time)', profileTable(r)] : []),
     ...(r.notes.length ? ['### Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
   ].join('\n\n');
@@ -163,4 +164,24 @@ function profileTable(r: BenchReport): string {
     table(['module', 'self ms', 'share'], rows(p.top_modules)),
     table(['function', 'self ms', 'share'], rows(p.top_functions)),
   ].join('\n\n');
+}
+
+function outageTable(r: BenchReport): string {
+  const rows = r.outage!;
+  const first = rows[0]!;
+  const cell = (v: (typeof rows)[number]) => [
+    v.dependencies ? 'with dependencies' : 'without',
+    v.probes_to_children,
+    `${v.children_unreachable} / ${v.children_down}`,
+    v.incidents_opened,
+    v.state_changes,
+    `${f(v.bystander_lag_ms.p50, 0)} / ${f(v.bystander_lag_ms.p95, 0)} / ${f(v.bystander_lag_ms.max, 0)}`,
+  ];
+  return [
+    `${first.children} hosts behind one gateway and ${first.bystanders} healthy bystanders; the gateway and its hosts answer 503 for ${first.outage_seconds} s.`,
+    '',
+    '| run | probes to the hosts behind it | UNREACHABLE / DOWN at the end | incidents opened | state changes announced | bystanders\' schedule lag p50 / p95 / max (ms) |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((v) => `| ${cell(v).join(' | ')} |`),
+  ].join('\n');
 }

@@ -25,6 +25,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --state-rate R          host state reads per second during the window (default 50)
   --baseline-duration S   seconds of the raw probe loop (default 20)
   --scale-hosts A,B       host counts of the scale pass (default 10000,100000)
+  --outage-hosts N        hosts behind the gateway in the mass-outage pass (default 2000)
+  --outage-seconds S      how long the gateway stays down in that pass (default 60)
   --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/prof
   --results-dir DIR       where the JSON report goes (default bench/results)
   --smoke                 a few seconds on a small fleet (200 hosts, scale pass 2000,5000), for CI
@@ -61,6 +63,8 @@ const optionsSchema = z
       .transform((text) => text.split(',').map((n) => Number(n.trim())))
       .pipe(z.array(z.number().int().min(100).max(1_000_000)).min(2).max(5))
       .refine((sizes) => sizes.every((n, i) => i === 0 || n > sizes[i - 1]!), 'sizes must be ascending, e.g. 10000,100000'),
+    outageHosts: integer(10, 100_000),
+    outageSeconds: positive(3600),
     cpuProf: z.boolean(),
     resultsDir: z.string().min(1),
     smoke: z.boolean(),
@@ -86,6 +90,8 @@ const DEFAULTS = {
   stateRate: '50',
   baselineDuration: '20',
   scaleHosts: '10000,100000',
+  outageHosts: '2000',
+  outageSeconds: '60',
   resultsDir: 'bench/results',
 };
 
@@ -99,6 +105,8 @@ const SMOKE_DEFAULTS: Partial<typeof DEFAULTS> = {
   stateRate: '10',
   baselineDuration: '2',
   scaleHosts: '2000,5000',
+  outageHosts: '100',
+  outageSeconds: '10',
 };
 
 const FLAGS = {
@@ -117,6 +125,8 @@ const FLAGS = {
   stateRate: 'state-rate',
   baselineDuration: 'baseline-duration',
   scaleHosts: 'scale-hosts',
+  outageHosts: 'outage-hosts',
+  outageSeconds: 'outage-seconds',
   resultsDir: 'results-dir',
 } as const satisfies Record<keyof typeof DEFAULTS, string>;
 

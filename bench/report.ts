@@ -204,6 +204,23 @@ export const benchReportSchema = z.object({
     /** Bulk API import of the largest scale size into an empty table, then as many again into the full one (bench/scale-import.ts). */
     import: z.object({ into_empty: importRunSchema, into_full: importRunSchema }),
   }),
+  /** The mass-outage pass (bench/outage-pass.ts): the same outage without and with dependencies. Absent in reports from before it existed. */
+  outage: z
+    .array(
+      z.object({
+        dependencies: z.boolean(),
+        children: count,
+        bystanders: count,
+        outage_seconds: z.number(),
+        probes_to_children: count,
+        children_unreachable: count,
+        children_down: count,
+        incidents_opened: count,
+        state_changes: count,
+        bystander_lag_ms: z.object({ count, p50: maybe, p95: maybe, max: maybe }),
+      }),
+    )
+    .optional(),
   process_exits: z.array(z.object({ name: z.string(), code: z.number().int().nullable(), signal: z.string().nullable(), problem_lines: count })),
   notes: z.array(z.string()),
 });

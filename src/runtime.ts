@@ -14,7 +14,7 @@ import { CheckNotifier } from './queue/check-notifier.ts';
 import { CHECK_QUEUES, QUEUES } from './queue/names.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/serve-metrics.ts';
-import { autovacuumEnabled, hostsByState, queuedByPriority } from './db/queries/introspection.ts';
+import { autovacuumEnabled, flappingHosts, hostsByState, queuedByPriority } from './db/queries/introspection.ts';
 import { SchedulerLeadership } from './queue/leader.ts';
 import { WorkerActivity } from './queue/worker-activity.ts';
 import { runWorkerHeartbeat } from './queue/worker-heartbeat.ts';
@@ -75,6 +75,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const machine = createHealthMachine(config.machine);
     const metrics = createMetrics({
       hostsByState: () => hostsByState(pool),
+      flappingHosts: () => flappingHosts(pool),
       queueDepth: async () =>
         (await queuedByPriority(pool, CHECK_QUEUES)).map((q) => ({ lane: q.queue === QUEUES.failingChecks ? 'failing' : 'normal', priority: q.priority, waiting: q.waiting })),
     });

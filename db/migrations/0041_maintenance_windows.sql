@@ -41,4 +41,4 @@ CREATE INDEX hosts_due_idx ON hosts (next_check_time) WHERE enabled AND NOT main
 ALTER TABLE host_events DROP CONSTRAINT host_events_type_check;
 ALTER TABLE host_events ADD CONSTRAINT host_events_type_check
   CHECK (type IN ('state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run',
-                  'maintenance_window_started', 'maintenance_window_ended'));
+                  'flapping_started', 'flapping_stopped', 'maintenance_window_started', 'maintenance_window_ended'));

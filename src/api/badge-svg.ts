@@ -6,6 +6,7 @@ const LOOK: Record<HostState, { colour: string; word: string }> = {
   DEGRADED: { colour: '#8a4b00', word: 'degraded' },
   CRITICAL: { colour: '#b3390a', word: 'critical' },
   DOWN: { colour: '#b91c1c', word: 'down' },
+  UNREACHABLE: { colour: '#4b5563', word: 'unreachable' },
 };
 const LABEL_COLOUR = '#444d56';
 /** Average advance of an 11 px Verdana character, in px: close enough to size the boxes. */

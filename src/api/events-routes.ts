@@ -1,16 +1,17 @@
-import { acknowledgeWithEvent, getIncident, incidentTimeline, listIncidents, type IncidentRow } from '../db/queries/incidents.ts';
+import { acknowledgeWithEvent, getIncident, incidentTimeline, listIncidents, type ListedIncident } from '../db/queries/incidents.ts';
 import { notFound } from '../lib/errors.ts';
 import { principalOf } from './auth.ts';
 import { encodeCursor } from './cursor.ts';
 import type { ApiDeps } from './deps.ts';
 import { EVENT_STREAM_EXAMPLE } from './examples.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
+import { incidentUnreachableRoute } from './dependency-routes.ts';
 import { eventsQuery, incidentDetailSchema, incidentIdParams, incidentListQuery, incidentListSchema, incidentSchema, problemSchema } from './schemas.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-function serializeIncident(i: IncidentRow & { host_name: string; host_group: string | null }) {
+function serializeIncident(i: ListedIncident) {
   return {
     id: i.id,
     host_id: i.host_id,
@@ -27,6 +28,7 @@ function serializeIncident(i: IncidentRow & { host_name: string; host_group: str
     resolved_at: iso(i.resolved_at),
     acknowledged_at: iso(i.acknowledged_at),
     acknowledged_by: i.acknowledged_by,
+    unreachable_count: i.unreachable_count,
   };
 }
 
@@ -114,5 +116,6 @@ export function eventRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: serializeIncident((await getIncident(pool, row.id))!) };
       },
     }),
+    incidentUnreachableRoute(deps),
   ];
 }

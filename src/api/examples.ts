@@ -16,6 +16,7 @@ import {
   hostListSchema,
   hostPatchSchema,
   hostSchema,
+  unreachableHostsSchema,
   jitResponseSchema,
   problemSchema,
   queueStatusSchema,
@@ -92,6 +93,9 @@ const hostValue: z.output<typeof hostSchema> = {
   last_error_type: null,
   last_error_message: null,
   ssh_host_key_sha256: null,
+  depends_on: [],
+  flapping: false,
+  flap_percent: 0,
   created_at: '2026-05-01T08:12:40.031Z',
   updated_at: '2026-05-01T08:12:40.031Z',
 };
@@ -267,6 +271,9 @@ const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'H
     active: null,
     next: { window_id: '8f7e6d5c-4b3a-4921-8877-665544332211', label: 'Sunday patching', reason: 'OS updates and reboots', starts_at: '2026-05-10T00:00:00.000Z', ends_at: '2026-05-10T02:00:00.000Z' },
   },
+  flapping: false,
+  flap_percent: 8.42,
+  failing_parents: [],
   last_result: passedCheck,
   recent_history: [passedCheck, failedCheck],
 });
@@ -290,6 +297,7 @@ const groupValue: z.output<typeof groupSchema> = {
   max_concurrent_checks: 4,
   maintenance: false,
   policy_id: null,
+  gateway_host_id: '5b0d1c2e-3f4a-4b5c-8d6e-7f8091a2b3c4',
   configured: true,
   host_count: 48,
   by_state: { HEALTHY: 45, DEGRADED: 2, DOWN: 1 },
@@ -335,7 +343,7 @@ const workerList = responseExample(workerListSchema, 'WorkerList', 'One worker p
 
 const monitoringStats = responseExample(statsSchema, 'MonitoringStats', 'The last hour', {
   window_seconds: 3600,
-  hosts_by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2 },
+  hosts_by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2, UNREACHABLE: 40 },
   checks: { checks: 1860, checks_per_minute: 31, success_rate: 0.982, avg_duration_ms: 41.7, p95_duration_ms: 180.2, delayed: 0 },
   by_probe_type: {
     tcp: { checks: 1200, checks_per_minute: 20, success_rate: 0.997, avg_duration_ms: 3.1, p95_duration_ms: 9.8, delayed: 0 },
@@ -489,6 +497,7 @@ const incidentValue: z.output<typeof incidentSchema> = {
   resolved_at: null,
   acknowledged_at: null,
   acknowledged_by: null,
+  unreachable_count: 0,
 };
 const incidentExample = responseExample(incidentSchema, 'Incident', 'An open incident, acknowledged by the scanner token', {
   ...incidentValue,
@@ -500,7 +509,14 @@ const incidentDetail = responseExample(incidentDetailSchema, 'IncidentDetail', '
   timeline: [{ event_id: '41', type: 'incident_opened', at: CHECKED_AT, from_state: 'CRITICAL', to_state: 'DOWN', reason: 'connect ECONNREFUSED 10.0.0.5:443', check_id: '1041' }],
 });
 const incidentList = responseExample(incidentListSchema, 'IncidentList', 'Open incidents', { incidents: [incidentValue], next_cursor: null });
-for (const [schema, examples] of [[incidentSchema, [incidentExample]], [incidentDetailSchema, [incidentDetail]], [incidentListSchema, [incidentList]]] as const) {
+const unreachableHosts = responseExample(unreachableHostsSchema, 'IncidentUnreachableHosts', 'The first page of the hosts an OLT made UNREACHABLE', {
+  hosts: [
+    { host_id: '6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', name: 'ont-0001', group: 'olt-site-a', monitoring_state: 'UNREACHABLE', since: CHECKED_AT },
+    { host_id: '7e2f3a4b-5c6d-4e7f-9081-92a3b4c5d6e7', name: 'ont-0002', group: 'olt-site-a', monitoring_state: 'UNREACHABLE', since: CHECKED_AT },
+  ],
+  next_cursor: 'ont-0002',
+});
+for (const [schema, examples] of [[incidentSchema, [incidentExample]], [incidentDetailSchema, [incidentDetail]], [incidentListSchema, [incidentList]], [unreachableHostsSchema, [unreachableHosts]]] as const) {
   SCHEMA_EXAMPLES.set(schema, examples as unknown as ApiExample[]);
 }
 

@@ -1,5 +1,7 @@
 import { getGroup, insertResetHistory, listGroups, makeGroupDueSoon, resetGroupHosts, setGroupEnabled, upsertGroup } from '../db/queries/groups.ts';
 import { withTransaction } from '../db/transaction.ts';
+import { changeGroupGateway } from '../db/queries/dependencies.ts';
+import { checkParentRefs } from './dependency-routes.ts';
 import { recordResetEffects } from '../incidents/record.ts';
 import { badRequest, notFound } from '../lib/errors.ts';
 import { policiesById, setGroupPolicy } from '../db/queries/policies.ts';
@@ -73,13 +75,15 @@ export function groupRoutes(deps: ApiDeps): RouteSpec[] {
       method: 'patch',
       path: '/api/groups/{group}',
       operationId: 'updateGroup',
-      summary: "Set a group's concurrency limit, maintenance or check policy (creates its settings if needed)",
+      summary: "Set a group's concurrency limit, maintenance, check policy or gateway host (creates its settings if needed)",
       tags: TAGS,
       params: groupParams,
       body: groupUpdateSchema,
-      responses: { 200: { description: 'The group', schema: groupSchema }, 400: problem('Invalid body') },
+      responses: { 200: { description: 'The group', schema: groupSchema }, 400: problem('Invalid body, an unknown gateway, or a dependency cycle (named)') },
       handler: async ({ params, body }) => {
         if (body.policy_id !== undefined) await assignGroupPolicy(params.group, body.policy_id);
+        if (body.gateway_host_id) await checkParentRefs(pool, [body.gateway_host_id], '', 'body.gateway_host_id');
+        if (body.gateway_host_id !== undefined) await changeGroupGateway(pool, params.group, body.gateway_host_id, defaultLimit);
         await upsertGroup(pool, params.group, { maxConcurrentChecks: body.max_concurrent_checks, maintenance: body.maintenance }, defaultLimit);
         if (body.maintenance === false) await makeGroupDueSoon(pool, params.group, spread);
         return { status: 200, body: (await getGroup(pool, params.group, defaultLimit))! };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { planBulkHosts, writeBulkHosts, type BulkHost, type BulkPlan } from '../db/queries/hosts-bulk.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
+import { resolveHostRefs } from '../db/queries/dependencies.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
@@ -45,6 +46,7 @@ export function hostBulkRoutes(deps: ApiDeps): RouteSpec[] {
       },
       handler: async ({ query, body }) => {
         const hosts = await toBulkHosts(pool, config, body.hosts);
+        const dependsOn = await checkBulkParentRefs(pool, body.hosts);
         if (query.dry_run) return { status: 200, body: result(refuseExisting(await planBulkHosts(pool, hosts), query.upsert), true) };
         const { plan, written } = await writeBulkHosts(pool, hosts, {
           upsert: query.upsert,
@@ -52,6 +54,7 @@ export function hostBulkRoutes(deps: ApiDeps): RouteSpec[] {
           state: 'HEALTHY',
           priority: config.states.HEALTHY.priority,
           dueInMs: (id) => firstCheckDelayMs(id, config),
+          dependsOn,
         });
         // Priorities and schedules by each host's effective policy (validated above, field by field).
         if (written) await rescheduleHostsNow(pool, config, [...plan.created.map((h) => h.id), ...plan.changed.map((h) => h.existingId)]);
@@ -85,6 +88,31 @@ async function toBulkHosts(pool: ApiDeps['pool'], config: ApiDeps['config'], inp
     policyOverrides: h.policy_overrides,
     credentialIds: [...new Set(h.probes.map(credentialIdOf).filter((id): id is string => id !== undefined))],
   }));
+}
+
+/**
+ * Every parent reference must name a host of the batch or an existing host (by name or id), not
+ * the host itself; errors name `body.hosts.N.depends_on.M`. Returns the parents by host name.
+ */
+async function checkBulkParentRefs(pool: ApiDeps['pool'], all: { name: string; depends_on?: string[] }[]): Promise<Map<string, string[]>> {
+  const batch = new Set(all.map((h) => h.name));
+  // Positions kept for the error paths; hosts without depends_on keep the parents they have.
+  const inputs = all.map((h, i) => ({ ...h, i, depends_on: h.depends_on ?? [] }));
+  const refs = [...new Set(inputs.flatMap((h) => h.depends_on))];
+  // The batch's own names too, so a host naming itself by its existing id is caught.
+  const existing = await resolveHostRefs(pool, refs.length === 0 ? [] : [...refs, ...batch]);
+  const errors: FieldError[] = [];
+  inputs.forEach((h) =>
+    h.depends_on.forEach((ref, j) => {
+      const i = h.i;
+      const field = `body.hosts.${i}.depends_on.${j}`;
+      const self = ref === h.name || (existing.has(ref) && existing.get(ref) === existing.get(h.name));
+      if (self) errors.push({ field, message: 'a host cannot depend on itself' });
+      else if (!batch.has(ref) && !existing.has(ref)) errors.push({ field, message: `no host named (or with id) ${JSON.stringify(ref)}, here or in the batch` });
+    }),
+  );
+  if (errors.length > 0) throw badRequest('depends_on names unknown hosts', errors);
+  return new Map(all.flatMap((h) => (h.depends_on === undefined ? [] : [[h.name, h.depends_on] as const])));
 }
 
 /** Without upsert, a batch naming existing hosts is refused as a whole (writeBulkHosts wrote nothing). */

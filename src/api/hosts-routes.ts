@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { acceptedKinds } from '../credentials/kinds.ts';
 import type { Pool } from '../db/pool.ts';
+import type { HostRow } from '../db/queries/hosts.ts';
 import { getCredentials } from '../db/queries/credentials.ts';
 import { recentHistory } from '../db/queries/history.ts';
 import { listHostPage } from '../db/queries/host-list.ts';
-import { changeHost, deleteHost, getHost, insertHost, setSshHostKey, updateHost, type HostPatch } from '../db/queries/hosts.ts';
-import { setHostCredentials } from '../db/queries/credentials.ts';
+import { deleteHost, getHost, insertHostWithLinks, setSshHostKey, updateHostWithLinks, type HostPatch } from '../db/queries/hosts.ts';
 import { policiesById } from '../db/queries/policies.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { Config } from '../config/config.ts';
@@ -13,6 +13,8 @@ import type { PolicySettings } from '../policies/fields.ts';
 import { fleetDefaults, resolvePolicy } from '../policies/resolve.ts';
 import { limitsOf, requestField, rescheduleHosts } from '../policies/reschedule.ts';
 import { validatePolicyValues } from '../policies/validate.ts';
+import { parentsOf } from '../db/queries/dependencies.ts';
+import { checkParentRefs, deleteHostRoute } from './dependency-routes.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
 import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
 import { observedHostKey } from '../machine/check-outcome.ts';
@@ -53,9 +55,11 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ body }) => {
         const id = randomUUID();
         const credentialIds = await checkCredentialRefs(pool, body.probes);
+        const { depends_on: parentIds, ...fields } = body;
         await checkPolicyRefs(pool, config, [{ policyId: body.policy_id, overrides: body.policy_overrides, field: 'body.' }]);
+        await checkParentRefs(pool, parentIds, id);
         const host = {
-          ...body,
+          ...fields,
           id,
           policyId: body.policy_id,
           policyOverrides: body.policy_overrides,
@@ -64,15 +68,14 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
           priority: config.states.HEALTHY.priority,
           dueInMs: soon(id),
         };
-        // The host, its credential references and its priority by its effective policy (its own
-        // or its group's) commit together; a policy combination that is invalid writes nothing.
+        // The host, its credential references, its parents and its priority by its effective
+        // policy (its own or its group's) commit together; an invalid policy combination writes nothing.
         const fresh = await withTransaction(pool, async (tx) => {
-          await insertHost(tx, host);
-          await setHostCredentials(tx, id, credentialIds);
+          await insertHostWithLinks(tx, host, credentialIds, parentIds);
           await rescheduleHosts(tx, config, { hostIds: [id] }, { fieldOf: requestField });
           return (await getHost(tx, id))!;
         });
-        return { status: 201, body: serializeHost(fresh), headers: { Location: `/api/hosts/${id}` } };
+        return { status: 201, body: serializeHost(fresh, parentIds), headers: { Location: `/api/hosts/${id}` } };
       },
     }),
     defineRoute({
@@ -98,7 +101,8 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
         // The answer is made of exactly these row versions, for this query.
         const etag = etagOf([JSON.stringify(query), ...rows.map((r) => `${r.id}:${r.change_xid}`)]);
         if (matchesIfNoneMatch(req, etag)) return notModified(etag);
-        return { status: 200, headers: etagHeaders(etag), body: { hosts: page.map(serializeHost), next_cursor: next } };
+        const parents = await parentsOf(pool, page.map((h) => h.id));
+        return { status: 200, headers: etagHeaders(etag), body: { hosts: page.map((h) => serializeHost(h, parents.get(h.id))), next_cursor: next } };
       },
     }),
     defineRoute({
@@ -112,7 +116,7 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params }) => {
         const row = await getHost(pool, params.host_id);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
     defineRoute({
@@ -125,49 +129,33 @@ export function hostRoutes(deps: ApiDeps): RouteSpec[] {
       body: hostPatchSchema,
       responses: {
         200: { description: 'The updated host', schema: hostSchema },
-        400: problem('Invalid body or id'),
+        400: problem('Invalid body or id, an unknown parent, or a dependency cycle (named)'),
         404: problem('No such host'),
         409: problem('Name taken'),
       },
       handler: async ({ params, body }) => {
-        const { policy_id: policyId, policy_overrides: policyOverrides, ...rest } = body;
+        const { depends_on: parentIds, policy_id: policyId, policy_overrides: policyOverrides, ...rest } = body;
         const patch: HostPatch = { ...rest, policyId, policyOverrides };
+        if (parentIds) await checkParentRefs(pool, parentIds, params.host_id);
         const resumes = body.enabled === true || body.maintenance === false;
         if (body.probes !== undefined || body.address !== undefined || resumes) patch.dueInMs = soon(params.host_id);
         const credentialIds = body.probes ? await checkCredentialRefs(pool, body.probes) : undefined;
         const policyChanged = policyId !== undefined || policyOverrides !== undefined || body.group !== undefined;
-        if (!policyChanged) {
-          const row = await changeHost(pool, params.host_id, patch, credentialIds);
-          if (!row) throw notFound('host');
-          return { status: 200, body: serializeHost(row) };
-        }
         if (policyId) await checkPolicyRefs(pool, config, [{ policyId, overrides: {}, field: 'body.' }]);
-        // The change and the host's new priority and schedule commit together; an effective policy
-        // that the change makes invalid writes nothing.
+        // The change, its parents (a cycle refused) and, when its policy may have changed, the
+        // host's new priority and schedule commit together; an invalid result writes nothing.
         const row = await withTransaction(pool, async (tx) => {
-          const updated = await updateHost(tx, params.host_id, patch);
+          const updated = await updateHostWithLinks(tx, params.host_id, patch, credentialIds, parentIds);
           if (!updated) throw notFound('host');
-          if (credentialIds) await setHostCredentials(tx, params.host_id, credentialIds);
+          if (!policyChanged) return updated;
           await rescheduleHosts(tx, config, { hostIds: [params.host_id] }, { fieldOf: requestField });
           return (await getHost(tx, params.host_id))!;
         });
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
     ...sshHostKeyRoutes(deps),
-    defineRoute({
-      method: 'delete',
-      path: '/api/hosts/{host_id}',
-      operationId: 'deleteHost',
-      summary: 'Delete a host and its history',
-      tags: TAGS,
-      params: hostIdParams,
-      responses: { 204: { description: 'Deleted' }, 400: problem('Malformed id'), 404: problem('No such host') },
-      handler: async ({ params }) => {
-        if (!(await deleteHost(pool, params.host_id))) throw notFound('host');
-        return { status: 204 };
-      },
-    }),
+    deleteHostRoute(deps),
   ];
 }
 
@@ -234,7 +222,7 @@ function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {
         if (!fingerprint) throw conflict('no check has seen an SSH host key for this host yet; give host_key_sha256');
         const row = await setSshHostKey(pool, params.host_id, fingerprint);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
     defineRoute({
@@ -248,10 +236,14 @@ function sshHostKeyRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params }) => {
         const row = await setSshHostKey(pool, params.host_id, null);
         if (!row) throw notFound('host');
-        return { status: 200, body: serializeHost(row) };
+        return { status: 200, body: await withParents(pool, row) };
       },
     }),
   ];
+}
+
+async function withParents(pool: Pool, row: HostRow) {
+  return serializeHost(row, (await parentsOf(pool, [row.id])).get(row.id));
 }
 
 async function latestObservedKey(pool: Pool, hostId: string): Promise<string | null> {

@@ -50,7 +50,15 @@ export const bulkHostsSchema = named(
   z
     .object({
       hosts: z
-        .array(hostCreateSchema)
+        .array(
+          hostCreateSchema.extend({
+            depends_on: z
+              .array(z.string().trim().min(1).max(255))
+              .max(16)
+              .optional()
+              .describe("Parents by name or id: hosts that exist or are in this batch; omitted = an existing host's parents are kept"),
+          }),
+        )
         .min(1)
         .max(MAX_BULK_HOSTS)
         .superRefine((hosts, ctx) => {

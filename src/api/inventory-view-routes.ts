@@ -9,6 +9,7 @@ import { changesQuery, changesSchema, summarySchema } from './inventory-schemas.
 import { defineRoute, type RouteSpec } from './route.ts';
 import { problemSchema } from './schemas.ts';
 import { serializeHost } from './serialize.ts';
+import { parentsOf } from '../db/queries/dependencies.ts';
 import { changesExample, summaryExample } from './view-examples.ts';
 
 const problem = (description: string) => ({ description, schema: problemSchema });
@@ -90,6 +91,7 @@ function changesRoute(deps: ApiDeps): RouteSpec {
     handler: async ({ query }) => {
       const after: FeedPosition = query.since ? { xid: query.since[0], id: query.since[1] } : FEED_START;
       const page = await readHostChanges(deps.pool, after, query.limit);
+      const parents = await parentsOf(deps.pool, page.entries.flatMap((e) => (e.kind === 'changed' ? [e.host.id] : [])));
       if (BigInt(after.xid) > BigInt(page.nextXid)) throw new AppError('cursor_gone', 410, 'this cursor is newer than the database (was it restored?); list again without since');
       await refuseCursorBeforePrunedTombstones(deps, after);
       const full = page.entries.length === query.limit;
@@ -100,7 +102,7 @@ function changesRoute(deps: ApiDeps): RouteSpec {
       return {
         status: 200,
         body: {
-          changes: page.entries.flatMap((e) => (e.kind === 'changed' ? [serializeHost(e.host)] : [])),
+          changes: page.entries.flatMap((e) => (e.kind === 'changed' ? [serializeHost(e.host, parents.get(e.host.id))] : [])),
           deleted: page.entries.flatMap((e) => (e.kind === 'deleted' ? [{ id: e.id, deleted_at: e.deletedAt.toISOString() }] : [])),
           next_cursor: encodeCursor([next.xid, next.id]),
           has_more: full,

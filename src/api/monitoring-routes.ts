@@ -9,6 +9,7 @@ import { JitRateLimiter, principalOf } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ETAG_HEADER, etagHeaders, etagOf, matchesIfNoneMatch, NOT_MODIFIED, notModified } from './etag.ts';
 import { JIT_EXAMPLES } from './examples.ts';
+import { failingAncestors } from '../db/queries/dependencies.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import {
   checkTaskSchema,
@@ -104,9 +105,16 @@ function jitRoute(deps: ApiDeps): RouteSpec {
         const message = `${joined}; not finished within ${query.timeout} s`;
         return { status: 202, body: jitBody(fresh, answeredAt, { result: undefined, queued: true, taskId: claim.jobId, priority, message }) };
       }
-      return { status: 200, body: jitBody(fresh, answeredAt, { result, queued: true, taskId: claim.jobId, priority, message: 'Fresh check completed' }) };
+      return { status: 200, body: jitBody(fresh, answeredAt, { result, queued: true, taskId: claim.jobId, priority, message: `Fresh check completed${unreachableNote(result)}` }) };
     },
   });
+}
+
+/** A JIT check of a host behind a failing parent still runs; its answer says which parent is down. */
+function unreachableNote(result: HistoryRow): string {
+  if (result.monitoring_state !== 'UNREACHABLE') return '';
+  const parents = (result.detail.unreachable_because as { name: string; state: string }[] | undefined) ?? [];
+  return `: the host is UNREACHABLE, its parent ${parents.map((p) => `${p.name} is ${p.state}`).join(', ')}`;
 }
 
 function stateRoute(deps: ApiDeps): RouteSpec {
@@ -127,18 +135,23 @@ function stateRoute(deps: ApiDeps): RouteSpec {
     handler: async ({ params }, { req }) => {
       const host = await getHost(deps.pool, params.host_id);
       if (!host) throw notFound('host');
-      const [groupMaintenance, facts, windows, now] = await Promise.all([
+      const [groupMaintenance, facts, windows, now, failingByHost] = await Promise.all([
         groupInMaintenance(deps.pool, host.group),
         hostPolicyFacts(deps.pool, host.id),
         windowsForHost(deps.pool, host),
         databaseNow(deps.pool),
+        failingAncestors(deps.pool, [host.id], deps.config.dependencies.maxDepth),
       ]);
+      const failingParents = failingByHost.get(host.id) ?? [];
       const effective = effectivePolicyOf(deps.config, facts ?? { ...host, host_policy_name: null, host_policy_settings: null, group_policy_name: null, group_policy_settings: null });
       const hostWindows = hostWindowsAt(host, windows, now);
       // History rows are written in the same transaction as the host row, so the row's version
-      // (change_xid), the group's flag, the effective policy and the windows name the whole
-      // answer: a 304 skips the history read.
-      const etag = etagOf([host.id, host.change_xid, String(groupMaintenance), JSON.stringify(effective.values), JSON.stringify(effective.sources), JSON.stringify(hostWindows)]);
+      // (change_xid), the group's flag, the effective policy, the windows and the failing parents
+      // name the whole answer: a 304 skips the history read.
+      const etag = etagOf([
+        host.id, host.change_xid, String(groupMaintenance), JSON.stringify(effective.values), JSON.stringify(effective.sources), JSON.stringify(hostWindows),
+        ...failingParents.map((p) => `${p.id}:${p.state}`),
+      ]);
       if (matchesIfNoneMatch(req, etag)) return notModified(etag);
       const history = await recentHistory(deps.pool, host.id, RECENT_CHECKS);
       return {
@@ -161,6 +174,9 @@ function stateRoute(deps: ApiDeps): RouteSpec {
           effective_policy: serializeEffectivePolicy(host.policy_id, effective),
           maintenance: host.maintenance || groupMaintenance || host.maintenance_window_id !== null,
           maintenance_window: hostWindows,
+          flapping: host.flapping,
+          flap_percent: host.flap_percent,
+          failing_parents: failingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })),
           last_result: history[0] ? serializeCheck(history[0]) : null,
           recent_history: history.map(serializeCheck),
         },

@@ -35,7 +35,7 @@ export interface paths {
         get: operations["getHost"];
         put?: never;
         post?: never;
-        /** Delete a host and its history */
+        /** Delete a host and its history; a parent or gateway others depend on only with detach=true */
         delete: operations["deleteHost"];
         options?: never;
         head?: never;
@@ -165,7 +165,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Set a group's concurrency limit, maintenance or check policy (creates its settings if needed) */
+        /** Set a group's concurrency limit, maintenance, check policy or gateway host (creates its settings if needed) */
         patch: operations["updateGroup"];
         trace?: never;
     };
@@ -501,6 +501,23 @@ export interface paths {
         put?: never;
         /** Acknowledge an incident (someone is on it) */
         post: operations["acknowledgeIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{incident_id}/unreachable-hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hosts an incident's host made UNREACHABLE while it was open, by name, a page at a time */
+        get: operations["listIncidentUnreachableHosts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1122,6 +1139,12 @@ export interface components {
                         /** @description Queue priority of scheduled checks (higher runs first) */
                         priority?: number;
                     };
+                    UNREACHABLE?: {
+                        /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                        interval_seconds?: number;
+                        /** @description Queue priority of scheduled checks (higher runs first) */
+                        priority?: number;
+                    };
                 };
                 /** @description Hard limit for one check (all probes), shorter than the shortest interval and at most VIGIL_CHECK_TIMEOUT_MS */
                 check_timeout_ms?: number;
@@ -1234,6 +1257,30 @@ export interface components {
                     group?: string;
                 };
                 /** @description Where a field's effective value came from */
+                "states.UNREACHABLE.interval_seconds": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
+                "states.UNREACHABLE.priority": {
+                    /**
+                     * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
+                     * @enum {string}
+                     */
+                    level: "host" | "host_policy" | "group_policy" | "defaults";
+                    /** @description The policy it came from */
+                    policy?: string;
+                    /** @description The group whose policy it came from */
+                    group?: string;
+                };
+                /** @description Where a field's effective value came from */
                 check_timeout_ms: {
                     /**
                      * @description host: the host's own override; host_policy / group_policy: a named policy; defaults: the fleet's env configuration
@@ -1311,7 +1358,7 @@ export interface components {
             /** @description Increasing event id; resume with Last-Event-ID */
             id: string;
             /** @enum {string} */
-            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended";
+            type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended";
             /** Format: date-time */
             occurred_at: string;
             host: {
@@ -1336,6 +1383,8 @@ export interface components {
             maintenance: boolean;
             /** @description Check policy of hosts in the group that have none of their own */
             policy_id: string | null;
+            /** @description The host every member depends on (an OLT, a jump host), or null */
+            gateway_host_id: string | null;
             /** @description false when only named on hosts (default settings) */
             configured: boolean;
             host_count: number;
@@ -1358,6 +1407,8 @@ export interface components {
             maintenance?: boolean;
             /** @description Check policy of the group's hosts that have none of their own (null: none); they are rescheduled at once */
             policy_id?: string | null;
+            /** @description The host every member depends on (while it is failing, members that fail are UNREACHABLE); null removes it */
+            gateway_host_id?: string | null;
         };
         HistoryEntry: {
             /**
@@ -1447,10 +1498,10 @@ export interface components {
             policy_overrides: components["schemas"]["PolicySettings"];
             monitoring_state: components["schemas"]["HostState"];
             /**
-             * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline; unknown before the first check
+             * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline, UNREACHABLE=unreachable (a parent is failing); unknown before the first check
              * @enum {string}
              */
-            current_status: "online" | "degraded" | "critical" | "offline" | "unknown";
+            current_status: "online" | "degraded" | "critical" | "offline" | "unreachable" | "unknown";
             consecutive_failures: number;
             consecutive_successes: number;
             check_priority: number;
@@ -1464,6 +1515,12 @@ export interface components {
             last_error_message: string | null;
             /** @description SSH host key trusted on first use (or pinned by accept) */
             ssh_host_key_sha256: string | null;
+            /** @description The host's own parents (its group's gateway, if any, is a parent too) */
+            depends_on: string[];
+            /** @description Its state changes too often (weighted state-change percentage above the high threshold, not yet back below the low one) */
+            flapping: boolean;
+            /** @description Weighted state-change percentage over the last 20 checks (0–100) */
+            flap_percent: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1471,7 +1528,45 @@ export interface components {
         };
         HostBulkCreateInput: {
             /** @description Up to 5000 hosts, validated and written as a whole */
-            hosts: components["schemas"]["HostCreateInput"][];
+            hosts: {
+                /** @description Unique host name */
+                name: string;
+                /** @description Host name or IP address the probes connect to */
+                address: string;
+                probes: components["schemas"]["ProbeListInput"];
+                /**
+                 * @description Disabled hosts are not checked
+                 * @default true
+                 */
+                enabled?: boolean;
+                /**
+                 * @description In maintenance: no scheduled checks; JIT checks run but do not change the state
+                 * @default false
+                 */
+                maintenance?: boolean;
+                /**
+                 * @description Free-form labels
+                 * @default []
+                 */
+                tags?: string[];
+                /**
+                 * @description Group (site, OLT, jump host) the host sits behind
+                 * @default null
+                 */
+                group?: string | null;
+                /**
+                 * @description Check policy of the host (null: its group's, else the fleet defaults)
+                 * @default null
+                 */
+                policy_id?: string | null;
+                /**
+                 * @description Policy fields set on this host alone, above its policy
+                 * @default {}
+                 */
+                policy_overrides?: components["schemas"]["PolicySettingsInput"];
+                /** @description Parents by name or id: hosts that exist or are in this batch; omitted = an existing host's parents are kept */
+                depends_on?: string[];
+            }[];
         };
         HostBulkResult: {
             dry_run: boolean;
@@ -1533,6 +1628,11 @@ export interface components {
              * @default {}
              */
             policy_overrides?: components["schemas"]["PolicySettingsInput"];
+            /**
+             * @description Ids of the parent hosts this host sits behind (its group's gateway is a parent too): while one is failing, the host's failures make it UNREACHABLE
+             * @default []
+             */
+            depends_on?: string[];
         };
         HostList: {
             hosts: components["schemas"]["Host"][];
@@ -1552,10 +1652,10 @@ export interface components {
             ip_address: string;
             current_state: components["schemas"]["HostState"];
             /**
-             * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline; unknown before the first check
+             * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline, UNREACHABLE=unreachable (a parent is failing); unknown before the first check
              * @enum {string}
              */
-            current_status: "online" | "degraded" | "critical" | "offline" | "unknown";
+            current_status: "online" | "degraded" | "critical" | "offline" | "unreachable" | "unknown";
             consecutive_failures: number;
             consecutive_successes: number;
             /** Format: date-time */
@@ -1573,6 +1673,17 @@ export interface components {
             /** @description In maintenance (its own flag, its group's or a scheduled window): no scheduled checks */
             maintenance: boolean;
             maintenance_window: components["schemas"]["HostMaintenanceWindows"];
+            /** @description Its state changes too often: state changes are not announced while it flaps (flapping_started/flapping_stopped instead) */
+            flapping: boolean;
+            /** @description Weighted state-change percentage over the last 20 checks (0–100) */
+            flap_percent: number;
+            /** @description Its parents (and theirs, up to the configured depth) failing now (CRITICAL, DOWN or UNREACHABLE): a failed check makes it UNREACHABLE */
+            failing_parents: {
+                /** Format: uuid */
+                host_id: string;
+                name: string;
+                state: components["schemas"]["HostState"];
+            }[];
             last_result: components["schemas"]["CheckResult"] | null;
             /** @description The last 10 checks, newest first */
             recent_history: components["schemas"]["CheckResult"][];
@@ -1590,17 +1701,19 @@ export interface components {
             policy_id?: string | null;
             /** @description Replaces the host's own policy fields; a field left out falls back to its policy */
             policy_overrides?: components["schemas"]["PolicySettingsInput"];
+            /** @description Ids of the parent hosts this host sits behind (its group's gateway is a parent too): while one is failing, the host's failures make it UNREACHABLE */
+            depends_on?: string[];
         };
         /**
          * @description Health state of a host
          * @enum {string}
          */
-        HostState: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
+        HostState: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN" | "UNREACHABLE";
         /**
          * @description Health state of a host
          * @enum {string}
          */
-        HostStateInput: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
+        HostStateInput: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN" | "UNREACHABLE";
         HostTrend: {
             /** Format: uuid */
             host_id: string;
@@ -1649,6 +1762,8 @@ export interface components {
             resolved_at: string | null;
             acknowledged_at: string | null;
             acknowledged_by: string | null;
+            /** @description Hosts behind this host that it made UNREACHABLE while open (list: GET /api/incidents/{incident_id}/unreachable-hosts) */
+            unreachable_count: number;
         };
         IncidentDetail: {
             /** Format: uuid */
@@ -1672,6 +1787,8 @@ export interface components {
             resolved_at: string | null;
             acknowledged_at: string | null;
             acknowledged_by: string | null;
+            /** @description Hosts behind this host that it made UNREACHABLE while open (list: GET /api/incidents/{incident_id}/unreachable-hosts) */
+            unreachable_count: number;
             timeline: {
                 event_id: string;
                 type: string;
@@ -1687,6 +1804,23 @@ export interface components {
             incidents: components["schemas"]["Incident"][];
             next_cursor: string | null;
         };
+        IncidentUnreachableHosts: {
+            hosts: {
+                /** Format: uuid */
+                host_id: string;
+                name: string;
+                group: string | null;
+                /** @description Its state now (HEALTHY again once it answered after the recovery) */
+                monitoring_state: components["schemas"]["HostState"];
+                /**
+                 * Format: date-time
+                 * @description When it was linked to this incident
+                 */
+                since: string;
+            }[];
+            /** @description Pass as `after` for the next page; null at the end */
+            next_cursor: string | null;
+        };
         JitCheck: {
             /** Format: uuid */
             host_id: string;
@@ -1694,10 +1828,10 @@ export interface components {
             ip_address: string;
             current_state: components["schemas"]["HostState"];
             /**
-             * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline; unknown before the first check
+             * @description Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline, UNREACHABLE=unreachable (a parent is failing); unknown before the first check
              * @enum {string}
              */
-            current_status: "online" | "degraded" | "critical" | "offline" | "unknown";
+            current_status: "online" | "degraded" | "critical" | "offline" | "unreachable" | "unknown";
             /** @description When the result below (or the last one) was measured */
             last_check: string | null;
             /** @description Age of that result when answering */
@@ -1854,6 +1988,7 @@ export interface components {
                 DEGRADED: number;
                 CRITICAL: number;
                 DOWN: number;
+                UNREACHABLE: number;
             };
             checks: {
                 checks: number;
@@ -1890,6 +2025,7 @@ export interface components {
                 DEGRADED: number;
                 CRITICAL: number;
                 DOWN: number;
+                UNREACHABLE: number;
             };
             /** @description By group name, hosts without a group last */
             by_group: {
@@ -1902,6 +2038,7 @@ export interface components {
                     DEGRADED: number;
                     CRITICAL: number;
                     DOWN: number;
+                    UNREACHABLE: number;
                 };
             }[];
         };
@@ -2131,7 +2268,7 @@ export interface components {
             id: string;
             name: string;
             channel_ids: string[];
-            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended")[];
             states: components["schemas"]["HostState"][];
             groups: string[];
             tags: string[];
@@ -2156,7 +2293,7 @@ export interface components {
              * @description Only these event types; empty = all
              * @default []
              */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended")[];
             /**
              * @description Only events into these states (for incident events: the state that opened the incident, so its acknowledgement and resolution follow); empty = all
              * @default []
@@ -2199,7 +2336,7 @@ export interface components {
             /** @description Channels the matching events go to */
             channel_ids?: string[];
             /** @description Only these event types; empty = all */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended")[];
             /** @description Only events into these states (for incident events: the state that opened the incident, so its acknowledgement and resolution follow); empty = all */
             states?: components["schemas"]["HostStateInput"][];
             /** @description Only hosts in these groups; empty = all */
@@ -2296,6 +2433,12 @@ export interface components {
                     /** @description Queue priority of scheduled checks (higher runs first) */
                     priority?: number;
                 };
+                UNREACHABLE?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
             };
             /** @description Hard limit for one check (all probes), shorter than the shortest interval and at most VIGIL_CHECK_TIMEOUT_MS */
             check_timeout_ms?: number;
@@ -2338,6 +2481,12 @@ export interface components {
                     /** @description Queue priority of scheduled checks (higher runs first) */
                     priority?: number;
                 };
+                UNREACHABLE?: {
+                    /** @description Seconds from the end of a check to the next scheduled one (at least VIGIL_POLICY_MIN_INTERVAL_SECONDS) */
+                    interval_seconds?: number;
+                    /** @description Queue priority of scheduled checks (higher runs first) */
+                    priority?: number;
+                };
             };
             /** @description Hard limit for one check (all probes), shorter than the shortest interval and at most VIGIL_CHECK_TIMEOUT_MS */
             check_timeout_ms?: number;
@@ -2369,6 +2518,10 @@ export interface components {
                     priority?: number | null;
                 } | null;
                 DOWN?: {
+                    interval_seconds?: number | null;
+                    priority?: number | null;
+                } | null;
+                UNREACHABLE?: {
                     interval_seconds?: number | null;
                     priority?: number | null;
                 } | null;
@@ -2634,7 +2787,7 @@ export interface components {
             url: string;
             /** @description Deliveries are signed; the secret itself is never returned */
             has_secret: boolean;
-            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            event_types: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended")[];
             states: components["schemas"]["HostState"][];
             groups: string[];
             enabled: boolean;
@@ -2657,7 +2810,7 @@ export interface components {
              * @description Only these event types; empty = all
              * @default []
              */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended")[];
             /**
              * @description Only events whose to_state is one of these; empty = all
              * @default []
@@ -2680,7 +2833,7 @@ export interface components {
             /** @description Event id, sent as Vigil-Event-Id */
             event_id: string;
             /** @enum {string} */
-            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended";
+            event_type: "state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended";
             /**
              * @description pending: queued or waiting for a retry; delivered: answered 2xx; failed: every attempt failed, or the webhook was disabled first
              * @enum {string}
@@ -2720,7 +2873,7 @@ export interface components {
             /** @description A new signing key (used from the next attempt on); null removes it (unsigned deliveries) */
             secret?: string | null;
             /** @description Only these event types; empty = all */
-            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "maintenance_window_started" | "maintenance_window_ended")[];
+            event_types?: ("state_changed" | "incident_opened" | "incident_updated" | "incident_resolved" | "incident_acknowledged" | "check_not_run" | "flapping_started" | "flapping_stopped" | "maintenance_window_started" | "maintenance_window_ended")[];
             /** @description Only events whose to_state is one of these; empty = all */
             states?: components["schemas"]["HostStateInput"][];
             /** @description Only events of hosts in these groups; empty = all */
@@ -2807,7 +2960,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Health state of a host */
-                state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
+                state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN" | "UNREACHABLE";
                 enabled?: "true" | "false";
                 /** @description In maintenance (the host's own flag, its group's or a scheduled window) */
                 maintenance?: "true" | "false";
@@ -2958,7 +3111,10 @@ export interface operations {
     };
     deleteHost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also remove the dependencies of hosts on this one (their depends_on, groups it is the gateway of); without it such a delete is refused */
+                detach?: "true" | "false";
+            };
             header?: never;
             path: {
                 /** @description Host id */
@@ -2988,6 +3144,15 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No such host */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Other hosts depend on it (named); pass detach=true */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3025,7 +3190,7 @@ export interface operations {
                     "application/json": components["schemas"]["Host"];
                 };
             };
-            /** @description Invalid body or id */
+            /** @description Invalid body or id, an unknown parent, or a dependency cycle (named) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3589,7 +3754,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description Invalid body */
+            /** @description Invalid body, an unknown gateway, or a dependency cycle (named) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3932,7 +4097,7 @@ export interface operations {
                 /** @description Only checks before this time */
                 to?: string;
                 /** @description Only checks that left the host in this state */
-                state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
+                state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN" | "UNREACHABLE";
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
@@ -4105,7 +4270,7 @@ export interface operations {
                 /** @description Only checks before this time */
                 to?: string;
                 /** @description Only checks that left the host in this state */
-                state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN";
+                state?: "HEALTHY" | "DEGRADED" | "CRITICAL" | "DOWN" | "UNREACHABLE";
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
@@ -4528,6 +4693,56 @@ export interface operations {
                 };
             };
             /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listIncidentUnreachableHosts: {
+        parameters: {
+            query?: {
+                /** @description Cursor: next_cursor of the previous page */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Incident id */
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of hosts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentUnreachableHosts"];
+                };
+            };
+            /** @description Invalid id or query */
             400: {
                 headers: {
                     [name: string]: unknown;

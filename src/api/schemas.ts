@@ -22,8 +22,8 @@ export { apiRegistry } from './registry.ts';
 const isoTime = z.iso.datetime({ offset: true });
 export const hostStateSchema = named('HostState', z.enum(HOST_STATES).describe('Health state of a host'));
 export const currentStatusSchema = z
-  .enum(['online', 'degraded', 'critical', 'offline', 'unknown'])
-  .describe('Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline; unknown before the first check');
+  .enum(['online', 'degraded', 'critical', 'offline', 'unreachable', 'unknown'])
+  .describe('Plain-word status: HEALTHY=online, DEGRADED=degraded, CRITICAL=critical, DOWN=offline, UNREACHABLE=unreachable (a parent is failing); unknown before the first check');
 const errorTypeSchema = z.enum(ERROR_TYPES).nullable().describe('Why the check failed; null on success');
 
 // Host names and addresses: what DNS names, IPv4 and IPv6 literals are made of, nothing else.
@@ -45,6 +45,12 @@ export const probesSchema = named(
   z.array(probeConfigSchema).min(1).max(8).describe('Probes run in order as one check; the first failure ends it'),
 );
 
+const dependsOnSchema = z
+  .array(z.uuid())
+  .max(16)
+  .refine((ids) => new Set(ids).size === ids.length, 'parents must not repeat')
+  .describe("Ids of the parent hosts this host sits behind (its group's gateway is a parent too): while one is failing, the host's failures make it UNREACHABLE");
+
 export const hostCreateSchema = named(
   'HostCreate',
   z
@@ -58,6 +64,7 @@ export const hostCreateSchema = named(
       group: z.string().trim().min(1).max(255).nullable().default(null).describe('Group (site, OLT, jump host) the host sits behind'),
       policy_id: z.uuid().nullable().default(null).describe("Check policy of the host (null: its group's, else the fleet defaults)"),
       policy_overrides: policySettingsSchema.default({}).describe('Policy fields set on this host alone, above its policy'),
+      depends_on: dependsOnSchema.default([]),
     })
     .strict(),
 );
@@ -75,6 +82,7 @@ export const hostPatchSchema = named(
       group: z.string().trim().min(1).max(255).nullable(),
       policy_id: z.uuid().nullable().describe("Check policy of the host (null: its group's, else the fleet defaults)"),
       policy_overrides: policySettingsSchema.describe('Replaces the host\'s own policy fields; a field left out falls back to its policy'),
+      depends_on: dependsOnSchema,
     })
     .partial()
     .strict()
@@ -106,6 +114,9 @@ export const hostSchema = named(
     last_error_type: z.string().nullable(),
     last_error_message: z.string().nullable(),
     ssh_host_key_sha256: z.string().nullable().describe('SSH host key trusted on first use (or pinned by accept)'),
+    depends_on: z.array(z.uuid()).describe("The host's own parents (its group's gateway, if any, is a parent too)"),
+    flapping: z.boolean().describe('Its state changes too often (weighted state-change percentage above the high threshold, not yet back below the low one)'),
+    flap_percent: z.number().describe('Weighted state-change percentage over the last 20 checks (0–100)'),
     created_at: isoTime,
     updated_at: isoTime,
   }),
@@ -195,6 +206,11 @@ export const stateResponseSchema = named(
     effective_policy: effectivePolicySchema,
     maintenance: z.boolean().describe('In maintenance (its own flag, its group\'s or a scheduled window): no scheduled checks'),
     maintenance_window: hostWindowsSchema,
+    flapping: z.boolean().describe('Its state changes too often: state changes are not announced while it flaps (flapping_started/flapping_stopped instead)'),
+    flap_percent: z.number().describe('Weighted state-change percentage over the last 20 checks (0–100)'),
+    failing_parents: z
+      .array(z.object({ host_id: z.uuid(), name: z.string(), state: hostStateSchema }))
+      .describe('Its parents (and theirs, up to the configured depth) failing now (CRITICAL, DOWN or UNREACHABLE): a failed check makes it UNREACHABLE'),
     last_result: checkResultSchema.nullable(),
     recent_history: z.array(checkResultSchema).describe('The last 10 checks, newest first'),
   }),
@@ -314,6 +330,7 @@ export const groupSchema = named(
     max_concurrent_checks: z.int().describe('Checks of this group that may run at once, across all workers'),
     maintenance: z.boolean().describe('Whole group in maintenance'),
     policy_id: z.uuid().nullable().describe('Check policy of hosts in the group that have none of their own'),
+    gateway_host_id: z.uuid().nullable().describe('The host every member depends on (an OLT, a jump host), or null'),
     configured: z.boolean().describe('false when only named on hosts (default settings)'),
     host_count: z.int(),
     by_state: z.record(z.string(), z.int()).describe('Hosts per state'),
@@ -328,6 +345,7 @@ export const groupUpdateSchema = named(
       max_concurrent_checks: z.int().min(1).max(1000).describe('Limits above 64 are rounded down to one of a few steps'),
       maintenance: z.boolean(),
       policy_id: z.uuid().nullable().describe("Check policy of the group's hosts that have none of their own (null: none); they are rescheduled at once"),
+      gateway_host_id: z.uuid().nullable().describe('The host every member depends on (while it is failing, members that fail are UNREACHABLE); null removes it'),
     })
     .partial()
     .strict()
@@ -492,8 +510,38 @@ export const incidentSchema = named(
     resolved_at: isoTime.nullable(),
     acknowledged_at: isoTime.nullable(),
     acknowledged_by: z.string().nullable(),
+    unreachable_count: z.int().describe('Hosts behind this host that it made UNREACHABLE while open (list: GET /api/incidents/{incident_id}/unreachable-hosts)'),
   }),
 );
+
+export const unreachableHostsQuery = z
+  .object({
+    after: z.string().min(1).max(255).optional().describe('Cursor: next_cursor of the previous page'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+export const unreachableHostsSchema = named(
+  'IncidentUnreachableHosts',
+  z.object({
+    hosts: z.array(
+      z.object({
+        host_id: z.uuid(),
+        name: z.string(),
+        group: z.string().nullable(),
+        monitoring_state: hostStateSchema.describe('Its state now (HEALTHY again once it answered after the recovery)'),
+        since: isoTime.describe('When it was linked to this incident'),
+      }),
+    ),
+    next_cursor: z.string().nullable().describe('Pass as `after` for the next page; null at the end'),
+  }),
+);
+
+export const hostDeleteQuery = z
+  .object({
+    detach: z.enum(['true', 'false']).transform((v) => v === 'true').default(false).describe('Also remove the dependencies of hosts on this one (their depends_on, groups it is the gateway of); without it such a delete is refused'),
+  })
+  .strict();
 
 export const incidentDetailSchema = named(
   'IncidentDetail',

@@ -5,11 +5,12 @@ import type { CredentialRow } from '../db/queries/credentials.ts';
 import { describeSecrets, type CredentialKind } from '../credentials/kinds.ts';
 import { publicFields, secretsSet } from '../credentials/store.ts';
 
-const STATUS: Record<HostState, 'online' | 'degraded' | 'critical' | 'offline'> = {
+const STATUS: Record<HostState, 'online' | 'degraded' | 'critical' | 'offline' | 'unreachable'> = {
   HEALTHY: 'online',
   DEGRADED: 'degraded',
   CRITICAL: 'critical',
   DOWN: 'offline',
+  UNREACHABLE: 'unreachable',
 };
 
 export function currentStatus(host: HostRow) {
@@ -28,7 +29,8 @@ function maskProbe(probe: Record<string, unknown>): Record<string, unknown> {
   return { ...probe, headers: masked };
 }
 
-export function serializeHost(h: HostRow) {
+/** A host as the API shows it; `dependsOn`: its own parents' ids (parentsOf). */
+export function serializeHost(h: HostRow, dependsOn: string[] = []) {
   return {
     id: h.id,
     name: h.name,
@@ -52,6 +54,9 @@ export function serializeHost(h: HostRow) {
     last_error_type: h.last_error_type,
     last_error_message: h.last_error_message,
     ssh_host_key_sha256: h.ssh_host_key_sha256,
+    depends_on: dependsOn,
+    flapping: h.flapping,
+    flap_percent: h.flap_percent,
     created_at: h.created_at.toISOString(),
     updated_at: h.updated_at.toISOString(),
   };

@@ -72,11 +72,11 @@ export const summaryExample = response<typeof summarySchema>('MonitoringSummary'
   total: 124,
   enabled: 121,
   disabled: 3,
-  by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2 },
+  by_state: { HEALTHY: 118, DEGRADED: 3, CRITICAL: 1, DOWN: 2, UNREACHABLE: 0 },
   by_group: [
-    { group: 'dc1', total: 70, by_state: { HEALTHY: 69, DEGRADED: 1, CRITICAL: 0, DOWN: 0 } },
-    { group: 'olt-site-a', total: 48, by_state: { HEALTHY: 45, DEGRADED: 2, CRITICAL: 0, DOWN: 1 } },
-    { group: null, total: 6, by_state: { HEALTHY: 4, DEGRADED: 0, CRITICAL: 1, DOWN: 1 } },
+    { group: 'dc1', total: 70, by_state: { HEALTHY: 69, DEGRADED: 1, CRITICAL: 0, DOWN: 0, UNREACHABLE: 0 } },
+    { group: 'olt-site-a', total: 48, by_state: { HEALTHY: 45, DEGRADED: 2, CRITICAL: 0, DOWN: 1, UNREACHABLE: 0 } },
+    { group: null, total: 6, by_state: { HEALTHY: 4, DEGRADED: 0, CRITICAL: 1, DOWN: 1, UNREACHABLE: 0 } },
   ],
 });
 
@@ -103,6 +103,9 @@ const changedHost: z.output<typeof hostSchema> = {
   last_error_type: 'timeout',
   last_error_message: failedCheck.error_message,
   ssh_host_key_sha256: null,
+  depends_on: [],
+  flapping: false,
+  flap_percent: 0,
   created_at: '2026-05-01T08:12:40.031Z',
   updated_at: failedCheck.check_time,
 };

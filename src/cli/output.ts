@@ -7,7 +7,7 @@ export type Output = (typeof OUTPUTS)[number];
 type Style = Parameters<typeof styleText>[0];
 
 /** State colours; the state is always printed as a word too, so colour is never the only signal. */
-const STATE_STYLE: Record<string, Style> = { HEALTHY: 'green', DEGRADED: 'yellow', CRITICAL: 'red', DOWN: ['red', 'bold'] };
+const STATE_STYLE: Record<string, Style> = { HEALTHY: 'green', DEGRADED: 'yellow', CRITICAL: 'red', DOWN: ['red', 'bold'], UNREACHABLE: 'gray' };
 
 /**
  * Colours only where a terminal shows them: styleText checks that stdout is a TTY and honours

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { withPreviousKeys, type SecretKey } from '../credentials/cipher.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { parseCidr } from '../webhooks/receiver-address.ts';
-import { HOST_STATES, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
+import { type FlappingConfig, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
 
 /**
  * Every setting Vigil reads, from the environment. `loadConfig(env)` is pure: tests pass a literal
@@ -50,15 +50,21 @@ const envSchema = z.object({
   VIGIL_DEGRADED_INTERVAL_SECONDS: seconds(5 * 60),
   VIGIL_CRITICAL_INTERVAL_SECONDS: seconds(2 * 60),
   VIGIL_DOWN_INTERVAL_SECONDS: seconds(30 * 60),
+  VIGIL_UNREACHABLE_INTERVAL_SECONDS: seconds(15 * 60).describe("The slow cadence of a host behind a failing parent (UNREACHABLE): no worker slot is spent more often on a host that cannot answer"),
   VIGIL_HEALTHY_PRIORITY: priority(3),
   VIGIL_DEGRADED_PRIORITY: priority(6),
   VIGIL_CRITICAL_PRIORITY: priority(9),
   VIGIL_DOWN_PRIORITY: priority(4),
+  VIGIL_UNREACHABLE_PRIORITY: priority(2),
   VIGIL_JIT_PRIORITY: priority(9),
   VIGIL_DEGRADED_AFTER_FAILURES: count(1, 100),
   VIGIL_CRITICAL_AFTER_FAILURES: count(2, 100),
   VIGIL_DOWN_AFTER_FAILURES: count(3, 100),
   VIGIL_HEALTHY_AFTER_SUCCESSES: count(3, 100),
+  VIGIL_DEPENDENCY_MAX_DEPTH: count(8, 32).describe('Parent levels followed (a host behind a switch behind a router is 2); deeper ancestors are ignored, and writes that make a longer chain are refused'),
+  VIGIL_DEPENDENCY_RECOVERY_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(30).describe("When a parent recovers, its UNREACHABLE children become due at once, spread over this many seconds (and admitted within their group's concurrency limit)"),
+  VIGIL_FLAP_THRESHOLD_LOW: z.coerce.number().min(0).max(100).default(25).describe('A flapping host stops flapping when its weighted state-change percentage falls below this'),
+  VIGIL_FLAP_THRESHOLD_HIGH: z.coerce.number().min(0).max(100).default(30).describe('A host starts flapping when its weighted state-change percentage (last 20 checks) rises above this'),
 
   VIGIL_PRODUCER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   VIGIL_CLAIM_BATCH_SIZE: count(500, 10_000),
@@ -160,6 +166,9 @@ export interface Config {
   databasePoolMax: number;
   machine: MachineConfig;
   states: Record<HostState, StatePolicy>;
+  /** Parent levels followed; see VIGIL_DEPENDENCY_MAX_DEPTH. */
+  dependencies: { maxDepth: number; recoverySpreadSeconds: number };
+  flapping: FlappingConfig;
   jitPriority: number;
   producer: {
     intervalMs: number;
@@ -275,7 +284,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       DEGRADED: { intervalSeconds: e.VIGIL_DEGRADED_INTERVAL_SECONDS, priority: e.VIGIL_DEGRADED_PRIORITY },
       CRITICAL: { intervalSeconds: e.VIGIL_CRITICAL_INTERVAL_SECONDS, priority: e.VIGIL_CRITICAL_PRIORITY },
       DOWN: { intervalSeconds: e.VIGIL_DOWN_INTERVAL_SECONDS, priority: e.VIGIL_DOWN_PRIORITY },
+      UNREACHABLE: { intervalSeconds: e.VIGIL_UNREACHABLE_INTERVAL_SECONDS, priority: e.VIGIL_UNREACHABLE_PRIORITY },
     },
+    dependencies: { maxDepth: e.VIGIL_DEPENDENCY_MAX_DEPTH, recoverySpreadSeconds: e.VIGIL_DEPENDENCY_RECOVERY_SPREAD_SECONDS },
+    flapping: { lowPercent: e.VIGIL_FLAP_THRESHOLD_LOW, highPercent: e.VIGIL_FLAP_THRESHOLD_HIGH },
     jitPriority: e.VIGIL_JIT_PRIORITY,
     producer: {
       intervalMs: e.VIGIL_PRODUCER_INTERVAL_MS,
@@ -345,6 +357,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
   };
   checkThresholdOrder(config.machine);
+  checkFlapHysteresis(config.flapping);
   checkLeaseOutlivesCheck(config);
   checkMetricsExposure(config, e.VIGIL_METRICS_OPEN);
   return config;
@@ -377,6 +390,12 @@ function checkThresholdOrder(m: MachineConfig): void {
       'VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES must hold ' +
         `(got ${m.degradedAfterFailures}, ${m.criticalAfterFailures}, ${m.downAfterFailures})`,
     );
+  }
+}
+
+function checkFlapHysteresis(f: FlappingConfig): void {
+  if (f.lowPercent > f.highPercent) {
+    throw new ConfigError(`VIGIL_FLAP_THRESHOLD_LOW (${f.lowPercent}) must not be above VIGIL_FLAP_THRESHOLD_HIGH (${f.highPercent}): flapping starts above high and stops below low`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import { linkDescendantsToIncident, linkUnreachableToIncidents } from '../db/queries/dependencies.ts';
 import { appendEvents, type NewEvent } from '../db/queries/events.ts';
 import { openIncident, openIncidentsFor, resolveIncident, updateIncidents, type IncidentUpdate } from '../db/queries/incidents.ts';
 import type { Queryable } from '../db/pool.ts';
@@ -20,6 +21,11 @@ export interface RecordedCheck {
  * An update is written for every failed check (count, last error) but announced as an
  * incident_updated event only when the incident's state or error type changed, so subscribers
  * hear about changes, not about every failed poll. A check in maintenance changes nothing here.
+ *
+ * A flapping host announces flapping_started and flapping_stopped instead of its swings: no
+ * state_changed or incident_updated while it flaps, and its incident stays open. A host entering
+ * UNREACHABLE gets its state_changed (to_state UNREACHABLE, so notifications can skip it) and is
+ * linked to the open incidents of the ancestors that made it so; it opens none itself.
  */
 export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[], config: Config): Promise<void> {
   const live = checks.filter((c) => !c.outcome.inMaintenance);
@@ -29,17 +35,20 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
   const updates: IncidentUpdate[] = [];
   for (const { host, outcome: o, historyId, check } of live) {
     const base = { hostId: host.id, hostName: host.name, hostGroup: host.group, occurredAt: o.checkTime, checkId: historyId, jobId: check.jobId };
-    if (o.changed) events.push({ ...base, type: 'state_changed', fromState: o.previousState, toState: o.state, reason: o.success ? 'check succeeded' : o.errorMessage });
+    const flapping = o.flap.flapping;
+    if (o.flap.transition) events.push({ ...base, ...flapEvent(o.flap.transition, o.flap.percent), fromState: o.previousState, toState: o.state });
+    if (o.changed && !flapping) events.push({ ...base, type: 'state_changed', fromState: o.previousState, toState: o.state, reason: stateChangeReason(o) });
     const fingerprint = incidentFingerprint(host.id);
     const incident = open.get(fingerprint);
-    const action = decideIncident({ state: o.state, success: o.success, hasOpen: incident !== undefined, incidentStates: config.incidentStates });
+    const action = decideIncident({ state: o.state, success: o.success, hasOpen: incident !== undefined, incidentStates: config.incidentStates, flapping });
     const change = { state: o.state, at: o.checkTime, errorType: o.errorType, errorMessage: o.errorMessage };
     if (action.kind === 'open') {
       const opened = await openIncident(tx, { hostId: host.id, fingerprint, ...change });
+      await linkDescendantsToIncident(tx, opened.id, host.id, config.dependencies.maxDepth, o.checkTime);
       events.push({ ...base, type: 'incident_opened', incidentId: opened.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
     } else if (action.kind === 'update' && incident) {
       updates.push({ id: incident.id, ...change });
-      if (incident.current_state !== o.state || incident.last_error_type !== o.errorType) {
+      if (!flapping && (incident.current_state !== o.state || incident.last_error_type !== o.errorType)) {
         events.push({ ...base, type: 'incident_updated', incidentId: incident.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
       }
     } else if (action.kind === 'resolve' && incident) {
@@ -48,7 +57,20 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
     }
   }
   await updateIncidents(tx, updates);
+  const unreachable = live.filter((c) => c.outcome.state === 'UNREACHABLE');
+  await linkUnreachableToIncidents(tx, unreachable.map((c) => ({ hostId: c.host.id, parentIds: c.outcome.failingParents.map((p) => p.id) })));
   await appendEvents(tx, events);
+}
+
+function stateChangeReason(o: CheckOutcome): string | null {
+  if (o.state === 'UNREACHABLE') return `parent ${o.failingParents.map((p) => `${p.name} is ${p.state}`).join(', ')}: ${o.errorMessage ?? 'check failed'}`;
+  return o.success ? 'check succeeded' : o.errorMessage;
+}
+
+function flapEvent(transition: 'started' | 'stopped', percent: number): Pick<NewEvent, 'type' | 'reason'> {
+  return transition === 'started'
+    ? { type: 'flapping_started', reason: `state changed on ${percent}% of recent checks (weighted); state changes are not announced while flapping` }
+    : { type: 'flapping_stopped', reason: `state change rate down to ${percent}%` };
 }
 
 /**

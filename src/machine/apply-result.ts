@@ -29,10 +29,15 @@ export function restoreHealth(machine: HealthMachine, persisted: PersistedHealth
   return machine.resolveState({ value: persisted.value, context: persisted.context });
 }
 
-/** Applies one check result to a stored snapshot: the whole of the state logic, without I/O. */
-export function applyCheckResult(machine: HealthMachine, persisted: PersistedHealth, success: boolean): AppliedResult {
+/**
+ * Applies one check result to a stored snapshot: the whole of the state logic, without I/O.
+ * `parentFailing`: one of the host's parents is failing (PARENT_FAILING_STATES), so a failure
+ * makes the host UNREACHABLE instead of walking it towards DOWN.
+ */
+export function applyCheckResult(machine: HealthMachine, persisted: PersistedHealth, success: boolean, parentFailing = false): AppliedResult {
   const before = restoreHealth(machine, persisted);
-  const [after] = transition(machine, before, { type: success ? 'CHECK_SUCCEEDED' : 'CHECK_FAILED' });
+  const type = success ? 'CHECK_SUCCEEDED' : parentFailing ? 'CHECK_FAILED_BEHIND_PARENT' : 'CHECK_FAILED';
+  const [after] = transition(machine, before, { type });
   const state = after.value as HostState;
   return {
     persisted: persist(machine, after),

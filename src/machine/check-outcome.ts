@@ -1,9 +1,10 @@
 import type { Config } from '../config/config.ts';
 import type { ProbeResult } from '../probes/types.ts';
 import { applyCheckResult, type PersistedHealth } from './apply-result.ts';
+import { updateFlapping, type FlapUpdate } from './flapping.ts';
 import type { HealthMachine } from './health-machine.ts';
 import { nextCheckDelayMs } from './schedule.ts';
-import type { CheckPolicy, HostState } from './states.ts';
+import { PARENT_FAILING_STATES, type CheckPolicy, type HostState } from './states.ts';
 
 /** Who asked for a check: the schedule, or someone through the API (just in time). */
 export const CHECKED_BY = ['scheduler', 'jit'] as const;
@@ -36,6 +37,26 @@ export interface HostAtRecord {
   lease_job_id: string | null;
   ssh_host_key_sha256: string | null;
   probes: unknown[];
+  /** The last check's result (null before the first): flap detection compares with it. */
+  last_success: boolean | null;
+  last_check: Date | null;
+  flap_changes: string;
+  flap_percent: number;
+  flapping: boolean;
+}
+
+/** A parent (or further ancestor) of a host that is in a PARENT_FAILING_STATES state at record time. */
+export interface FailingParent {
+  id: string;
+  name: string;
+  state: HostState;
+}
+
+/** A parent (or further ancestor) of a host as the record transaction reads it. */
+export interface ParentAtRecord extends FailingParent {
+  lastCheck: Date | null;
+  /** In its own maintenance: not checked, so never worth waiting for. */
+  maintenance: boolean;
 }
 
 /** What a check means for its host: the machine's next state, the schedule and the history row's fields. */
@@ -65,6 +86,16 @@ export interface CheckOutcome {
   /** The host's probe types joined with '+', e.g. 'tcp+ssh'. */
   probeType: string;
   inMaintenance: boolean;
+  /** The host's failing ancestors at record time (empty when none): a failure here made it UNREACHABLE. */
+  failingParents: FailingParent[];
+  /**
+   * Ancestors not checked since this HEALTHY host's failures began: the failure is recorded but
+   * held (the machine does not move) and these are made due now, so the next check knows whether
+   * the host is failing or only behind a failing parent. Empty when nothing is awaited.
+   */
+  awaitingParents: FailingParent[];
+  /** Flap detection after this check (unchanged in maintenance). */
+  flap: FlapUpdate;
 }
 
 /**
@@ -72,18 +103,32 @@ export interface CheckOutcome {
  * next state, when to check next, and the history row's fields. Pure. `machine` must be built from
  * `policy.machine` (the host's effective thresholds); `policy` gives the intervals and priorities.
  */
-export function decideOutcome(machine: HealthMachine, config: Config, host: HostAtRecord, check: FinishedCheck, policy: CheckPolicy = config): CheckOutcome {
+export function decideOutcome(
+  machine: HealthMachine,
+  config: Config,
+  host: HostAtRecord,
+  check: FinishedCheck,
+  parents: ParentAtRecord[] = [],
+  policy: CheckPolicy = config,
+): CheckOutcome {
   const { result, checkTime, checkedBy, lagMs } = check;
   // In maintenance a check is recorded (flagged) but does not move the machine, so the host
   // resumes from the state it had when maintenance ends.
   const inMaintenance = host.maintenance || host.group_maintenance || Boolean(host.maintenance_window_id);
   const persisted = host.machine_snapshot as PersistedHealth;
-  const applied = inMaintenance
+  const failingParents = result.success ? [] : parents.filter((p) => PARENT_FAILING_STATES.includes(p.state)).map(strip);
+  const awaitingParents = failingParents.length > 0 || result.success || persisted.value !== 'HEALTHY' ? [] : staleParents(parents, host, checkTime);
+  const held = inMaintenance || awaitingParents.length > 0;
+  const applied = held
     ? { persisted, state: persisted.value, previousState: persisted.value, consecutiveFailures: host.consecutive_failures, consecutiveSuccesses: host.consecutive_successes, changed: false }
-    : applyCheckResult(machine, persisted, result.success);
+    : applyCheckResult(machine, persisted, result.success, failingParents.length > 0);
+  const flapBefore = { changes: host.flap_changes, percent: host.flap_percent, flapping: host.flapping };
+  const flap = inMaintenance ? { ...flapBefore, transition: null } : updateFlapping(flapBefore, host.last_success, result.success, config.flapping);
   const statePolicy = policy.states[applied.state];
   // A JIT check that finds a scheduled check still outstanding leaves the schedule to it.
   const scheduleNext = checkedBy === 'scheduler' || host.lease_job_id === null;
+  // A held failure is checked again at the cadence it would have had (DEGRADED's), its parents first.
+  const scheduleState = !inMaintenance && awaitingParents.length > 0 ? 'DEGRADED' : applied.state;
   const delayed = lagMs !== null && lagMs > config.delayThresholdSeconds * 1000;
   return {
     machineSnapshot: applied.persisted,
@@ -93,7 +138,7 @@ export function decideOutcome(machine: HealthMachine, config: Config, host: Host
     consecutiveSuccesses: applied.consecutiveSuccesses,
     changed: applied.changed,
     priority: statePolicy.priority,
-    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, applied.state, config, policy) : null,
+    nextCheckDelayMs: scheduleNext ? nextCheckDelayMs(host.id, scheduleState, config, policy) : null,
     checkTime,
     success: result.success,
     responseTimeMs: result.responseTimeMs,
@@ -103,13 +148,31 @@ export function decideOutcome(machine: HealthMachine, config: Config, host: Host
       ...result.detail,
       ...(lagMs === null ? {} : { schedule_lag_ms: lagMs, delayed }),
       ...(inMaintenance ? { maintenance: true } : {}),
+      ...(applied.state === 'UNREACHABLE' ? { unreachable_because: failingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })) } : {}),
+      ...(awaitingParents.length > 0 && !inMaintenance ? { awaiting_parents: awaitingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })) } : {}),
     },
     // Trust on first use: the first successful SSH login records the host key it saw.
     sshHostKeySha256: result.success && !host.ssh_host_key_sha256 ? observedHostKey(result) : null,
     scheduleLagMs: lagMs,
     probeType: probeTypes(host.probes),
     inMaintenance,
+    failingParents,
+    awaitingParents: inMaintenance ? [] : awaitingParents,
+    flap,
   };
+}
+
+const strip = ({ id, name, state }: FailingParent): FailingParent => ({ id, name, state });
+
+/**
+ * Ancestors (not failing, not in maintenance) whose last check is older than the start of this
+ * host's failures: the host's previous check when that failed too, else this one. Once they have
+ * been checked since, the host's failures count again, so a host that is really down is held for
+ * one check at most.
+ */
+function staleParents(parents: ParentAtRecord[], host: HostAtRecord, checkTime: Date): FailingParent[] {
+  const failingSince = host.last_success === false && host.last_check ? host.last_check : checkTime;
+  return parents.filter((p) => !p.maintenance && (p.lastCheck === null || p.lastCheck < failingSince)).map(strip);
 }
 
 /** The host's probe types joined with '+', e.g. 'tcp+ssh'. */

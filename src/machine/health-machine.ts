@@ -8,11 +8,16 @@ import type { HostState, MachineConfig } from './states.ts';
  *
  * Words used throughout Vigil:
  * - check: one run of a host's probes, ending in a result (success or failure);
- * - state: HEALTHY, DEGRADED, CRITICAL or DOWN;
- * - transition: a check that changed the state.
+ * - state: HEALTHY, DEGRADED, CRITICAL, DOWN or UNREACHABLE;
+ * - transition: a check that changed the state;
+ * - parent: a host this one depends on (its own depends_on, or its group's gateway).
  *
  * Failures only ever move a host to a sicker state; successes only lead back to HEALTHY, once
- * `healthyAfterSuccesses` of them come in a row.
+ * `healthyAfterSuccesses` of them come in a row. A failure while a parent is failing
+ * (CHECK_FAILED_BEHIND_PARENT) moves the host to UNREACHABLE from any state instead, with its
+ * counters cleared: the failures were the parent's, so once the parent is back the host walks
+ * from scratch (a failure then is its first), and one success takes it straight to HEALTHY (it
+ * answers, and nothing it did itself is held against it).
  */
 
 export interface HealthContext {
@@ -20,9 +25,10 @@ export interface HealthContext {
   consecutiveSuccesses: number;
 }
 
-export type HealthEvent = { type: 'CHECK_SUCCEEDED' } | { type: 'CHECK_FAILED' };
+export type HealthEvent = { type: 'CHECK_SUCCEEDED' } | { type: 'CHECK_FAILED' } | { type: 'CHECK_FAILED_BEHIND_PARENT' };
 
-const SEVERITY: Record<HostState, number> = { HEALTHY: 0, DEGRADED: 1, CRITICAL: 2, DOWN: 3 };
+// UNREACHABLE ranks with HEALTHY for the failure walk: a host leaving it on its own failure starts over.
+const SEVERITY: Record<HostState, number> = { HEALTHY: 0, DEGRADED: 1, CRITICAL: 2, DOWN: 3, UNREACHABLE: 0 };
 
 /** The state a run of `failures` consecutive failures calls for, ignoring where the host is now. */
 export function stateForFailures(failures: number, m: MachineConfig): HostState {
@@ -38,21 +44,29 @@ export function createHealthMachine(m: MachineConfig) {
     ...(['DOWN', 'CRITICAL', 'DEGRADED'] as const)
       .filter((to) => SEVERITY[to] > SEVERITY[from])
       .map((to) => ({ guard: { type: 'failuresCallFor' as const, params: { state: to } }, target: to, actions: 'countFailure' as const })),
-    { actions: 'countFailure' as const },
+    // Below the DEGRADED threshold an UNREACHABLE host is simply HEALTHY with a failure counted.
+    from === 'UNREACHABLE' ? { target: 'HEALTHY' as const, actions: 'countFailure' as const } : { actions: 'countFailure' as const },
   ];
 
   const onSuccess = (from: HostState) => [
+    ...(from === 'UNREACHABLE' ? [{ target: 'HEALTHY' as const, actions: 'countSuccess' as const }] : []),
     ...(from === 'HEALTHY' ? [] : [{ guard: 'successesCallForHealthy' as const, target: 'HEALTHY' as const, actions: 'countSuccess' as const }]),
     { actions: 'countSuccess' as const },
   ];
 
-  const stateNode = (state: HostState) => ({ on: { CHECK_FAILED: onFailure(state), CHECK_SUCCEEDED: onSuccess(state) } });
+  const behindParent = (from: HostState) =>
+    from === 'UNREACHABLE' ? { actions: 'clearCounts' as const } : { target: 'UNREACHABLE' as const, actions: 'clearCounts' as const };
+
+  const stateNode = (state: HostState) => ({
+    on: { CHECK_FAILED: onFailure(state), CHECK_SUCCEEDED: onSuccess(state), CHECK_FAILED_BEHIND_PARENT: behindParent(state) },
+  });
 
   return setup({
     types: { context: {} as HealthContext, events: {} as HealthEvent },
     actions: {
       countFailure: assign(({ context }) => ({ consecutiveFailures: context.consecutiveFailures + 1, consecutiveSuccesses: 0 })),
       countSuccess: assign(({ context }) => ({ consecutiveSuccesses: context.consecutiveSuccesses + 1, consecutiveFailures: 0 })),
+      clearCounts: assign(() => ({ consecutiveSuccesses: 0, consecutiveFailures: 0 })),
     },
     guards: {
       // Guards see the context before the action runs, hence the + 1.
@@ -69,6 +83,7 @@ export function createHealthMachine(m: MachineConfig) {
       DEGRADED: stateNode('DEGRADED'),
       CRITICAL: stateNode('CRITICAL'),
       DOWN: stateNode('DOWN'),
+      UNREACHABLE: stateNode('UNREACHABLE'),
     },
   });
 }

@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<HostState, string> = {
   DEGRADED: 'Showing issues',
   CRITICAL: 'Repeated failures',
   DOWN: 'Confirmed down',
+  UNREACHABLE: 'Behind a failing parent',
 };
 
 /** What the state endpoint shows as check_interval_info, e.g. "Stable - 30 min checks", from the host's effective policy. */

@@ -32,6 +32,8 @@ export interface PoolCounts {
 export interface FleetReader {
   hostsByState(): Promise<Record<string, number>>;
   queueDepth(): Promise<{ lane: string; priority: number; waiting: number }[]>;
+  /** Hosts flapping now, with their weighted state-change percentage (few by nature: one series each). */
+  flappingHosts?(): Promise<{ name: string; group: string | null; percent: number }[]>;
 }
 
 /**
@@ -129,6 +131,16 @@ function registerFleetGauges(registry: client.Registry, fleet: FleetReader): voi
     async collect() {
       this.reset();
       for (const [state, n] of Object.entries(await fleet.hostsByState())) this.set({ state }, n);
+    },
+  });
+  new client.Gauge({
+    name: 'vigil_host_flap_percent',
+    help: 'Weighted state-change percentage of each host flapping now (hosts not flapping have no series)',
+    labelNames: ['host', 'group'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const h of (await fleet.flappingHosts?.()) ?? []) this.set({ host: h.name, group: h.group ?? '' }, h.percent);
     },
   });
   new client.Gauge({

@@ -1,10 +1,12 @@
 import type { Config } from '../config/config.ts';
 import type { Client, Pool } from '../db/pool.ts';
+import { ancestorsOf, makeHostsDueNow, makeUnreachableDescendantsDue } from '../db/queries/dependencies.ts';
 import { insertCheckHistory, lockHostsForRecord, notifyChecksDone, updateCheckedHosts, type CheckWrite, type LockedHost } from '../db/queries/checks.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { recordCheckEffects, type RecordedCheck as IncidentInput } from '../incidents/record.ts';
-import { decideOutcome, type CheckedBy, type CheckOutcome, type FinishedCheck } from '../machine/check-outcome.ts';
+import { decideOutcome, type CheckedBy, type CheckOutcome, type FinishedCheck, type ParentAtRecord } from '../machine/check-outcome.ts';
 import type { HealthMachine } from '../machine/health-machine.ts';
+import { PARENT_FAILING_STATES } from '../machine/states.ts';
 import { transactionDb, type Boss } from './boss.ts';
 import { machineFor } from '../policies/machines.ts';
 import { effectivePolicyOf } from '../policies/resolve.ts';
@@ -51,10 +53,13 @@ export interface RecordBatchDeps {
  * 1. lock the hosts, in id order (concurrent batches cannot deadlock);
  * 2. settle the jobs: a job that can no longer be settled is not this worker's, and its result is
  *    dropped, so a result and its job's completion commit together or not at all;
- * 3. decide each outcome from the host row as it is now, locked (not as it was when the probe started);
+ * 3. decide each outcome from the host row as it is now, locked (not as it was when the probe started),
+ *    and from its failing ancestors (a failure behind a failing parent makes the host UNREACHABLE);
  * 4. update the hosts and 5. insert the history rows, one statement each for the whole batch;
- * 6. announce JIT results to the API requests waiting for them;
- * 7. open, update or resolve incidents and append the events (the outbox).
+ * 6. make due now the parents a held failure awaits, and the UNREACHABLE descendants of hosts
+ *    that recovered (spread);
+ * 7. announce JIT results to the API requests waiting for them;
+ * 8. open, update or resolve incidents and append the events (the outbox).
  * A scheduled check whose lease was taken over by a newer job is dropped, so every due time is
  * checked once. Each host may appear at most once per batch.
  */
@@ -63,6 +68,10 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
   return withTransaction(deps.pool, async (tx) => {
     const hosts = await lockHostsForRecord(tx, checks.map((c) => c.hostId));
     const settled = await settleJobs(deps.boss, tx, checks);
+    // Only a failure asks whether a parent is to blame (or should be checked before the failure counts);
+    // parents are read as they are committed now.
+    const failed = checks.filter((c) => c.finished && !c.finished.result.success && hosts.has(c.hostId)).map((c) => c.hostId);
+    const parents = await ancestorsOf(tx, failed, deps.config.dependencies.maxDepth);
     const results: RecordResult[] = [];
     const recorded: RecordedCheck[] = [];
     checks.forEach((check, index) => {
@@ -70,7 +79,7 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
       if (!settled.has(check.jobId)) results[index] = { recorded: false, reason: 'claim_lost' };
       else if (!host) results[index] = { recorded: false, reason: 'host_deleted' };
       else if (check.checkedBy === 'scheduler' && host.lease_job_id !== check.jobId) results[index] = { recorded: false, reason: 'stale_lease' };
-      else if (check.finished) recorded.push({ check, host, outcome: decideWithPolicy(deps, host, check.finished), historyId: '' });
+      else if (check.finished) recorded.push({ check, host, outcome: decideWithPolicy(deps, host, check.finished, parents.get(host.id)), historyId: '' });
       else throw new Error(`recordBatch: job ${check.jobId} of a leased host has no result`);
     });
     if (recorded.length === 0) return results;
@@ -81,6 +90,8 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
       r.historyId = historyIds.get(r.check.jobId)!;
       results[checks.indexOf(r.check)] = { recorded: true, historyId: r.historyId, outcome: r.outcome };
     }
+    await makeHostsDueNow(tx, [...new Set(recorded.flatMap((r) => r.outcome.awaitingParents.map((p) => p.id)))]);
+    await makeUnreachableDescendantsDue(tx, recoveredParents(recorded), deps.config.dependencies.maxDepth, deps.config.dependencies.recoverySpreadSeconds, deps.config.states.HEALTHY.priority);
     // Only JIT callers wait for a result (the API's wait=true); scheduled checks need no announcement.
     await notifyChecksDone(tx, recorded.filter((r) => r.check.checkedBy === 'jit').map((r) => r.check.jobId));
     await recordCheckEffects(tx, recorded, deps.config);
@@ -89,9 +100,16 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
 }
 
 /** Decides a check's outcome by the host's effective policy: its thresholds, intervals and priorities. */
-function decideWithPolicy(deps: RecordBatchDeps, host: LockedHost, finished: FinishedCheck): CheckOutcome {
+function decideWithPolicy(deps: RecordBatchDeps, host: LockedHost, finished: FinishedCheck, parents: ParentAtRecord[] | undefined): CheckOutcome {
   const { policy } = effectivePolicyOf(deps.config, host);
-  return decideOutcome(machineFor(policy.machine), deps.config, host, finished, policy);
+  return decideOutcome(machineFor(policy.machine), deps.config, host, finished, parents, policy);
+}
+
+/** Hosts that left a parent-failing state with this check: whatever they kept UNREACHABLE may answer again. */
+function recoveredParents(recorded: RecordedCheck[]): string[] {
+  return recorded
+    .filter((r) => PARENT_FAILING_STATES.includes(r.outcome.previousState) && !PARENT_FAILING_STATES.includes(r.outcome.state))
+    .map((r) => r.host.id);
 }
 
 /** What pg-boss 12's settle statements report (its typings leave CommandResponse empty). */

@@ -1,7 +1,7 @@
 /** One small helper per dashboard page: open it, read what it shows, press its buttons. */
 import type { Page } from 'playwright-core';
 
-export const HOST_STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const;
+export const HOST_STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN', 'UNREACHABLE'] as const;
 
 export const signInPage = {
   async signIn(page: Page, baseUrl: string, token: string): Promise<void> {

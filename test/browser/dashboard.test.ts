@@ -96,7 +96,7 @@ describe('the dashboard in Chromium', { timeout: 60_000, retry: 2 }, () => {
   it('shows the right counts by state on the overview, live', async () => {
     const { context, page, errors } = await newUser(browser);
     await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
-    await expect.poll(() => overviewPage.counts(page), { timeout: 15_000 }).toEqual({ HEALTHY: 2, DEGRADED: 0, CRITICAL: 0, DOWN: 1 });
+    await expect.poll(() => overviewPage.counts(page), { timeout: 15_000 }).toEqual({ HEALTHY: 2, DEGRADED: 0, CRITICAL: 0, DOWN: 1, UNREACHABLE: 0 });
     const summary = (await vigil.http().get('/api/monitoring/summary')).body as { by_state: Record<string, number> };
     expect(await overviewPage.counts(page)).toEqual(summary.by_state);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();

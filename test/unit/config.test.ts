@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       DEGRADED: { intervalSeconds: 300, priority: 6 },
       CRITICAL: { intervalSeconds: 120, priority: 9 },
       DOWN: { intervalSeconds: 1800, priority: 4 },
+      UNREACHABLE: { intervalSeconds: 900, priority: 2 },
     });
     expect(c.jitPriority).toBe(9);
     expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 500 });

@@ -52,14 +52,47 @@ describe('health machine: every state × result', () => {
     expect(seen).toEqual(['DEGRADED', 'CRITICAL', 'DOWN', 'DOWN', 'DOWN', 'DOWN', 'HEALTHY']);
   });
 
-  it('never moves toward a healthier state on a failure, from any state and counter', () => {
+  it('never moves toward a healthier state on a failure, from any state on the failure walk and counter', () => {
     const severity = (s: HostState) => HOST_STATES.indexOf(s);
-    for (const state of HOST_STATES) {
+    // UNREACHABLE is off the walk: a host leaving it on its own failure starts over (below).
+    for (const state of HOST_STATES.filter((s) => s !== 'UNREACHABLE')) {
       for (let f = 0; f < 5; f++) {
         const r = applyCheckResult(machine, stored(state, f, 0), false);
         expect(severity(r.state)).toBeGreaterThanOrEqual(severity(state));
       }
     }
+  });
+});
+
+describe('health machine: UNREACHABLE (a failure while a parent is failing)', () => {
+  it.each([
+    // state, failures, successes, result, parent failing, next state, failures after, successes after
+    ['HEALTHY', 0, 5, false, true, 'UNREACHABLE', 0, 0],
+    ['DEGRADED', 1, 0, false, true, 'UNREACHABLE', 0, 0],
+    ['CRITICAL', 2, 0, false, true, 'UNREACHABLE', 0, 0],
+    ['DOWN', 4, 0, false, true, 'UNREACHABLE', 0, 0],
+    ['UNREACHABLE', 0, 0, false, true, 'UNREACHABLE', 0, 0],
+    // A success proves the host answers: HEALTHY at once, whatever the parent does.
+    ['UNREACHABLE', 0, 0, true, false, 'HEALTHY', 0, 1],
+    ['UNREACHABLE', 0, 0, true, true, 'HEALTHY', 0, 1],
+    // The parent is back but the host still fails: its own walk starts from the first failure.
+    ['UNREACHABLE', 0, 0, false, false, 'DEGRADED', 1, 0],
+    // A success while the parent fails is an ordinary success.
+    ['DEGRADED', 1, 0, true, true, 'DEGRADED', 0, 1],
+  ] as const)('%s (f=%i, s=%i) + success=%s, parent failing=%s -> %s (f=%i, s=%i)', (state, f, s, success, parentFailing, next, fAfter, sAfter) => {
+    const r = applyCheckResult(machine, stored(state, f, s), success, parentFailing);
+    expect(r.state).toBe(next);
+    expect(r.changed).toBe(next !== state);
+    expect([r.consecutiveFailures, r.consecutiveSuccesses]).toEqual([fAfter, sAfter]);
+    expect(restoreHealth(machine, JSON.parse(JSON.stringify(r.persisted))).value).toBe(next);
+  });
+
+  it('leaves UNREACHABLE on its own failure for HEALTHY when one failure is below the DEGRADED threshold', () => {
+    const m = createHealthMachine({ ...DEFAULTS, degradedAfterFailures: 2, criticalAfterFailures: 3, downAfterFailures: 4 });
+    const unreachable = applyCheckResult(m, initialHealth(m), false, true).persisted;
+    const r = applyCheckResult(m, unreachable, false, false);
+    expect([r.state, r.consecutiveFailures]).toEqual(['HEALTHY', 1]);
+    expect(applyCheckResult(m, r.persisted, false, false).state).toBe('DEGRADED');
   });
 });
 

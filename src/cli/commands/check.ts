@@ -13,7 +13,8 @@ import { printJson } from '../output.ts';
 export const CHECK_EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 type Verdict = keyof typeof CHECK_EXIT;
 
-const VERDICT_BY_STATE: Record<string, Verdict> = { HEALTHY: 'OK', DEGRADED: 'WARNING', CRITICAL: 'CRITICAL', DOWN: 'CRITICAL' };
+// UNREACHABLE: its parent is failing, so nothing is known of the host itself (Nagios's host UNREACHABLE is not a service verdict).
+const VERDICT_BY_STATE: Record<string, Verdict> = { HEALTHY: 'OK', DEGRADED: 'WARNING', CRITICAL: 'CRITICAL', DOWN: 'CRITICAL', UNREACHABLE: 'UNKNOWN' };
 
 const checkFlags = z.object({
   maxAge: z.coerce.number().min(0).max(86_400).optional(),

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /** The host states, as the API names them (kept here so the CLI needn't load the server's config module). */
-export const HOST_STATE_NAMES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const;
+export const HOST_STATE_NAMES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN', 'UNREACHABLE'] as const;
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 

@@ -42,7 +42,7 @@ export async function updateCheckedHosts(tx: Queryable, writes: CheckWrite[]): P
     id: o.hostId, machine_snapshot: o.machineSnapshot, state: o.state, failures: o.consecutiveFailures, successes: o.consecutiveSuccesses,
     priority: o.priority, next_delay_ms: o.nextCheckDelayMs, changed: o.changed, check_time: o.checkTime.toISOString(),
     success: o.success, response_time_ms: o.responseTimeMs, error_type: o.errorType, error_message: o.errorMessage, job_id: o.jobId,
-    ssh_host_key_sha256: o.sshHostKeySha256,
+    ssh_host_key_sha256: o.sshHostKeySha256, flap_changes: o.flap.changes, flap_percent: o.flap.percent, flapping: o.flap.flapping,
   }));
   await tx.query(
     `UPDATE hosts h SET
@@ -55,10 +55,12 @@ export async function updateCheckedHosts(tx: Queryable, writes: CheckWrite[]): P
         lease_job_id = CASE WHEN h.lease_job_id = r.job_id THEN NULL ELSE h.lease_job_id END,
         jit_job_id = CASE WHEN h.jit_job_id = r.job_id THEN NULL ELSE h.jit_job_id END,
         ssh_host_key_sha256 = COALESCE(h.ssh_host_key_sha256, r.ssh_host_key_sha256),
+        flap_changes = r.flap_changes, flap_percent = r.flap_percent, flapping = r.flapping,
         state_version = h.state_version + 1, updated_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, machine_snapshot jsonb, state text, failures int, successes int, priority int,
             next_delay_ms double precision, changed boolean, check_time timestamptz, success boolean, response_time_ms double precision,
-            error_type text, error_message text, job_id uuid, ssh_host_key_sha256 text)
+            error_type text, error_message text, job_id uuid, ssh_host_key_sha256 text,
+            flap_changes text, flap_percent double precision, flapping boolean)
       WHERE h.id = r.id`,
     [JSON.stringify(records)],
   );

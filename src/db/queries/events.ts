@@ -5,9 +5,13 @@ export const EVENTS_CHANNEL = 'vigil_events';
 /** Held from the first event insert to commit, so event ids commit in order. */
 const EVENTS_LOCK = 0x76_65_76_74; // "vevt"
 
-/** check_not_run: pg-boss gave up on a check job (Vigil's own failures); the host was rescheduled without a result. */
+/**
+ * check_not_run: pg-boss gave up on a check job (Vigil's own failures); the host was rescheduled without a result.
+ * flapping_started / flapping_stopped: the host's state-change rate crossed the flap thresholds;
+ * while it flaps, its state changes are not announced one by one.
+ */
 export const EVENT_TYPES = [
-  'state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run',
+  'state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged', 'check_not_run', 'flapping_started', 'flapping_stopped',
   // A host entered or left a scheduled maintenance window (src/maintenance); reason: the window's label and reason.
   'maintenance_window_started', 'maintenance_window_ended',
 ] as const;

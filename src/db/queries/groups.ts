@@ -6,6 +6,8 @@ export interface GroupRow {
   max_concurrent_checks: number;
   maintenance: boolean;
   policy_id: string | null;
+  /** The host every member depends on, or null. */
+  gateway_host_id: string | null;
   /** False when the group only exists as a name on hosts (default settings). */
   configured: boolean;
   host_count: number;
@@ -19,6 +21,7 @@ const GROUPS = `
          COALESCE(g.max_concurrent_checks, $1) AS max_concurrent_checks,
          COALESCE(g.maintenance, false) AS maintenance,
          g.policy_id,
+         g.gateway_host_id,
          g.name IS NOT NULL AS configured,
          COALESCE((SELECT sum(c.n) FROM counts c WHERE c.name = n.name), 0)::int AS host_count,
          COALESCE((SELECT jsonb_object_agg(c.monitoring_state, c.n) FROM counts c WHERE c.name = n.name), '{}') AS by_state

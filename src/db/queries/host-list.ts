@@ -9,7 +9,7 @@ export type HostSort = (typeof HOST_SORTS)[number];
 /** The sort key of each order, as SQL over hosts, and its type (to read the key back from a cursor). Names are unique and break ties. */
 const SORT_KEYS = {
   name: { expr: 'name', type: 'text' },
-  state: { expr: `array_position(ARRAY['DOWN', 'CRITICAL', 'DEGRADED', 'HEALTHY'], monitoring_state)`, type: 'integer' },
+  state: { expr: `array_position(ARRAY['DOWN', 'CRITICAL', 'DEGRADED', 'UNREACHABLE', 'HEALTHY'], monitoring_state)`, type: 'integer' },
   last_check: { expr: `COALESCE(last_check, '-infinity'::timestamptz)`, type: 'timestamptz' },
 } as const;
 

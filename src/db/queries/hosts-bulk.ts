@@ -2,6 +2,7 @@ import { conflict } from '../../lib/errors.ts';
 import type { Client, Pool, Queryable } from '../pool.ts';
 import { isReferenceViolation, SQLSTATE, sqlState } from '../sqlstate.ts';
 import type { NewHost } from './hosts.ts';
+import { lockDependencies, refuseCycle, resolveHostRefs, setManyHostParents } from './dependencies.ts';
 import { withTransaction } from '../transaction.ts';
 
 /**
@@ -82,6 +83,11 @@ export interface BulkWrite extends Pick<NewHost, StartingMachine> {
    * (address, probes, re-enabled, out of maintenance), is next due.
    */
   dueInMs: (hostId: string) => number;
+  /**
+   * Each host's parents by host name, as names or ids of hosts that exist or are in the batch
+   * (checked beforehand: see checkBulkParentRefs); they replace the host's own parents.
+   */
+  dependsOn: Map<string, string[]>;
 }
 
 /**
@@ -102,6 +108,7 @@ export async function writeBulkHosts(pool: Pool, hosts: BulkHost[], w: BulkWrite
     await updateHosts(client, plan.changed, w.dueInMs);
     const written = [...plan.created, ...plan.changed.map((h) => ({ ...h, id: h.existingId }))];
     await replaceCredentialRefs(client, plan.changed.map((h) => h.existingId), written);
+    await writeBulkParents(client, w.dependsOn);
     return { plan, written: true };
   });
 }
@@ -165,4 +172,15 @@ async function replaceCredentialRefs(client: Client, changedIds: string[], writt
     if (isReferenceViolation(err)) throw conflict('a credential the hosts reference was deleted meanwhile');
     throw err;
   }
+}
+
+/** The batch's parents, by name or id, written once every host of the batch exists; a cycle refuses the whole batch. */
+async function writeBulkParents(client: Client, dependsOn: Map<string, string[]>): Promise<void> {
+  if (dependsOn.size === 0) return;
+  await lockDependencies(client);
+  const ids = await resolveHostRefs(client, [...new Set([...dependsOn.keys(), ...[...dependsOn.values()].flat()])]);
+  const parents = new Map([...dependsOn].map(([name, refs]) => [ids.get(name)!, refs.map((r) => ids.get(r)!)]));
+  // A reference deleted between the check and this transaction: the foreign key refuses it.
+  await setManyHostParents(client, parents);
+  await refuseCycle(client, [...parents.keys()], 'body.hosts');
 }

@@ -1,6 +1,7 @@
 import type { HostState } from '../../machine/states.ts';
 import { conflict } from '../../lib/errors.ts';
-import type { Pool, Queryable } from '../pool.ts';
+import { dependentsOf, detachDependents, lockDependencies, refuseCycle, setHostParents } from './dependencies.ts';
+import type { Client, Pool, Queryable } from '../pool.ts';
 import { SQLSTATE, sqlState } from '../sqlstate.ts';
 import { withTransaction } from '../transaction.ts';
 import { setHostCredentials } from './credentials.ts';
@@ -39,6 +40,10 @@ export interface HostRow {
   policy_overrides: PolicySettings;
   /** The scheduled maintenance window the host is inside now (null: none). */
   maintenance_window_id: string | null;
+  /** Flap detection: recent result changes ('1' = changed, oldest first), weighted percentage, and whether flapping. */
+  flap_changes: string;
+  flap_percent: number;
+  flapping: boolean;
   state_version: string;
   /** Id of the transaction that last wrote the row (xid8, set by a trigger): names this version exactly. */
   change_xid: string;
@@ -79,22 +84,31 @@ export async function insertHost(db: Queryable, h: NewHost): Promise<HostRow> {
   }
 }
 
-/** Inserts a host and the credentials it references, in one transaction. */
-export async function createHost(pool: Pool, h: NewHost, credentialIds: string[]): Promise<HostRow> {
-  return withTransaction(pool, async (client) => {
-    const row = await insertHost(client, h);
-    await setHostCredentials(client, row.id, credentialIds);
-    return row;
-  });
+/**
+ * Inserts a host, the credentials it references and its parents. Run inside the caller's
+ * transaction (the API route also reschedules the host by its effective policy in it).
+ */
+export async function insertHostWithLinks(client: Client, h: NewHost, credentialIds: string[], parentIds: string[] = []): Promise<HostRow> {
+  const row = await insertHost(client, h);
+  await setHostCredentials(client, row.id, credentialIds);
+  // A new host has no children, so its parents cannot close a cycle.
+  if (parentIds.length > 0) await setHostParents(client, row.id, parentIds);
+  return row;
 }
 
-/** Updates a host and, when its probes changed, the credentials it references, in one transaction. */
-export async function changeHost(pool: Pool, id: string, patch: HostPatch, credentialIds?: string[]): Promise<HostRow | undefined> {
-  return withTransaction(pool, async (client) => {
-    const row = await updateHost(client, id, patch);
-    if (row && credentialIds) await setHostCredentials(client, id, credentialIds);
-    return row;
-  });
+/**
+ * Updates a host and, when given, the credentials it references and its parents. Run inside the
+ * caller's transaction: new parents, or a new group (whose gateway becomes a parent), that would
+ * close a dependency cycle are refused (400 naming the cycle) and the caller's rollback writes nothing.
+ */
+export async function updateHostWithLinks(client: Client, id: string, patch: HostPatch, credentialIds?: string[], parentIds?: string[]): Promise<HostRow | undefined> {
+  const addsEdges = parentIds !== undefined || patch.group !== undefined;
+  if (addsEdges) await lockDependencies(client);
+  const row = await updateHost(client, id, patch);
+  if (row && credentialIds) await setHostCredentials(client, id, credentialIds);
+  if (row && parentIds) await setHostParents(client, id, parentIds);
+  if (row && addsEdges) await refuseCycle(client, [id], parentIds !== undefined ? 'body.depends_on' : 'body.group');
+  return row;
 }
 
 /** Sets (or with null clears) the SSH host key fingerprint trusted for a host. */
@@ -153,6 +167,30 @@ export async function updateHost(db: Queryable, id: string, patch: HostPatch): P
   } catch (err) {
     throw uniqueNameConflict(err, patch.name);
   }
+}
+
+/**
+ * Deletes a host, in one transaction. A host others depend on (their parent, or a group's
+ * gateway) is refused with a 409 naming them, unless `detach`: then those dependencies go first.
+ * Returns false for an unknown host.
+ */
+export async function removeHost(pool: Pool, id: string, detach: boolean): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    await lockDependencies(client);
+    const d = await dependentsOf(client, id);
+    if (d.childCount + d.gatewayOf.length > 0) {
+      if (!detach) throw conflict(dependentsMessage(d));
+      await detachDependents(client, id);
+    }
+    return deleteHost(client, id);
+  });
+}
+
+function dependentsMessage(d: { childCount: number; childNames: string[]; gatewayOf: string[] }): string {
+  const parts = [];
+  if (d.childCount > 0) parts.push(`${d.childCount} host(s) depend on it (${d.childNames.join(', ')}${d.childCount > d.childNames.length ? ', …' : ''})`);
+  if (d.gatewayOf.length > 0) parts.push(`it is the gateway of group(s) ${d.gatewayOf.join(', ')}`);
+  return `${parts.join(' and ')}; delete with ?detach=true to remove those dependencies with it`;
 }
 
 export async function deleteHost(db: Queryable, id: string): Promise<boolean> {

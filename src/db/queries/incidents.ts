@@ -83,9 +83,15 @@ export interface IncidentFilter {
   before?: { openedAt: string; id: string };
 }
 
-export async function listIncidents(db: Queryable, f: IncidentFilter): Promise<(IncidentRow & { host_name: string; host_group: string | null })[]> {
+/** How many hosts the incident's host made UNREACHABLE (incident_unreachable_hosts, by its primary key). */
+const UNREACHABLE_COUNT = `(SELECT count(*)::int FROM incident_unreachable_hosts u WHERE u.incident_id = i.id) AS unreachable_count`;
+
+/** An incident as listed: with its host's name and group and the count of hosts it made UNREACHABLE. */
+export type ListedIncident = IncidentRow & { host_name: string; host_group: string | null; unreachable_count: number };
+
+export async function listIncidents(db: Queryable, f: IncidentFilter): Promise<ListedIncident[]> {
   const { rows } = await db.query(
-    `SELECT i.*, h.name AS host_name, h."group" AS host_group FROM incidents i JOIN hosts h ON h.id = i.host_id
+    `SELECT i.*, h.name AS host_name, h."group" AS host_group, ${UNREACHABLE_COUNT} FROM incidents i JOIN hosts h ON h.id = i.host_id
       WHERE ($1::text IS NULL OR i.status = $1) AND ($2::uuid IS NULL OR i.host_id = $2) AND ($3::text IS NULL OR h."group" = $3)
         AND ($4::timestamptz IS NULL OR (i.opened_at, i.id) < ($4, $5::uuid))
       ORDER BY i.opened_at DESC, i.id DESC LIMIT $6`,
@@ -94,9 +100,9 @@ export async function listIncidents(db: Queryable, f: IncidentFilter): Promise<(
   return rows;
 }
 
-export async function getIncident(db: Queryable, id: string): Promise<(IncidentRow & { host_name: string; host_group: string | null }) | undefined> {
+export async function getIncident(db: Queryable, id: string): Promise<ListedIncident | undefined> {
   const { rows } = await db.query(
-    `SELECT i.*, h.name AS host_name, h."group" AS host_group FROM incidents i JOIN hosts h ON h.id = i.host_id WHERE i.id = $1`,
+    `SELECT i.*, h.name AS host_name, h."group" AS host_group, ${UNREACHABLE_COUNT} FROM incidents i JOIN hosts h ON h.id = i.host_id WHERE i.id = $1`,
     [id],
   );
   return rows[0];

@@ -50,6 +50,14 @@ export async function hostsByState(db: Queryable): Promise<Record<HostState, num
   return counts;
 }
 
+/** Hosts flapping now (hosts_flapping_idx), with their percentage. */
+export async function flappingHosts(db: Queryable): Promise<{ name: string; group: string | null; percent: number }[]> {
+  const { rows } = await db.query<{ name: string; group: string | null; percent: number }>(
+    `SELECT name, "group", flap_percent AS percent FROM hosts WHERE flapping ORDER BY name LIMIT 1000`,
+  );
+  return rows;
+}
+
 export interface CheckStatsRow {
   probe_type: string | null;
   is_total: boolean;

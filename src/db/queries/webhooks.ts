@@ -107,7 +107,11 @@ export async function nextEventRange(db: Queryable, cursor: string, maxEvents: n
   return { events: rows[0]!.n, upto: rows[0]!.upto };
 }
 
-/** One delivery per enabled subscription matching each event in (cursor, upto]; each with the id its job must get. */
+/**
+ * One delivery per enabled subscription matching each event in (cursor, upto]; each with the id its job must get.
+ * Events into or out of UNREACHABLE are not notifications (the parent's incident is): they go only
+ * to subscriptions that name UNREACHABLE in their states.
+ */
 export async function insertDeliveries(tx: Queryable, cursor: string, upto: string): Promise<NewDelivery[]> {
   const { rows } = await tx.query<NewDelivery>(
     `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, job_id)
@@ -117,6 +121,8 @@ export async function insertDeliveries(tx: Queryable, cursor: string, upto: stri
                       AND (cardinality(w.event_types) = 0 OR e.type = ANY (w.event_types))
                       AND (cardinality(w.states) = 0 OR e.to_state = ANY (w.states))
                       AND (cardinality(w.groups) = 0 OR e.host_group = ANY (w.groups))
+                      AND ((COALESCE(e.to_state, '') <> 'UNREACHABLE' AND COALESCE(e.from_state, '') <> 'UNREACHABLE')
+                           OR 'UNREACHABLE' = ANY (w.states))
       WHERE e.id > $1 AND e.id <= $2
       ORDER BY e.id, w.id
      ON CONFLICT (webhook_id, event_id) DO NOTHING

@@ -6,9 +6,10 @@ const LOOK: Record<HostState, { icon: string; label: string }> = {
   DEGRADED: { icon: '!', label: 'Degraded' },
   CRITICAL: { icon: '▲', label: 'Critical' },
   DOWN: { icon: '✕', label: 'Down' },
+  UNREACHABLE: { icon: '⊘', label: 'Unreachable' },
 };
 
-export const STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN'] as const satisfies readonly HostState[];
+export const STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN', 'UNREACHABLE'] as const satisfies readonly HostState[];
 
 export function stateLabel(state: HostState): string {
   return LOOK[state].label;
@@ -20,6 +21,17 @@ export function StateBadge({ state }: { state: HostState }) {
     <span class={`badge state-${state}`} data-state={state}>
       <span class="badge-icon" aria-hidden="true">{look.icon}</span>
       {look.label}
+    </span>
+  );
+}
+
+/** Shown beside the state of a host whose state changes too often; the word carries it, not a colour. */
+export function FlappingBadge({ flapping, percent }: { flapping: boolean; percent: number }) {
+  if (!flapping) return null;
+  return (
+    <span class="badge flapping" data-flapping="true" title={`State changed on ${percent}% of recent checks (weighted)`}>
+      <span class="badge-icon" aria-hidden="true">↯</span>
+      Flapping {Math.round(percent)}%
     </span>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { api, bodyOf, can, type Schemas, type Session } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
-import { StateBadge } from '../components/state-badge.tsx';
+import { FlappingBadge, StateBadge } from '../components/state-badge.tsx';
 import { Table } from '../components/table.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { ago, ms, time, until } from '../format.ts';
@@ -89,7 +89,7 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
         <a href="/hosts">Hosts</a> /
       </p>
       <h1>
-        {host.name} <StateBadge state={state.current_state} />
+        {host.name} <StateBadge state={state.current_state} /> <FlappingBadge flapping={state.flapping} percent={state.flap_percent} />
       </h1>
       <p class="muted">
         {host.address}

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, bodyOf, can, type Host, type HostState, type Session } from '../api.ts';
 import { Pager } from '../components/pager.tsx';
-import { StateBadge, STATES, stateLabel } from '../components/state-badge.tsx';
+import { FlappingBadge, StateBadge, STATES, stateLabel } from '../components/state-badge.tsx';
 import { Table, type Column } from '../components/table.tsx';
 import { ago, ms } from '../format.ts';
 import { useLiveEvents, useLiveResync } from '../live.ts';
@@ -122,7 +122,7 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
         ]
       : []),
     { title: 'Host', cell: (h) => <HostName host={h} /> },
-    { title: 'State', cell: (h) => <StateBadge state={h.monitoring_state} /> },
+    { title: 'State', cell: (h) => <><StateBadge state={h.monitoring_state} /><FlappingBadge flapping={h.flapping} percent={h.flap_percent} /></> },
     { title: 'Since', cell: (h) => ago(h.last_state_change, 'no change yet') },
     { title: 'Last check', cell: (h) => ago(h.last_check) },
     { title: 'Response', cell: (h) => ms(h.response_time_ms), class: 'num' },

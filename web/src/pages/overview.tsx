@@ -6,7 +6,7 @@ import { ago, percent } from '../format.ts';
 import { useLiveEvents, useLiveResync } from '../live.ts';
 import { useInterval, useLoad, useThrottled } from '../use-load.ts';
 
-const STATE_COLOURS = { HEALTHY: '#1f7a3a', DEGRADED: '#a15c00', CRITICAL: '#c2410c', DOWN: '#b91c1c' } as const;
+const STATE_COLOURS = { HEALTHY: '#1f7a3a', DEGRADED: '#a15c00', CRITICAL: '#c2410c', DOWN: '#b91c1c', UNREACHABLE: '#4b5563' } as const;
 const MAINTENANCE_SAMPLE = 100;
 
 interface OverviewData {
