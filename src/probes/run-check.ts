@@ -1,5 +1,6 @@
 import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from './index.ts';
 import { elapsedMs, failed } from './errors.ts';
+import { probeBudgetMs } from './probe-timeout.ts';
 import { coerceError } from '../lib/errors.ts';
 import { CheckNotRunError, CredentialUnavailableError, type ProbeResult, type ResolvedCredential } from './types.ts';
 
@@ -89,12 +90,32 @@ async function runStep(
     throw new CheckNotRunError(`credential ${credentialId} could not be looked up: ${coerceError(err).message}`, { cause: err });
   }
   if (credentialId && !credential) return failed(startNs, 'config_error', `credential ${credentialId} not found`);
+  const budgetMs = probeBudgetMs(probe.timeout_ms, timeoutMs);
+  const own = probeSignal(signal, budgetMs);
   try {
-    const ctx = { address: target.address, signal, timeoutMs, credential };
-    return await withHardTimeout(runProbe(probe, ctx, target), signal, startNs, timeoutMs);
+    const ctx = { address: target.address, signal: own.signal, timeoutMs: budgetMs, credential };
+    return await withHardTimeout(runProbe(probe, ctx, target), own.signal, startNs, budgetMs);
   } catch (err) {
     return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${coerceError(err).message}`);
+  } finally {
+    own.dispose();
   }
+}
+
+/** The check's signal, or one that also fires at the probe's own (shorter) budget. */
+function probeSignal(check: AbortSignal, budgetMs: number): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onCheckAbort = () => controller.abort(check.reason);
+  if (check.aborted) onCheckAbort();
+  else check.addEventListener('abort', onCheckAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`probe timed out after ${budgetMs} ms`, 'TimeoutError')), budgetMs);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      check.removeEventListener('abort', onCheckAbort);
+    },
+  };
 }
 
 /** A probe must honour the signal; this makes sure a check ends even if one does not. */

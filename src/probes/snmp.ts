@@ -16,6 +16,7 @@ import {
 } from 'net-snmp';
 import type { Session, SessionOptions, User, Varbind } from 'net-snmp';
 import { z } from 'zod';
+import { probeTimeoutSchema } from './probe-timeout.ts';
 import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
 import { classifyGetError, noAnswerMessage, v1Silence, v3Silence } from './snmp-errors.ts';
 import type { Verdict } from './snmp-errors.ts';
@@ -54,6 +55,7 @@ export const snmpProbeSchema = z
       .max(5)
       .default(0)
       .describe('Resends after an unanswered attempt; the timeout is shared out between attempts'),
+    timeout_ms: probeTimeoutSchema,
   })
   .strict()
   .describe('SNMP probe: GET the listed OIDs; fails when any is missing or the agent does not answer');

@@ -14,6 +14,7 @@ export const ERROR_TYPES = [
   'tls_error',
   'unexpected_status',
   'body_mismatch',
+  'condition_failed',
   'http_error',
   'auth_failed',
   'host_key_mismatch',
@@ -67,6 +68,7 @@ export type ResolvedCredential =
     }
   | { kind: 'http-basic'; username: string; password: string }
   | { kind: 'http-bearer'; token: string }
+  | { kind: 'http-digest'; username: string; password: string }
   | { kind: 'http-secret'; value: string };
 
 export interface ProbeContextWithCredential extends ProbeContext {
