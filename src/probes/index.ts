@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dnsProbeSchema, runDnsProbe, type DnsProbeConfig } from './dns.ts';
 import { httpProbeSchema, runHttpProbe, type HttpProbeConfig } from './http.ts';
 import { runSnmpProbe, snmpProbeSchema, type SnmpProbeConfig } from './snmp.ts';
 import { runSshProbe, sshProbeSchema, type SshProbeConfig } from './ssh.ts';
@@ -10,7 +11,13 @@ import type { ProbeContextWithCredential, ProbeResult } from './types.ts';
  * union and dispatch, credential kinds it accepts (src/credentials/kinds.ts), docs/api.md's probe
  * list, and a test against a real peer (openapi.yaml is generated from the union).
  */
-export const probeConfigSchema = z.discriminatedUnion('type', [tcpProbeSchema, httpProbeSchema, sshProbeSchema, snmpProbeSchema]);
+export const probeConfigSchema = z.discriminatedUnion('type', [
+  tcpProbeSchema,
+  httpProbeSchema,
+  sshProbeSchema,
+  snmpProbeSchema,
+  dnsProbeSchema,
+]);
 export type ProbeConfig = z.infer<typeof probeConfigSchema>;
 export type ProbeType = ProbeConfig['type'];
 
@@ -30,6 +37,8 @@ export function runProbe(config: ProbeConfig, ctx: ProbeContextWithCredential, f
       return runSshProbe(config as SshProbeConfig, { ...ctx, knownHostKeySha256: facts.sshHostKeySha256 ?? null });
     case 'snmp':
       return runSnmpProbe(config as SnmpProbeConfig, ctx);
+    case 'dns':
+      return runDnsProbe(config as DnsProbeConfig, ctx);
   }
 }
 
