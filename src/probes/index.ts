@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsProbeSchema, runDnsProbe, type DnsProbeConfig } from './dns.ts';
+import { icmpProbeSchema, runIcmpProbe, type IcmpProbeConfig } from './icmp.ts';
 import { httpProbeSchema, runHttpProbe, type HttpProbeConfig } from './http.ts';
 import { runSnmpProbe, snmpProbeSchema, type SnmpProbeConfig } from './snmp.ts';
 import { runSshProbe, sshProbeSchema, type SshProbeConfig } from './ssh.ts';
@@ -17,6 +18,7 @@ export const probeConfigSchema = z.discriminatedUnion('type', [
   sshProbeSchema,
   snmpProbeSchema,
   dnsProbeSchema,
+  icmpProbeSchema,
 ]);
 export type ProbeConfig = z.infer<typeof probeConfigSchema>;
 export type ProbeType = ProbeConfig['type'];
@@ -39,6 +41,8 @@ export function runProbe(config: ProbeConfig, ctx: ProbeContextWithCredential, f
       return runSnmpProbe(config as SnmpProbeConfig, ctx);
     case 'dns':
       return runDnsProbe(config as DnsProbeConfig, ctx);
+    case 'icmp':
+      return runIcmpProbe(config as IcmpProbeConfig, ctx);
   }
 }
 

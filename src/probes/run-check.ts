@@ -1,6 +1,7 @@
 import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from './index.ts';
 import { elapsedMs, failed } from './errors.ts';
 import { probeBudgetMs } from './probe-timeout.ts';
+import type { Pinger } from './fping.ts';
 import { coerceError } from '../lib/errors.ts';
 import { CheckNotRunError, CredentialUnavailableError, type ProbeResult, type ResolvedCredential } from './types.ts';
 
@@ -18,6 +19,8 @@ export interface RunCheckOptions {
    * when it cannot be opened; anything else it throws is Vigil's own failure (CheckNotRunError).
    */
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+  /** The fping batcher ICMP probes share (built from VIGIL_FPING_PATH by the worker). */
+  pinger?: Pinger;
 }
 
 /**
@@ -93,7 +96,7 @@ async function runStep(
   const budgetMs = probeBudgetMs(probe.timeout_ms, timeoutMs);
   const own = probeSignal(signal, budgetMs);
   try {
-    const ctx = { address: target.address, signal: own.signal, timeoutMs: budgetMs, credential };
+    const ctx = { address: target.address, signal: own.signal, timeoutMs: budgetMs, credential, ...(opts.pinger ? { pinger: opts.pinger } : {}) };
     return await withHardTimeout(runProbe(probe, ctx, target), own.signal, startNs, budgetMs);
   } catch (err) {
     return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${coerceError(err).message}`);

@@ -1,3 +1,5 @@
+import type { Pinger } from './fping.ts';
+
 /**
  * The probe contract. A probe checks one thing about one host and reports a {@link ProbeResult}.
  * A target that is down, slow or misbehaving is data, not an exception: probes never throw for
@@ -47,6 +49,8 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** The probe's own timeout, in milliseconds (the signal fires at the same time). */
   timeoutMs: number;
+  /** Shared fping batcher for ICMP probes; the process-wide default (/usr/bin/fping) when absent. */
+  pinger?: Pinger;
 }
 
 /**

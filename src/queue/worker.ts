@@ -21,6 +21,7 @@ import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
 import type { JobAttempt } from './record-batch.ts';
 import { ResultRecorder, type RecordOutcome } from './result-recorder.ts';
 import { runCheck } from '../probes/run-check.ts';
+import { pingerFor } from '../probes/icmp.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 
 /**
@@ -304,7 +305,7 @@ class CheckLane {
     try {
       const result = await runCheck(
         { address: host.address, probes: host.probes, sshHostKeySha256: host.ssh_host_key_sha256 },
-        { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential },
+        { timeoutMs: deps.config.worker.checkTimeoutMs, resolveCredential: deps.resolveCredential, pinger: pingerFor(deps.config.worker.fpingPath) },
       );
       const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
       return { result, checkTime, checkedBy: job.data.checked_by, lagMs };
