@@ -101,6 +101,7 @@ export function acceptedKinds(probe: { type: string; version?: string; secret_pl
     case 'ssh':
       return ['ssh-password', 'ssh-key'];
     case 'snmp':
+    case 'snmp-table':
       return probe.version === '3' ? ['snmp-v3'] : ['snmp-community'];
     case 'http':
       return probe.secret_placement === undefined ? ['http-basic', 'http-bearer', 'http-digest'] : ['http-secret'];

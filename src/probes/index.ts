@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dnsProbeSchema, runDnsProbe, type DnsProbeConfig } from './dns.ts';
 import { icmpProbeSchema, runIcmpProbe, type IcmpProbeConfig } from './icmp.ts';
+import { runSnmpTableProbe, snmpTableProbeSchema, type SnmpTableProbeConfig } from './snmp-table.ts';
 import { httpProbeSchema, runHttpProbe, type HttpProbeConfig } from './http.ts';
 import { runSnmpProbe, snmpProbeSchema, type SnmpProbeConfig } from './snmp.ts';
 import { runSshProbe, sshProbeSchema, type SshProbeConfig } from './ssh.ts';
@@ -19,6 +20,7 @@ export const probeConfigSchema = z.discriminatedUnion('type', [
   snmpProbeSchema,
   dnsProbeSchema,
   icmpProbeSchema,
+  snmpTableProbeSchema,
 ]);
 export type ProbeConfig = z.infer<typeof probeConfigSchema>;
 export type ProbeType = ProbeConfig['type'];
@@ -43,6 +45,8 @@ export function runProbe(config: ProbeConfig, ctx: ProbeContextWithCredential, f
       return runDnsProbe(config as DnsProbeConfig, ctx);
     case 'icmp':
       return runIcmpProbe(config as IcmpProbeConfig, ctx);
+    case 'snmp-table':
+      return runSnmpTableProbe(config as SnmpTableProbeConfig, ctx);
   }
 }
 

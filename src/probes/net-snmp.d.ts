@@ -70,6 +70,10 @@ declare module 'net-snmp' {
   /** Emits 'error' when a datagram cannot be parsed (throws if nobody listens) and 'close'. */
   export interface Session extends EventEmitter {
     get(oids: string[], callback: (error: Error | null, varbinds?: Varbind[]) => void): Session;
+    /** v1 GETNEXT: one varbind per requested OID. */
+    getNext(oids: string[], callback: (error: Error | null, varbinds?: Varbind[]) => void): Session;
+    /** v2c/v3 GETBULK: with nonRepeaters 0, one array of up to maxRepetitions varbinds per requested OID. */
+    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, callback: (error: Error | null, varbinds?: Varbind[][]) => void): Session;
     /** Closes the UDP socket; pending requests are called back with "Socket forcibly closed". */
     close(): Session;
     /**

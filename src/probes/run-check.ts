@@ -9,6 +9,13 @@ export interface CheckTarget extends HostFacts {
   address: string;
   /** Probe configs as stored: parsed again here, so rows written before a field got its default still run. */
   probes: unknown[];
+  /** What the probes returned as memory at the previous check (hosts.probe_memory), by {@link memoryKey}. */
+  probeMemory?: Record<string, unknown> | null;
+}
+
+/** A probe's memory is kept under its position and type: a reordered or replaced probe starts afresh. */
+export function memoryKey(index: number, probe: { type: string }): string {
+  return `${index}:${probe.type}`;
 }
 
 export interface RunCheckOptions {
@@ -39,13 +46,13 @@ export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Prom
     const steps: ProbeResult[] = [];
     const parsed = parseProbes(target.probes);
     if (!Array.isArray(parsed)) return storable(failed(startNs, 'config_error', parsed.error));
-    for (const probe of parsed) {
+    for (const [i, probe] of parsed.entries()) {
       const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
-      const step = await runStep(probe, target, controller.signal, remainingMs, opts);
+      const step = await runStep(probe, target, controller.signal, remainingMs, opts, target.probeMemory?.[memoryKey(i, probe)]);
       steps.push(step);
       if (!step.success) break;
     }
-    return storable(combine(startNs, parsed, steps));
+    return withMemory(storable(combine(startNs, parsed, steps)), parsed, steps);
   } finally {
     clearTimeout(timer);
   }
@@ -66,6 +73,13 @@ function storable(result: ProbeResult): ProbeResult {
   return { ...result, errorMessage: result.errorMessage === null ? null : clean(result.errorMessage), detail: deep(result.detail) as ProbeResult['detail'] };
 }
 
+/** The memories the steps returned, keyed for the next check; none at all when no probe keeps any. */
+function withMemory(result: ProbeResult, probes: ProbeConfig[], steps: ProbeResult[]): ProbeResult {
+  const { memory: _stepMemory, ...rest } = result;
+  const entries = steps.flatMap((step, i) => (step.memory ? [[memoryKey(i, probes[i]!), step.memory] as const] : []));
+  return entries.length === 0 ? rest : { ...rest, memory: Object.fromEntries(entries) };
+}
+
 function parseProbes(stored: unknown[]): ProbeConfig[] | { error: string } {
   const probes: ProbeConfig[] = [];
   for (const [i, raw] of stored.entries()) {
@@ -82,6 +96,7 @@ async function runStep(
   signal: AbortSignal,
   timeoutMs: number,
   opts: RunCheckOptions,
+  memory: unknown,
 ): Promise<ProbeResult> {
   const startNs = process.hrtime.bigint();
   const credentialId = credentialIdOf(probe);
@@ -96,7 +111,7 @@ async function runStep(
   const budgetMs = probeBudgetMs(probe.timeout_ms, timeoutMs);
   const own = probeSignal(signal, budgetMs);
   try {
-    const ctx = { address: target.address, signal: own.signal, timeoutMs: budgetMs, credential, ...(opts.pinger ? { pinger: opts.pinger } : {}) };
+    const ctx = { address: target.address, signal: own.signal, timeoutMs: budgetMs, credential, memory, ...(opts.pinger ? { pinger: opts.pinger } : {}) };
     return await withHardTimeout(runProbe(probe, ctx, target), own.signal, startNs, budgetMs);
   } catch (err) {
     return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${coerceError(err).message}`);

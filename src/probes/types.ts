@@ -39,6 +39,11 @@ export interface ProbeResult {
   errorMessage: string | null;
   /** Probe-specific facts (status code, cert expiry, values read, step timings). JSON-serialisable. */
   detail: Record<string, unknown>;
+  /**
+   * What the probe wants back at the host's next check (the snmp-table probe's last counter
+   * values, for deltas): kept on the host (hosts.probe_memory), never in history.
+   */
+  memory?: Record<string, unknown>;
 }
 
 /** What every probe gets besides its own config. */
@@ -49,6 +54,8 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** The probe's own timeout, in milliseconds (the signal fires at the same time). */
   timeoutMs: number;
+  /** What this probe returned as `memory` at the host's previous check, if anything. */
+  memory?: unknown;
   /** Shared fping batcher for ICMP probes; the process-wide default (/usr/bin/fping) when absent. */
   pinger?: Pinger;
 }

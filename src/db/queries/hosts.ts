@@ -163,11 +163,13 @@ export interface HostToCheck {
   ssh_host_key_sha256: string | null;
   group: string | null;
   lease_job_id: string | null;
+  /** What the host's probes kept from the previous check (see probe-memory.ts). */
+  probe_memory: Record<string, unknown> | null;
 }
 
 export async function hostsToCheck(db: Queryable, ids: string[]): Promise<Map<string, HostToCheck>> {
   const { rows } = await db.query<HostToCheck>(
-    `SELECT id, address, probes, ssh_host_key_sha256, "group", lease_job_id FROM hosts WHERE id = ANY($1::uuid[])`,
+    `SELECT id, address, probes, ssh_host_key_sha256, "group", lease_job_id, probe_memory FROM hosts WHERE id = ANY($1::uuid[])`,
     [ids],
   );
   return new Map(rows.map((h) => [h.id, h]));
