@@ -3,7 +3,7 @@ import { planBulkHosts, writeBulkHosts, type BulkHost, type BulkPlan } from '../
 import { AppError } from '../lib/errors.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
-import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
+import { credentialRefsOf, type ProbeConfig } from '../probes/index.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkCredentialRefs } from './hosts-routes.ts';
 import { bulkHostsQuery, bulkHostsSchema, hostBulkResultSchema, MAX_BULK_HOSTS } from './inventory-schemas.ts';
@@ -73,7 +73,7 @@ async function toBulkHosts(pool: ApiDeps['pool'], inputs: HostInput[]): Promise<
     maintenance: h.maintenance,
     tags: h.tags,
     group: h.group,
-    credentialIds: [...new Set(h.probes.map(credentialIdOf).filter((id): id is string => id !== undefined))],
+    credentialIds: [...new Set(h.probes.flatMap(credentialRefsOf).map((ref) => ref.id))],
   }));
 }
 

@@ -1,4 +1,5 @@
-import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from './index.ts';
+import { credentialIdOf, probeConfigSchema, runProbe, type CompositeProbeConfig, type HostFacts, type LeafProbeConfig, type ProbeConfig } from './index.ts';
+import { memberMemoryKey, runComposite } from './composite.ts';
 import { elapsedMs, failed } from './errors.ts';
 import { probeBudgetMs } from './probe-timeout.ts';
 import type { Pinger } from './fping.ts';
@@ -92,6 +93,39 @@ function parseProbes(stored: unknown[]): ProbeConfig[] | { error: string } {
 
 async function runStep(
   probe: ProbeConfig,
+  target: CheckTarget,
+  signal: AbortSignal,
+  timeoutMs: number,
+  opts: RunCheckOptions,
+  memory: unknown,
+): Promise<ProbeResult> {
+  if (probe.type === 'composite') return runCompositeStep(probe, target, signal, timeoutMs, opts, memory);
+  return runLeafStep(probe, target, signal, timeoutMs, opts, memory);
+}
+
+/** A composite runs its members as steps of their own, each with its credential, timeout and memory. */
+async function runCompositeStep(
+  probe: CompositeProbeConfig,
+  target: CheckTarget,
+  signal: AbortSignal,
+  timeoutMs: number,
+  opts: RunCheckOptions,
+  memory: unknown,
+): Promise<ProbeResult> {
+  const budgetMs = probeBudgetMs(probe.timeout_ms, timeoutMs);
+  const own = probeSignal(signal, budgetMs);
+  const remembered = (memory ?? {}) as Record<string, unknown>;
+  try {
+    return await runComposite(probe, budgetMs, (member, i, remainingMs) =>
+      runLeafStep(member, target, own.signal, remainingMs, opts, remembered[memberMemoryKey(i, member)]),
+    );
+  } finally {
+    own.dispose();
+  }
+}
+
+async function runLeafStep(
+  probe: LeafProbeConfig,
   target: CheckTarget,
   signal: AbortSignal,
   timeoutMs: number,

@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeConfigSchema, runProbe } from '../../src/probes/index.ts';
+import { leafProbeSchema, runProbe } from '../../src/probes/index.ts';
 import type { ErrorType, ProbeResult, ResolvedCredential } from '../../src/probes/types.ts';
 import {
   activeResourceCounts,
@@ -148,7 +148,7 @@ interface Run {
 }
 
 async function runCase(c: HostileCase): Promise<Run> {
-  const config = probeConfigSchema.parse(c.probe(peers.get(c.name)!.port));
+  const config = leafProbeSchema.parse(c.probe(peers.get(c.name)!.port));
   const started = performance.now();
   const result = await withProbeContext(TIMEOUT_MS, (ctx) => runProbe(config, ctx), c.credential ? { credential: c.credential } : {});
   return { result, wallMs: performance.now() - started };
