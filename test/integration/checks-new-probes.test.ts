@@ -20,7 +20,10 @@ let snmpd: TestSnmpd;
 const creds: Record<string, string> = {};
 
 beforeAll(async () => {
-  [apache, dnsmasq, snmpd] = await Promise.all([startApache(), startDnsmasq(), startSnmpd()]);
+  // One after another: if one fails to start, the ones before are still stopped by afterAll.
+  apache = await startApache();
+  dnsmasq = await startDnsmasq();
+  snmpd = await startSnmpd();
 });
 afterAll(async () => {
   await Promise.all([apache?.stop(), dnsmasq?.stop(), snmpd?.stop()]);

@@ -8,19 +8,24 @@ import { runCheck } from '../../src/probes/run-check.ts';
 import type { ProbeResult, ResolvedCredential } from '../../src/probes/types.ts';
 import { DIGEST_PASSWORD, DIGEST_USER, startApache } from '../helpers/apache.ts';
 import type { TestApache } from '../helpers/apache.ts';
+import { SHA_PASSWORD, SHA_USER, startLighttpd } from '../helpers/lighttpd.ts';
+import type { TestLighttpd } from '../helpers/lighttpd.ts';
 import { startHttpsTarget, startHttpTarget, startSilentTarget, withProbeContext } from '../helpers/targets.ts';
 import type { HttpTarget, LoopbackTarget } from '../helpers/targets.ts';
 
 const DIGEST: ResolvedCredential = { kind: 'http-digest', username: DIGEST_USER, password: DIGEST_PASSWORD };
 
 let apache: TestApache;
+let lighttpd: TestLighttpd;
 let https: HttpTarget;
 let slow: HttpTarget;
 let silent: LoopbackTarget;
 
 beforeAll(async () => {
-  [apache, https, slow, silent] = await Promise.all([
-    startApache(),
+  // One after another: if one fails to start, the ones before are still assigned and stopped by afterAll.
+  apache = await startApache();
+  lighttpd = await startLighttpd();
+  [https, slow, silent] = await Promise.all([
     startHttpsTarget({ '/': (_req, res) => res.writeHead(200).end('ok') }, 30),
     startHttpTarget({
       '/slow': (_req, res) => void setTimeout(() => res.writeHead(200).end('late'), 300),
@@ -31,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([apache?.stop(), https?.close(), slow?.close(), silent?.close()]);
+  await Promise.all([apache?.stop(), lighttpd?.stop(), https?.close(), slow?.close(), silent?.close()]);
 });
 
 function check(input: Record<string, unknown>, credential?: ResolvedCredential, timeoutMs = 5000): Promise<ProbeResult> {
@@ -68,6 +73,21 @@ describe('HTTP digest auth against Apache mod_auth_digest', () => {
       errorType: 'condition_failed',
       errorMessage: 'condition json $.camera.temperature lt 40 failed: observed 41',
     });
+  });
+});
+
+describe('HTTP digest auth with SHA-256 against lighttpd', () => {
+  const SHA: ResolvedCredential = { kind: 'http-digest', username: SHA_USER, password: SHA_PASSWORD };
+
+  it('answers the SHA-256 challenge and gets the protected page', async () => {
+    const result = await check({ url: `${lighttpd.url}/digest/status.json`, credential_id: crypto.randomUUID(), conditions: [{ kind: 'json', path: '$.status', op: 'equals', value: 'RECORDING' }] }, SHA);
+    expect(result, lighttpd.output()).toMatchObject({ success: true, detail: { status_code: 200, digest: 'SHA-256' } });
+  });
+
+  it('is refused with a wrong password', async () => {
+    const result = await check({ url: `${lighttpd.url}/digest/status.json`, credential_id: crypto.randomUUID() }, { ...SHA, password: 'wrong-sha-password' });
+    expect(result).toMatchObject({ success: false, errorType: 'unexpected_status', detail: { status_code: 401, digest: 'SHA-256' } });
+    expect(JSON.stringify(result)).not.toContain('wrong-sha-password');
   });
 });
 
