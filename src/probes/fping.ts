@@ -153,7 +153,7 @@ function settle(batch: Batch, outcomeOf: (ip: string) => PingOutcome): void {
 
 function describeSilence(output: string, code: number | null, signal: NodeJS.Signals | null): string {
   const said = output.trim().split('\n').filter((line) => !/ : /.test(line)).slice(0, 3).join('; ');
-  const how = signal ? `was killed (${signal})` : `exited with ${code}`;
+  const how = signal ? `was killed (${signal})` : code !== null && code < 0 ? 'could not be started' : `exited with ${code}`;
   return `fping reported nothing for this address (it ${how}${said ? `: ${said.slice(0, 300)}` : ''})`;
 }
 

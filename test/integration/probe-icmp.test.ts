@@ -42,6 +42,13 @@ describe('ICMP probe through fping', () => {
     expect(countSpawns(pinger) - spawnsBefore).toBeLessThanOrEqual(2);
   });
 
+  it('says so when fping cannot be run', async () => {
+    const missing = new Pinger({ command: ['/nonexistent/fping'] });
+    const result = await ping('127.0.0.1', { count: 1 }, missing);
+    expect(result).toMatchObject({ success: false, errorType: 'internal_error' });
+    expect(result.errorMessage).toMatch(/^fping reported nothing for this address \(it could not be started: fping: spawn \/nonexistent\/fping ENOENT\)$/);
+  });
+
   it('works unprivileged, as user nobody (Debian sets cap_net_raw on fping)', async () => {
     const unprivileged = new Pinger({ command: unprivilegedFping });
     const results = await Promise.all(['127.0.0.1', '::1'].map((address) => ping(address, { count: 2, interval_ms: 20 }, unprivileged)));
