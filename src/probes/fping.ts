@@ -156,7 +156,7 @@ const FPING_SYSCALL_FAILED = 4;
 
 function describeSilence(output: string, code: number | null, signal: NodeJS.Signals | null): string {
   if (code === FPING_SYSCALL_FAILED && output.trim() === '') {
-    return 'fping could not open an ICMP socket (exit 4): run it as root, give it cap_net_raw (setcap cap_net_raw+ep on the fping binary) or allow ping sockets (sysctl net.ipv4.ping_group_range); see docs/operations.md';
+    return 'fping could not open an ICMP socket (exit 4): run it as root, or give it cap_net_raw (setcap cap_net_raw+ep on the fping binary); see docs/operations.md';
   }
   const said = output.trim().split('\n').filter((line) => !/ : /.test(line)).slice(0, 3).join('; ');
   const how = signal ? `was killed (${signal})` : code !== null && code < 0 ? 'could not be started' : `exited with ${code}`;

@@ -61,7 +61,7 @@ describe('ICMP probe through fping', () => {
       const unprivileged = new Pinger({ command: [...unprivilegedFping.slice(0, -1), join(dir, 'fping')] });
       const result = await ping('127.0.0.1', { count: 1 }, unprivileged);
       expect(result).toMatchObject({ success: false, errorType: 'internal_error' });
-      expect(result.errorMessage).toMatch(/^fping could not open an ICMP socket \(exit 4\): run it as root, give it cap_net_raw/);
+      expect(result.errorMessage).toMatch(/^fping could not open an ICMP socket \(exit 4\): run it as root, or give it cap_net_raw/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
