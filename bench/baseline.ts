@@ -6,7 +6,7 @@
  * Protocol: parent sends `run` → we probe until the deadline (and at most MAX_CHECKS), send
  * `result`, and exit. We also exit when the parent goes away.
  */
-import { credentialIdOf, probeConfigSchema, runProbe, type ProbeConfig } from '../src/probes/index.ts';
+import { credentialIdOf, leafProbeSchema, runProbe, type LeafProbeConfig } from '../src/probes/index.ts';
 import type { ProbeResult, ResolvedCredential } from '../src/probes/types.ts';
 import { exitWithParent } from './children.ts';
 import { LOOPBACK, type Behaviour, type PlannedHost } from './fleet-plan.ts';
@@ -40,13 +40,13 @@ const MAX_SAMPLES = 200_000;
 
 interface Target {
   behaviour: Behaviour;
-  config: ProbeConfig;
+  config: LeafProbeConfig;
   credential: ResolvedCredential | undefined;
 }
 
 async function runBaseline(msg: BaselineRun): Promise<BaselineResult> {
   const targets: Target[] = msg.hosts.map((h) => {
-    const config = probeConfigSchema.parse(h.probe);
+    const config = leafProbeSchema.parse(h.probe);
     const id = credentialIdOf(config);
     return { behaviour: h.behaviour, config, credential: id ? msg.credentials[id] : undefined };
   });

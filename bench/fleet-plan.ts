@@ -5,7 +5,7 @@
  * can be broken down by behaviour in SQL.
  */
 
-export const PROBE_TYPES = ['http', 'tcp', 'ssh', 'snmp'] as const;
+export const PROBE_TYPES = ['http', 'tcp', 'ssh', 'snmp', 'dns', 'icmp'] as const;
 export type BenchProbeType = (typeof PROBE_TYPES)[number];
 export type ProbeMix = Record<BenchProbeType, number>;
 
@@ -19,6 +19,9 @@ const FAILING_KINDS: Record<BenchProbeType, Behaviour[]> = {
   tcp: ['refused'],
   ssh: ['refused', 'hang'],
   snmp: ['hang'],
+  dns: ['hang'],
+  // Every loopback address answers a ping, and a blackhole needs a network namespace: ICMP hosts are up.
+  icmp: [],
 };
 
 export interface HostDraft {
@@ -37,11 +40,13 @@ export interface FleetLayout {
   refusedPorts: number;
   sshServers: number;
   snmpAgents: number;
-  /** UDP ports nobody reads: SNMP requests go unanswered. */
+  /** UDP ports nobody reads: SNMP and DNS requests go unanswered. */
   silentUdpPorts: number;
+  /** DNS servers (a dns-packet responder) answering every A query. */
+  dnsServers: number;
 }
 
-export type FleetPorts = Record<'http' | 'tcp' | 'silent' | 'refused' | 'ssh' | 'snmp' | 'silentUdp', number[]>;
+export type FleetPorts = Record<'http' | 'tcp' | 'silent' | 'refused' | 'ssh' | 'snmp' | 'silentUdp' | 'dns', number[]>;
 
 /** Credential ids the SSH and SNMP probes reference. */
 export interface FleetCredentialIds {
@@ -65,7 +70,7 @@ export function draftFleet(hosts: number, mix: ProbeMix, failingShare: number, s
   const drafts: Omit<HostDraft, 'index'>[] = [];
   PROBE_TYPES.forEach((type, t) => {
     const n = byType[t]!;
-    const failing = Math.round(n * failingShare);
+    const failing = FAILING_KINDS[type].length === 0 ? 0 : Math.round(n * failingShare);
     const slow = type === 'http' ? Math.min(n - failing, Math.round(n * slowShare)) : 0;
     const kinds = FAILING_KINDS[type];
     apportion(failing, kinds.map(() => 1)).forEach((count, k) => push(drafts, type, kinds[k]!, count));
@@ -92,9 +97,10 @@ export function apportion(total: number, weights: number[]): number[] {
 }
 
 /** Which port group a draft's target lives in. */
-function portGroup(d: Pick<HostDraft, 'type' | 'behaviour'>): keyof FleetPorts {
+function portGroup(d: Pick<HostDraft, 'type' | 'behaviour'>): keyof FleetPorts | null {
+  if (d.type === 'icmp') return null; // pings the host address: no port
   if (d.behaviour === 'refused') return 'refused';
-  if (d.behaviour === 'hang') return d.type === 'snmp' ? 'silentUdp' : 'silent';
+  if (d.behaviour === 'hang') return d.type === 'snmp' || d.type === 'dns' ? 'silentUdp' : 'silent';
   return d.type === 'http' ? 'http' : d.type;
 }
 
@@ -110,6 +116,7 @@ export function layoutFor(drafts: HostDraft[]): FleetLayout {
     sshServers: servers(count('ssh'), 100, 4),
     snmpAgents: servers(count('snmp'), 100, 4),
     silentUdpPorts: servers(count('silentUdp'), 100, 10),
+    dnsServers: servers(count('dns'), 100, 4),
   };
 }
 
@@ -118,6 +125,7 @@ export function planHosts(drafts: HostDraft[], ports: FleetPorts, credentials: F
   const seen: Record<string, number> = {};
   return drafts.map((d) => {
     const group = portGroup(d);
+    if (group === null) return { name: `bench-${d.type}-${d.behaviour}-${d.index}`, type: d.type, behaviour: d.behaviour, probe: probeFor(d, 0, credentials) };
     const nth = (seen[group] = (seen[group] ?? -1) + 1);
     const list = ports[group];
     if (list.length === 0) throw new Error(`the fleet opened no ${group} ports for ${d.type}/${d.behaviour} hosts`);
@@ -138,6 +146,10 @@ function probeFor(d: HostDraft, port: number, credentials: FleetCredentialIds): 
       return { type: 'ssh', port, credential_id: credentials.ssh };
     case 'snmp':
       return { type: 'snmp', version: '2c', port, credential_id: credentials.snmp };
+    case 'dns':
+      return { type: 'dns', port, name: `host-${d.index}.bench.test`, record_type: 'A' };
+    case 'icmp':
+      return { type: 'icmp', count: 1 };
   }
 }
 

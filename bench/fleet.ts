@@ -1,7 +1,8 @@
 /**
  * The simulated fleet, in its own process (started by bench/run.ts with an IPC channel): HTTP
  * servers answering by path (ok, slow, 500), TCP listeners, listeners that accept and never
- * answer, refused ports, SSH servers (ssh2) and SNMP agents (net-snmp), all on 127.0.0.1.
+ * answer, refused ports, SSH servers (ssh2), SNMP agents (net-snmp) and DNS responders (dns-packet),
+ * all on 127.0.0.1; ICMP hosts ping 127.0.0.1 itself.
  *
  * Protocol: parent sends `start` → we send `ready` with the ports; parent sends `stop` → we close
  * everything, send `stopped` with what we served, and exit. We also exit when the parent goes
@@ -9,6 +10,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import http from 'node:http';
+import dnsPacket from 'dns-packet';
 import type { AddressInfo } from 'node:net';
 import { startSnmpAgent, type TestSnmpAgent } from '../test/helpers/snmp-agent.ts';
 import { startTestSshServer, type TestSshServer } from '../test/helpers/ssh-server.ts';
@@ -34,7 +36,7 @@ export interface FleetStopped {
   served: Record<string, number>;
 }
 
-const served: Record<string, number> = { http_ok: 0, http_slow: 0, http_500: 0, http_404: 0, ssh_logins: 0 };
+const served: Record<string, number> = { http_ok: 0, http_slow: 0, http_500: 0, http_404: 0, ssh_logins: 0, dns_answers: 0 };
 const closers: (() => Promise<void>)[] = [];
 
 /** One HTTP server for many hosts: the first path segment picks the behaviour. */
@@ -83,6 +85,29 @@ async function startSilentUdp(): Promise<number> {
   return socket.address().port;
 }
 
+/** A DNS server answering every A query with 127.0.0.1 (dns-packet over UDP): what DNS probes check. */
+async function startDnsServer(): Promise<number> {
+  const socket: UdpSocket = createSocket('udp4');
+  socket.on('message', (message, from) => {
+    try {
+      const query = dnsPacket.decode(message);
+      const question = query.questions?.[0];
+      if (!question) return;
+      const answers = question.type === 'A' ? [{ type: 'A' as const, name: question.name, ttl: 60, data: LOOPBACK }] : [];
+      socket.send(dnsPacket.encode({ type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: [question], answers }), from.port, from.address);
+      served.dns_answers!++;
+    } catch {
+      // not DNS: ignored
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, LOOPBACK, () => resolve());
+  });
+  closers.push(() => new Promise((resolve) => socket.close(() => resolve())));
+  return socket.address().port;
+}
+
 function keep<T extends LoopbackTarget | TestSshServer | TestSnmpAgent>(target: T): T {
   closers.push(() => target.close());
   return target;
@@ -109,6 +134,7 @@ async function startFleet(msg: FleetStart): Promise<FleetPorts> {
     ssh: sshServers.map((s) => s.port),
     snmp: (await times(layout.snmpAgents, async () => keep(await startSnmpAgent({ communities: [msg.snmpCommunity] })))).map((a) => a.port),
     silentUdp: await times(layout.silentUdpPorts, startSilentUdp),
+    dns: await times(layout.dnsServers, startDnsServer),
   };
 }
 

@@ -20,7 +20,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --failing-share F       share of hosts that fail: refused, never answering, HTTP 500 (default 0.1)
   --slow-share F          share of HTTP hosts answering after --slow-ms (default 0.05)
   --slow-ms MS            delay of the slow HTTP answers (default 300)
-  --probe-mix MIX         e.g. http=0.7,tcp=0.25,ssh=0.025,snmp=0.025 (the default; normalised)
+  --probe-mix MIX         e.g. http=0.65,tcp=0.25,ssh=0.025,snmp=0.025,dns=0.025,icmp=0.025 (the default; normalised)
   --jit-rate R            JIT checks (wait=true) per second during the window (default 5)
   --state-rate R          host state reads per second during the window (default 50)
   --baseline-duration S   seconds of the raw probe loop (default 20)
@@ -85,7 +85,7 @@ const DEFAULTS = {
   failingShare: '0.1',
   slowShare: '0.05',
   slowMs: '300',
-  probeMix: 'http=0.7,tcp=0.25,ssh=0.025,snmp=0.025',
+  probeMix: 'http=0.65,tcp=0.25,ssh=0.025,snmp=0.025,dns=0.025,icmp=0.025',
   jitRate: '5',
   stateRate: '50',
   baselineDuration: '20',
@@ -163,7 +163,7 @@ function flagOf(key: PropertyKey | undefined): string {
 }
 
 function parseProbeMix(text: string, ctx: z.RefinementCtx): ProbeMix {
-  const mix: ProbeMix = { http: 0, tcp: 0, ssh: 0, snmp: 0 };
+  const mix: ProbeMix = { http: 0, tcp: 0, ssh: 0, snmp: 0, dns: 0, icmp: 0 };
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [type, value] = part.split('=');
     const share = Number(value);

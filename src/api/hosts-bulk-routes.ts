@@ -4,7 +4,7 @@ import { AppError, badRequest, type FieldError } from '../lib/errors.ts';
 import { resolveHostRefs } from '../db/queries/dependencies.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
-import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
+import { credentialRefsOf, type ProbeConfig } from '../probes/index.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkCredentialRefs, checkPolicyRefs } from './hosts-routes.ts';
 import type { PolicySettings } from '../policies/fields.ts';
@@ -86,7 +86,7 @@ async function toBulkHosts(pool: ApiDeps['pool'], config: ApiDeps['config'], inp
     group: h.group,
     policyId: h.policy_id,
     policyOverrides: h.policy_overrides,
-    credentialIds: [...new Set(h.probes.map(credentialIdOf).filter((id): id is string => id !== undefined))],
+    credentialIds: [...new Set(h.probes.flatMap(credentialRefsOf).map((ref) => ref.id))],
   }));
 }
 

@@ -16,7 +16,7 @@ import { validatePolicyValues } from '../policies/validate.ts';
 import { parentsOf } from '../db/queries/dependencies.ts';
 import { checkParentRefs, deleteHostRoute } from './dependency-routes.ts';
 import { badRequest, conflict, notFound, type FieldError } from '../lib/errors.ts';
-import { credentialIdOf, type ProbeConfig } from '../probes/index.ts';
+import { credentialRefsOf, type ProbeConfig } from '../probes/index.ts';
 import { observedHostKey } from '../machine/check-outcome.ts';
 import { initialHealth } from '../machine/apply-result.ts';
 import { firstCheckDelayMs } from '../machine/schedule.ts';
@@ -169,13 +169,14 @@ export async function checkCredentialRefs(
   probes: ProbeConfig[],
   fieldOf: (i: number) => string = (i) => `body.probes.${i}.credential_id`,
 ): Promise<string[]> {
-  const refs = probes.map((p, i) => ({ i, probe: p, id: credentialIdOf(p) })).filter((r) => r.id !== undefined);
+  const refs = probes.flatMap((p, i) => credentialRefsOf(p).map((ref) => ({ i, ...ref })));
   const found = new Map((await getCredentials(pool, refs.map((r) => r.id!))).map((c) => [c.id, c.kind]));
   const errors: FieldError[] = [];
-  for (const { i, probe, id } of refs) {
+  for (const ref of refs) {
+    const { i, probe, id } = ref;
     const kind = found.get(id!);
     const accepted = acceptedKinds(probe as { type: string; version?: string; secret_placement?: unknown });
-    const field = fieldOf(i);
+    const field = fieldOf(i).replace(/credential_id$/, `${ref.prefix}credential_id`);
     if (!kind) errors.push({ field, message: `no credential ${id}` });
     else if (!accepted.includes(kind as never)) errors.push({ field, message: `a ${probe.type} probe needs a credential of kind ${accepted.join(' or ')}, not ${kind}` });
   }

@@ -944,7 +944,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -980,7 +980,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret";
+            kind: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret" | "http-digest";
             username?: string;
             /** @enum {string} */
             level?: "noAuthNoPriv" | "authNoPriv" | "authPriv";
@@ -1071,6 +1071,15 @@ export interface components {
             kind: "http-secret";
             /** @description Secret an HTTP probe places in a header, query parameter or body (its secret_placement) (write-only: never returned) */
             value: string;
+        } | {
+            /** @description Unique credential name */
+            name: string;
+            /** @constant */
+            kind: "http-digest";
+            /** @description User name */
+            username: string;
+            /** @description HTTP digest password (RFC 7616; only its hashes are sent) (write-only: never returned) */
+            password: string;
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
@@ -1421,7 +1430,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -1451,7 +1460,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -2542,6 +2551,8 @@ export interface components {
             type: "tcp";
             /** @description TCP port to connect to on the host address (1-65535). */
             port: number;
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
         } | {
             /**
              * @description Probe type: an HTTP(S) request to a URL.
@@ -2593,7 +2604,7 @@ export interface components {
             tls_verify?: boolean;
             /**
              * Format: uuid
-             * @description Credential of kind http-basic or http-bearer to send as the Authorization header, or of kind http-secret placed as secret_placement says.
+             * @description Credential of kind http-basic or http-bearer to send as the Authorization header, of kind http-digest to answer a Digest challenge (RFC 7616, MD5 or SHA-256, qop=auth), or of kind http-secret placed as secret_placement says.
              */
             credential_id?: string;
             /** @description Places the value of credential_id (kind http-secret) in the request, so the secret is not part of the probe's config. */
@@ -2606,6 +2617,51 @@ export interface components {
                 /** @description header: the header name; query: the parameter name; body: the placeholder in `body` replaced by the secret, e.g. "{{api_key}}". */
                 name: string;
             };
+            /** @description Conditions checked in order after status and body checks pass (response time, certificate days, JSON body value, header). */
+            conditions?: ({
+                /**
+                 * @description The whole exchange (with redirects and a digest round trip) took less than max_ms.
+                 * @constant
+                 */
+                kind: "response_time";
+                /** @description Upper bound, in milliseconds (exclusive). */
+                max_ms: number;
+            } | {
+                /**
+                 * @description The TLS certificate is valid for at least min_days more days (fails for a plain http:// URL).
+                 * @constant
+                 */
+                kind: "cert_days_remaining";
+                /** @description Least number of days before notAfter, e.g. 3 for "72h". */
+                min_days: number;
+            } | {
+                /**
+                 * @description A value of the JSON body (first 1 MiB) at a JSONPath.
+                 * @constant
+                 */
+                kind: "json";
+                /** @description JSONPath (RFC 9535 subset: names, indexes, wildcards, ..) into the JSON body; the first match is compared. */
+                path: string;
+                /**
+                 * @description equals / not_equals: same JSON value (a string "UP", a number, true, null); matches: RE2 pattern on the value as text; lt/lte/gt/gte: numeric; exists: the path matches something.
+                 * @enum {string}
+                 */
+                op: "equals" | "not_equals" | "matches" | "lt" | "lte" | "gt" | "gte" | "exists";
+                /** @description What to compare with; a number for lt/lte/gt/gte, an RE2 pattern for matches; omitted for exists. */
+                value?: string | number | boolean | null;
+            } | {
+                /**
+                 * @description A response header is present (and, with matches, its value matches).
+                 * @constant
+                 */
+                kind: "header";
+                /** @description Header name, any case. */
+                name: string;
+                /** @description RE2 pattern the value must match; omitted = present is enough. */
+                matches?: string;
+            })[];
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
         } | {
             /**
              * @description Probe type.
@@ -2617,6 +2673,8 @@ export interface components {
              * @default 22
              */
             port?: number;
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
             /**
              * Format: uuid
              * @description Id of the credential to log in with; must be of kind 'ssh-password' or 'ssh-key'.
@@ -2663,6 +2721,566 @@ export interface components {
              * @default 0
              */
             retries?: number;
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
+        } | {
+            /**
+             * @description Probe type: a DNS query to a chosen server.
+             * @constant
+             */
+            type: "dns";
+            /** @description Name to query. */
+            name: string;
+            /**
+             * @description Record type to ask for.
+             * @default A
+             * @enum {string}
+             */
+            record_type?: "A" | "AAAA" | "CNAME" | "MX" | "TXT" | "SRV" | "NS" | "SOA";
+            /** @description DNS server to ask (IP address or name); omitted = the host's own address, for checking a DNS server. */
+            server?: string;
+            /**
+             * @description Port of the DNS server.
+             * @default 53
+             */
+            port?: number;
+            /**
+             * @description udp: UDP, retried over TCP when the answer is truncated; tcp: TCP only.
+             * @default udp
+             * @enum {string}
+             */
+            transport?: "udp" | "tcp";
+            /**
+             * @description Set the RD flag (ask a resolver to recurse); turn off to query an authoritative server.
+             * @default true
+             */
+            recursion_desired?: boolean;
+            /**
+             * @description Response code the answer must carry, e.g. NXDOMAIN to check a name is absent.
+             * @default NOERROR
+             * @enum {string}
+             */
+            expect_rcode?: "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";
+            /** @description Each of these must be among the answers of record_type (as shown in detail.answers, e.g. "192.0.2.1", "10 mail.example.com", "0 5 5060 sip.example.com"); names compare without case or trailing dot. */
+            expect_answers_contain?: string[];
+            /** @description The answers of record_type must be exactly these, in any order. */
+            expect_answers_equal?: string[];
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
+        } | {
+            /**
+             * @description Probe type: ICMP echo (ping) to the host address, through fping.
+             * @constant
+             */
+            type: "icmp";
+            /**
+             * @description Echo requests to send.
+             * @default 3
+             */
+            count?: number;
+            /**
+             * @description Milliseconds between two requests to this host.
+             * @default 100
+             */
+            interval_ms?: number;
+            /**
+             * @description Highest packet loss, in percent, that still passes; 0 = every request must be answered. 100% loss always fails.
+             * @default 0
+             */
+            max_loss_percent?: number;
+            /** @description Highest average round-trip time that passes, in milliseconds. */
+            max_rtt_ms?: number;
+            /**
+             * @description Address family used when the host address is a name; an IP address decides for itself.
+             * @default auto
+             * @enum {string}
+             */
+            family?: "auto" | "ipv4" | "ipv6";
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
+        } | {
+            /**
+             * @description Probe type: walk SNMP table columns (GETBULK) and check conditions over the rows
+             * @constant
+             */
+            type: "snmp-table";
+            /**
+             * @description SNMP version: 1 walks with GETNEXT, 2c and 3 with GETBULK
+             * @default 2c
+             * @enum {string}
+             */
+            version?: "1" | "3" | "2c";
+            /**
+             * @description UDP port of the agent
+             * @default 161
+             */
+            port?: number;
+            /**
+             * Format: uuid
+             * @description Credential: kind 'snmp-community' for versions 1 and 2c, 'snmp-v3' for version 3
+             */
+            credential_id: string;
+            /** @description Columns to walk, name -> column OID, e.g. {"descr": "1.3.6.1.2.1.2.2.1.2", "oper": "1.3.6.1.2.1.2.2.1.8"} */
+            columns: {
+                [key: string]: string;
+            };
+            /**
+             * @description Most rows read; a longer table fails the check (it bounds an agent whose table never ends)
+             * @default 1000
+             */
+            max_rows?: number;
+            /**
+             * @description GETBULK max-repetitions: rows asked for per request
+             * @default 20
+             */
+            max_repetitions?: number;
+            /**
+             * @description Fewest rows the table must have
+             * @default 1
+             */
+            min_rows?: number;
+            /**
+             * @description Conditions over the rows, checked in order; the first failing one fails the check
+             * @default []
+             */
+            row_conditions?: ({
+                /**
+                 * @description Every (matching) row has a value: e.g. ifOperStatus equals 1 (up).
+                 * @constant
+                 */
+                kind: "every_row";
+                /** @description Only rows whose column matches are checked. */
+                where?: {
+                    /** @description Column whose value (as text) is matched. */
+                    column: string;
+                    /** @description RE2 pattern, e.g. "^uplink" for ifAlias. */
+                    matches: string;
+                };
+                /** @description Column checked. */
+                column: string;
+                /** @description Value the column must have (compared as text). */
+                equals?: string | number;
+                /** @description RE2 pattern the column (as text) must match. */
+                matches?: string;
+            } | {
+                /**
+                 * @description No (matching) row's counter grew by more than max since the previous check (values kept on the host).
+                 * @constant
+                 */
+                kind: "max_increase";
+                /** @description Only rows whose column matches are checked. */
+                where?: {
+                    /** @description Column whose value (as text) is matched. */
+                    column: string;
+                    /** @description RE2 pattern, e.g. "^uplink" for ifAlias. */
+                    matches: string;
+                };
+                /** @description Counter column, e.g. ifInErrors. */
+                column: string;
+                /** @description Largest increase allowed between two checks; Counter32/Counter64 wrap-around is accounted for. */
+                max: number;
+            })[];
+            /**
+             * @description Resends after an unanswered request; the timeout is shared out between attempts
+             * @default 0
+             */
+            retries?: number;
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
+        } | {
+            /**
+             * @description Probe type: run several probes as one check and record each (seed 004's composite node).
+             * @constant
+             */
+            type: "composite";
+            /**
+             * @description Run the probes at once (true) or one after another (false); either way every probe runs, bounded by the timeout.
+             * @default false
+             */
+            parallel?: boolean;
+            /** @description The probes to run; each is recorded in detail.probes, and the check fails when any required one fails. */
+            probes: ({
+                /**
+                 * @description Probe type: open a TCP connection to the host address.
+                 * @constant
+                 */
+                type: "tcp";
+                /** @description TCP port to connect to on the host address (1-65535). */
+                port: number;
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            } | {
+                /**
+                 * @description Probe type: an HTTP(S) request to a URL.
+                 * @constant
+                 */
+                type: "http";
+                /**
+                 * Format: uri
+                 * @description Absolute http:// or https:// URL to request. Its host is used as-is; the host address is not.
+                 */
+                url: string;
+                /**
+                 * @description HTTP method.
+                 * @default GET
+                 * @enum {string}
+                 */
+                method?: "GET" | "HEAD" | "POST";
+                /** @description Extra request headers, name to value. Authorization comes from credential_id instead. */
+                headers?: {
+                    [key: string]: string;
+                };
+                /** @description Request body; only with method POST. */
+                body?: string;
+                /**
+                 * @description Accepted status codes: each an integer (e.g. 204) or an inclusive range string (e.g. "200-399").
+                 * @default [
+                 *       "200-399"
+                 *     ]
+                 */
+                expect_status?: (number | string)[];
+                /** @description Text the response body (first 1 MiB) must contain. */
+                body_contains?: string;
+                /** @description RE2 regular expression (at most 1024 characters; no lookaround or backreferences) the response body (first 1 MiB) must match; matched in linear time. */
+                body_regex?: string;
+                /**
+                 * @description Follow 3xx Location headers; when false a 3xx is judged by expect_status as it is.
+                 * @default false
+                 */
+                follow_redirects?: boolean;
+                /**
+                 * @description Most redirects to follow before failing.
+                 * @default 5
+                 */
+                max_redirects?: number;
+                /**
+                 * @description Verify the server certificate; turn off for self-signed devices (expiry is still reported).
+                 * @default true
+                 */
+                tls_verify?: boolean;
+                /**
+                 * Format: uuid
+                 * @description Credential of kind http-basic or http-bearer to send as the Authorization header, of kind http-digest to answer a Digest challenge (RFC 7616, MD5 or SHA-256, qop=auth), or of kind http-secret placed as secret_placement says.
+                 */
+                credential_id?: string;
+                /** @description Places the value of credential_id (kind http-secret) in the request, so the secret is not part of the probe's config. */
+                secret_placement?: {
+                    /**
+                     * @description Where the secret goes: a request header, a query parameter of the configured URL, or the body.
+                     * @enum {string}
+                     */
+                    in: "header" | "query" | "body";
+                    /** @description header: the header name; query: the parameter name; body: the placeholder in `body` replaced by the secret, e.g. "{{api_key}}". */
+                    name: string;
+                };
+                /** @description Conditions checked in order after status and body checks pass (response time, certificate days, JSON body value, header). */
+                conditions?: ({
+                    /**
+                     * @description The whole exchange (with redirects and a digest round trip) took less than max_ms.
+                     * @constant
+                     */
+                    kind: "response_time";
+                    /** @description Upper bound, in milliseconds (exclusive). */
+                    max_ms: number;
+                } | {
+                    /**
+                     * @description The TLS certificate is valid for at least min_days more days (fails for a plain http:// URL).
+                     * @constant
+                     */
+                    kind: "cert_days_remaining";
+                    /** @description Least number of days before notAfter, e.g. 3 for "72h". */
+                    min_days: number;
+                } | {
+                    /**
+                     * @description A value of the JSON body (first 1 MiB) at a JSONPath.
+                     * @constant
+                     */
+                    kind: "json";
+                    /** @description JSONPath (RFC 9535 subset: names, indexes, wildcards, ..) into the JSON body; the first match is compared. */
+                    path: string;
+                    /**
+                     * @description equals / not_equals: same JSON value (a string "UP", a number, true, null); matches: RE2 pattern on the value as text; lt/lte/gt/gte: numeric; exists: the path matches something.
+                     * @enum {string}
+                     */
+                    op: "equals" | "not_equals" | "matches" | "lt" | "lte" | "gt" | "gte" | "exists";
+                    /** @description What to compare with; a number for lt/lte/gt/gte, an RE2 pattern for matches; omitted for exists. */
+                    value?: string | number | boolean | null;
+                } | {
+                    /**
+                     * @description A response header is present (and, with matches, its value matches).
+                     * @constant
+                     */
+                    kind: "header";
+                    /** @description Header name, any case. */
+                    name: string;
+                    /** @description RE2 pattern the value must match; omitted = present is enough. */
+                    matches?: string;
+                })[];
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            } | {
+                /**
+                 * @description Probe type.
+                 * @constant
+                 */
+                type: "ssh";
+                /**
+                 * @description TCP port of the SSH server.
+                 * @default 22
+                 */
+                port?: number;
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * Format: uuid
+                 * @description Id of the credential to log in with; must be of kind 'ssh-password' or 'ssh-key'.
+                 */
+                credential_id: string;
+                /** @description Command to run after login; the check fails unless it exits with status 0. */
+                command?: string;
+                /** @description RE2 regular expression (at most 1024 characters; no lookaround or backreferences) the command's stdout must match, with ^ and $ matching at line boundaries (requires command); matched in linear time. */
+                expect_output_regex?: string;
+                /** @description Pinned host key fingerprint; without it the key seen on first use is trusted. */
+                host_key_sha256?: string;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            } | {
+                /**
+                 * @description Probe type: an SNMP GET
+                 * @constant
+                 */
+                type: "snmp";
+                /**
+                 * @description SNMP version: 1 and 2c use a community, 3 uses USM
+                 * @default 2c
+                 * @enum {string}
+                 */
+                version?: "1" | "3" | "2c";
+                /**
+                 * @description UDP port of the agent
+                 * @default 161
+                 */
+                port?: number;
+                /**
+                 * Format: uuid
+                 * @description Credential to use: kind 'snmp-community' for versions 1 and 2c, 'snmp-v3' for version 3
+                 */
+                credential_id: string;
+                /**
+                 * @description OIDs read in one GET; every one must exist. Default: sysUpTime.0 and sysName.0
+                 * @default [
+                 *       "1.3.6.1.2.1.1.3.0",
+                 *       "1.3.6.1.2.1.1.5.0"
+                 *     ]
+                 */
+                oids?: string[];
+                /**
+                 * @description Resends after an unanswered attempt; the timeout is shared out between attempts
+                 * @default 0
+                 */
+                retries?: number;
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            } | {
+                /**
+                 * @description Probe type: a DNS query to a chosen server.
+                 * @constant
+                 */
+                type: "dns";
+                /** @description Name to query. */
+                name: string;
+                /**
+                 * @description Record type to ask for.
+                 * @default A
+                 * @enum {string}
+                 */
+                record_type?: "A" | "AAAA" | "CNAME" | "MX" | "TXT" | "SRV" | "NS" | "SOA";
+                /** @description DNS server to ask (IP address or name); omitted = the host's own address, for checking a DNS server. */
+                server?: string;
+                /**
+                 * @description Port of the DNS server.
+                 * @default 53
+                 */
+                port?: number;
+                /**
+                 * @description udp: UDP, retried over TCP when the answer is truncated; tcp: TCP only.
+                 * @default udp
+                 * @enum {string}
+                 */
+                transport?: "udp" | "tcp";
+                /**
+                 * @description Set the RD flag (ask a resolver to recurse); turn off to query an authoritative server.
+                 * @default true
+                 */
+                recursion_desired?: boolean;
+                /**
+                 * @description Response code the answer must carry, e.g. NXDOMAIN to check a name is absent.
+                 * @default NOERROR
+                 * @enum {string}
+                 */
+                expect_rcode?: "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";
+                /** @description Each of these must be among the answers of record_type (as shown in detail.answers, e.g. "192.0.2.1", "10 mail.example.com", "0 5 5060 sip.example.com"); names compare without case or trailing dot. */
+                expect_answers_contain?: string[];
+                /** @description The answers of record_type must be exactly these, in any order. */
+                expect_answers_equal?: string[];
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            } | {
+                /**
+                 * @description Probe type: ICMP echo (ping) to the host address, through fping.
+                 * @constant
+                 */
+                type: "icmp";
+                /**
+                 * @description Echo requests to send.
+                 * @default 3
+                 */
+                count?: number;
+                /**
+                 * @description Milliseconds between two requests to this host.
+                 * @default 100
+                 */
+                interval_ms?: number;
+                /**
+                 * @description Highest packet loss, in percent, that still passes; 0 = every request must be answered. 100% loss always fails.
+                 * @default 0
+                 */
+                max_loss_percent?: number;
+                /** @description Highest average round-trip time that passes, in milliseconds. */
+                max_rtt_ms?: number;
+                /**
+                 * @description Address family used when the host address is a name; an IP address decides for itself.
+                 * @default auto
+                 * @enum {string}
+                 */
+                family?: "auto" | "ipv4" | "ipv6";
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            } | {
+                /**
+                 * @description Probe type: walk SNMP table columns (GETBULK) and check conditions over the rows
+                 * @constant
+                 */
+                type: "snmp-table";
+                /**
+                 * @description SNMP version: 1 walks with GETNEXT, 2c and 3 with GETBULK
+                 * @default 2c
+                 * @enum {string}
+                 */
+                version?: "1" | "3" | "2c";
+                /**
+                 * @description UDP port of the agent
+                 * @default 161
+                 */
+                port?: number;
+                /**
+                 * Format: uuid
+                 * @description Credential: kind 'snmp-community' for versions 1 and 2c, 'snmp-v3' for version 3
+                 */
+                credential_id: string;
+                /** @description Columns to walk, name -> column OID, e.g. {"descr": "1.3.6.1.2.1.2.2.1.2", "oper": "1.3.6.1.2.1.2.2.1.8"} */
+                columns: {
+                    [key: string]: string;
+                };
+                /**
+                 * @description Most rows read; a longer table fails the check (it bounds an agent whose table never ends)
+                 * @default 1000
+                 */
+                max_rows?: number;
+                /**
+                 * @description GETBULK max-repetitions: rows asked for per request
+                 * @default 20
+                 */
+                max_repetitions?: number;
+                /**
+                 * @description Fewest rows the table must have
+                 * @default 1
+                 */
+                min_rows?: number;
+                /**
+                 * @description Conditions over the rows, checked in order; the first failing one fails the check
+                 * @default []
+                 */
+                row_conditions?: ({
+                    /**
+                     * @description Every (matching) row has a value: e.g. ifOperStatus equals 1 (up).
+                     * @constant
+                     */
+                    kind: "every_row";
+                    /** @description Only rows whose column matches are checked. */
+                    where?: {
+                        /** @description Column whose value (as text) is matched. */
+                        column: string;
+                        /** @description RE2 pattern, e.g. "^uplink" for ifAlias. */
+                        matches: string;
+                    };
+                    /** @description Column checked. */
+                    column: string;
+                    /** @description Value the column must have (compared as text). */
+                    equals?: string | number;
+                    /** @description RE2 pattern the column (as text) must match. */
+                    matches?: string;
+                } | {
+                    /**
+                     * @description No (matching) row's counter grew by more than max since the previous check (values kept on the host).
+                     * @constant
+                     */
+                    kind: "max_increase";
+                    /** @description Only rows whose column matches are checked. */
+                    where?: {
+                        /** @description Column whose value (as text) is matched. */
+                        column: string;
+                        /** @description RE2 pattern, e.g. "^uplink" for ifAlias. */
+                        matches: string;
+                    };
+                    /** @description Counter column, e.g. ifInErrors. */
+                    column: string;
+                    /** @description Largest increase allowed between two checks; Counter32/Counter64 wrap-around is accounted for. */
+                    max: number;
+                })[];
+                /**
+                 * @description Resends after an unanswered request; the timeout is shared out between attempts
+                 * @default 0
+                 */
+                retries?: number;
+                /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+                timeout_ms?: number;
+                /**
+                 * @description Whether a failure of this probe fails the composite check; an optional probe is still run and recorded.
+                 * @default true
+                 */
+                required?: boolean;
+            })[];
+            /** @description This probe's own timeout in milliseconds; bounded by the time left of the host's check timeout (VIGIL_CHECK_TIMEOUT_MS), which applies when omitted. */
+            timeout_ms?: number;
         })[];
         Problem: {
             type: string;
@@ -2774,7 +3392,7 @@ export interface components {
                 from: components["schemas"]["HostState"];
                 to: components["schemas"]["HostState"];
                 /** @description The check's error type; null when it succeeded */
-                error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+                error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
                 error_message: string | null;
             }[];
             /** @description Pass as `cursor` for the next page; null at the end */
@@ -2967,7 +3585,7 @@ export interface operations {
                 group?: string;
                 tag?: string;
                 /** @description Only hosts with a probe of this type */
-                probe?: "tcp" | "http" | "ssh" | "snmp";
+                probe?: "tcp" | "http" | "ssh" | "snmp" | "dns" | "icmp" | "snmp-table" | "composite";
                 /** @description Only hosts whose name or address contains this (case-insensitive; % and _ are literal) */
                 q?: string;
                 /** @description name; state: worst first; last_check: least recently checked first; a leading - reverses */
@@ -3392,7 +4010,7 @@ export interface operations {
     listCredentials: {
         parameters: {
             query?: {
-                kind?: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret";
+                kind?: "ssh-password" | "ssh-key" | "snmp-community" | "snmp-v3" | "http-basic" | "http-bearer" | "http-secret" | "http-digest";
                 /** @description Cursor: next_cursor of the previous page */
                 after?: string;
                 limit?: number;
@@ -4101,7 +4719,7 @@ export interface operations {
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
-                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
+                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
                 /** @description Items per page (1–1000) */
                 limit?: number;
                 /** @description Cursor: the next_cursor of the previous page */
@@ -4274,7 +4892,7 @@ export interface operations {
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
-                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
+                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
             };
             header?: never;
             path?: never;

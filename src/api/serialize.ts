@@ -23,6 +23,8 @@ const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 const SECRET_HEADER = /auth|token|key|secret|cookie|pass/i;
 
 function maskProbe(probe: Record<string, unknown>): Record<string, unknown> {
+  // A composite's members are probes too.
+  if (Array.isArray(probe.probes)) return { ...probe, probes: (probe.probes as Record<string, unknown>[]).map(maskProbe) };
   const headers = probe.headers as Record<string, string> | undefined;
   if (!headers) return probe;
   const masked = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? '********' : v]));

@@ -72,6 +72,11 @@ const envSchema = z.object({
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   VIGIL_WORKER_CONCURRENCY: count(200, 5000).describe('Checks in flight per worker process (probes mostly wait on the network; the failing lane gets VIGIL_FAILING_SHARE of them)'),
   VIGIL_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  VIGIL_FPING_PATH: z
+    .string()
+    .regex(/^\/[^\0]*$/, 'must be an absolute path to the fping executable, e.g. /usr/bin/fping')
+    .default('/usr/bin/fping')
+    .describe('fping executable that ICMP probes run (Debian package fping)'),
   VIGIL_WORKER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(0.5).describe('Pause of a worker slot between fetches (pg-boss polling)'),
   VIGIL_JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
@@ -183,6 +188,8 @@ export interface Config {
   worker: {
     concurrency: number;
     checkTimeoutMs: number;
+    /** fping executable for ICMP probes. */
+    fpingPath: string;
     pollSeconds: number;
     retryLimit: number;
     failingShare: number;
@@ -301,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     worker: {
       concurrency: e.VIGIL_WORKER_CONCURRENCY,
       checkTimeoutMs: e.VIGIL_CHECK_TIMEOUT_MS,
+      fpingPath: e.VIGIL_FPING_PATH,
       pollSeconds: e.VIGIL_WORKER_POLL_SECONDS,
       retryLimit: e.VIGIL_JOB_RETRY_LIMIT,
       failingShare: e.VIGIL_FAILING_SHARE,

@@ -5,7 +5,7 @@ import type { ResolvedCredential } from '../probes/types.ts';
  * Credential kinds: which fields each has, which of them are secret (write-only, encrypted at
  * rest), and how a stored credential becomes the ResolvedCredential a probe receives.
  */
-export const CREDENTIAL_KINDS = ['ssh-password', 'ssh-key', 'snmp-community', 'snmp-v3', 'http-basic', 'http-bearer', 'http-secret'] as const;
+export const CREDENTIAL_KINDS = ['ssh-password', 'ssh-key', 'snmp-community', 'snmp-v3', 'http-basic', 'http-bearer', 'http-secret', 'http-digest'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export const SECRET_FIELDS = ['password', 'private_key', 'passphrase', 'community', 'auth_key', 'priv_key', 'token', 'value'] as const;
@@ -35,6 +35,7 @@ export const credentialFieldsByKind = {
   }),
   'http-basic': z.object({ username, password: secret('HTTP basic password') }),
   'http-bearer': z.object({ token: secret('Bearer token', 8192) }),
+  'http-digest': z.object({ username, password: secret('HTTP digest password (RFC 7616; only its hashes are sent)') }),
   'http-secret': z.object({ value: secret('Secret an HTTP probe places in a header, query parameter or body (its secret_placement)', 8192) }),
 } as const;
 
@@ -87,6 +88,8 @@ export function toResolved(kind: CredentialKind, pub: Record<string, unknown>, s
       return { kind, username: u, password: sec.password! };
     case 'http-bearer':
       return { kind, token: sec.token! };
+    case 'http-digest':
+      return { kind, username: u, password: sec.password! };
     case 'http-secret':
       return { kind, value: sec.value! };
   }
@@ -98,9 +101,10 @@ export function acceptedKinds(probe: { type: string; version?: string; secret_pl
     case 'ssh':
       return ['ssh-password', 'ssh-key'];
     case 'snmp':
+    case 'snmp-table':
       return probe.version === '3' ? ['snmp-v3'] : ['snmp-community'];
     case 'http':
-      return probe.secret_placement === undefined ? ['http-basic', 'http-bearer'] : ['http-secret'];
+      return probe.secret_placement === undefined ? ['http-basic', 'http-bearer', 'http-digest'] : ['http-secret'];
     default:
       return [];
   }

@@ -36,6 +36,10 @@ export interface HttpExchange {
   statusCode: number;
   /** The raw Location header, if any. */
   location?: string;
+  /** Response headers as Node parsed them (names lower-cased). */
+  headers: IncomingMessage['headers'];
+  /** Every WWW-Authenticate header value, kept apart (Node would join them with commas). */
+  wwwAuthenticate: string[];
   cert?: PeerCertificateInfo;
   /** The body as UTF-8 text, when it was read: at most MAX_BODY_BYTES of it. */
   body?: string;
@@ -115,7 +119,8 @@ async function readExchange(res: IncomingMessage, spec: HttpRequestSpec): Promis
   res.on('error', () => {}); // reported through readBody or the request; never uncaught
   const statusCode = res.statusCode ?? 0;
   const location = res.headers.location;
-  const exchange: HttpExchange = { statusCode, location, cert: readPeerCertificate(res) };
+  const wwwAuthenticate = res.headersDistinct['www-authenticate'] ?? [];
+  const exchange: HttpExchange = { statusCode, location, headers: res.headers, wwwAuthenticate, cert: readPeerCertificate(res) };
   if (!spec.wantsBody(statusCode, location)) return exchange;
   return { ...exchange, ...(await readBody(res)) };
 }

@@ -4,7 +4,10 @@
  * connection so the response time includes a real connect (and TLS handshake).
  */
 import { z } from 'zod';
-import { classifySocketError, failed, succeeded } from './errors.ts';
+import { classifySocketError, elapsedMs, failed, succeeded } from './errors.ts';
+import { conditionsNeedBody, evaluateConditions, httpConditionsSchema } from './http-conditions.ts';
+import { digestAuthorization, pickDigestChallenge } from './http-digest.ts';
+import { probeTimeoutSchema } from './probe-timeout.ts';
 import { HttpExchangeError, sendHttpRequest } from './http-request.ts';
 import type { HttpExchange, PeerCertificateInfo } from './http-request.ts';
 import { describeConnectError } from './tcp.ts';
@@ -110,8 +113,12 @@ export const httpProbeSchema = z
     credential_id: z
       .uuid()
       .optional()
-      .describe('Credential of kind http-basic or http-bearer to send as the Authorization header, or of kind http-secret placed as secret_placement says.'),
+      .describe(
+        'Credential of kind http-basic or http-bearer to send as the Authorization header, of kind http-digest to answer a Digest challenge (RFC 7616, MD5 or SHA-256, qop=auth), or of kind http-secret placed as secret_placement says.',
+      ),
     secret_placement: secretPlacementSchema.optional(),
+    conditions: httpConditionsSchema.optional(),
+    timeout_ms: probeTimeoutSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -119,11 +126,11 @@ export const httpProbeSchema = z
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'body is only sent with method POST' });
     }
     describeSecretPlacementIssues(config).forEach((issue) => ctx.addIssue({ code: 'custom', ...issue }));
-    if (config.method === 'HEAD' && (config.body_contains !== undefined || config.body_regex !== undefined)) {
+    if (config.method === 'HEAD' && (config.body_contains !== undefined || config.body_regex !== undefined || conditionsNeedBody(config.conditions))) {
       ctx.addIssue({ code: 'custom', path: ['method'], message: 'a HEAD response has no body to check; use GET' });
     }
   })
-  .describe('Succeeds when the response status is expected and the body matches, if asked.');
+  .describe('Succeeds when the response status is expected, the body matches (if asked) and every condition holds.');
 
 export type HttpProbeConfig = z.infer<typeof httpProbeSchema>;
 
@@ -157,6 +164,8 @@ interface Trail {
   redirects: { status_code: number; location: string }[];
   /** From the first HTTPS response: normally the configured URL's own certificate. */
   cert?: PeerCertificateInfo;
+  /** The Digest algorithm answered with, or why a 401 could not be answered. */
+  digest?: string;
 }
 
 /** Request config.url and judge the answer; never throws, never leaves a socket open. */
@@ -180,7 +189,7 @@ async function checkUrl(
 ): Promise<ProbeResult> {
   try {
     const { exchange, redirectFailure } = await exchangeFollowingRedirects(config, ctx.signal, auth, trail);
-    const verdict = redirectFailure ?? judgeExchange(config, exchange);
+    const verdict = redirectFailure ?? judgeExchange(config, exchange) ?? judgeConditions(config, exchange, trail, startNs);
     const detail = trailDetail(trail, exchange);
     return verdict ? failed(startNs, verdict.errorType, verdict.message, detail) : succeeded(startNs, detail);
   } catch (err) {
@@ -189,9 +198,22 @@ async function checkUrl(
   }
 }
 
+function judgeConditions(config: HttpProbeConfig, exchange: HttpExchange, trail: Trail, startNs: bigint): Verdict | null {
+  const message = evaluateConditions(config.conditions, {
+    responseTimeMs: elapsedMs(startNs),
+    certDaysRemaining: trail.cert?.daysRemaining,
+    headers: exchange.headers,
+    body: exchange.body,
+    bodyTruncated: exchange.bodyTruncated,
+  });
+  return message === null ? null : { errorType: 'condition_failed', message };
+}
+
 /** What a credential adds to the request: an Authorization header, or a secret placed by secret_placement. */
 interface RequestAuth {
   header?: string;
+  /** http-digest: answered per hop, after the server's 401 challenge. */
+  digest?: { username: string; password: string };
   placed?: { in: (typeof SECRET_PLACES)[number]; name: string; value: string };
   /** Every form of the secret that must not reach a result. */
   secrets: string[];
@@ -212,6 +234,7 @@ function authorizationFor(config: HttpProbeConfig, credential: ResolvedCredentia
     return { header: `Basic ${token}`, secrets: [credential.password, token] };
   }
   if (credential.kind === 'http-bearer') return { header: `Bearer ${credential.token}`, secrets: [credential.token] };
+  if (credential.kind === 'http-digest') return { digest: { username: credential.username, password: credential.password }, secrets: [credential.password] };
   return { error: `a ${credential.kind} credential needs secret_placement in an http probe; or use http-basic or http-bearer` };
 }
 
@@ -234,27 +257,45 @@ async function exchangeFollowingRedirects(
   const origin = trail.url.origin;
   for (;;) {
     const sameOrigin = trail.url.origin === origin;
-    const exchange = await sendHttpRequest(
-      {
-        url: hopUrl(trail, auth),
-        method: trail.method,
-        headers: hopHeaders(config, auth, sameOrigin),
-        body: trail.method === 'POST' ? hopBody(config, auth, sameOrigin) : undefined,
-        tlsVerify: config.tls_verify,
-        wantsBody: (status, location) => wantsBody(config, status, location),
-      },
-      signal,
-    );
+    const send = (digestHeader?: string) =>
+      sendHttpRequest(
+        {
+          url: hopUrl(trail, auth),
+          method: trail.method,
+          headers: { ...hopHeaders(config, auth, sameOrigin), ...(digestHeader ? { authorization: digestHeader } : {}) },
+          body: trail.method === 'POST' ? hopBody(config, auth, sameOrigin) : undefined,
+          tlsVerify: config.tls_verify,
+          wantsBody: (status, location) => wantsBody(config, status, location),
+        },
+        signal,
+      );
+    let exchange = await send();
     trail.cert ??= exchange.cert;
+    const digestHeader = sameOrigin ? answerDigest(auth, exchange, trail) : undefined;
+    if (digestHeader) exchange = await send(digestHeader);
     if (!isFollowedRedirect(config, exchange.statusCode, exchange.location)) return { exchange, redirectFailure: null };
     const redirectFailure = takeRedirect(config, trail, exchange.statusCode, exchange.location ?? '');
     if (redirectFailure) return { exchange, redirectFailure };
   }
 }
 
+/**
+ * The Authorization answering a 401's Digest challenge, once per hop; undefined when there is
+ * nothing to answer (then the 401 is judged by expect_status like any other answer).
+ */
+function answerDigest(auth: RequestAuth, exchange: HttpExchange, trail: Trail): string | undefined {
+  if (!auth.digest || exchange.statusCode !== 401) return undefined;
+  const challenge = pickDigestChallenge(exchange.wwwAuthenticate);
+  trail.digest = challenge ? challenge.algorithm : 'no usable Digest challenge (MD5 or SHA-256 with qop=auth) in WWW-Authenticate';
+  if (!challenge) return undefined;
+  // The digest covers the request-target exactly as sent.
+  const sent = hopUrl(trail, auth);
+  return digestAuthorization(challenge, { method: trail.method, uri: `${sent.pathname}${sent.search}`, ...auth.digest });
+}
+
 /** Read the body only when it decides the verdict: a body check is set and the status passed. */
 function wantsBody(config: HttpProbeConfig, statusCode: number, location: string | undefined): boolean {
-  if (config.body_contains === undefined && config.body_regex === undefined) return false;
+  if (config.body_contains === undefined && config.body_regex === undefined && !conditionsNeedBody(config.conditions)) return false;
   return !isFollowedRedirect(config, statusCode, location) && statusMatches(config.expect_status, statusCode);
 }
 
@@ -390,5 +431,6 @@ function trailDetail(trail: Trail, exchange?: HttpExchange): Record<string, unkn
     ...(trail.redirects.length > 0 ? { redirects: trail.redirects } : {}),
     ...(trail.cert ? { cert_expires_at: trail.cert.expiresAt, cert_days_remaining: trail.cert.daysRemaining } : {}),
     ...(exchange?.bodyBytes !== undefined ? { body_bytes: exchange.bodyBytes } : {}),
+    ...(trail.digest !== undefined ? { digest: trail.digest } : {}),
   };
 }

@@ -70,6 +70,10 @@ declare module 'net-snmp' {
   /** Emits 'error' when a datagram cannot be parsed (throws if nobody listens) and 'close'. */
   export interface Session extends EventEmitter {
     get(oids: string[], callback: (error: Error | null, varbinds?: Varbind[]) => void): Session;
+    /** v1 GETNEXT: one varbind per requested OID. */
+    getNext(oids: string[], callback: (error: Error | null, varbinds?: Varbind[]) => void): Session;
+    /** v2c/v3 GETBULK: with nonRepeaters 0, one array of up to maxRepetitions varbinds per requested OID. */
+    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, callback: (error: Error | null, varbinds?: Varbind[][]) => void): Session;
     /** Closes the UDP socket; pending requests are called back with "Socket forcibly closed". */
     close(): Session;
     /**
@@ -99,9 +103,22 @@ declare module 'net-snmp' {
     handler?: (request: MibRequest) => void;
   }
 
+  /** A conceptual table (test helpers): columns under `${oid}.${number}`, rows indexed by tableIndex. */
+  export interface TableProvider {
+    name: string;
+    type: number;
+    /** The entry OID (e.g. ifEntry 1.3.6.1.2.1.2.2.1). */
+    oid: string;
+    maxAccess: number;
+    tableColumns: { number: number; name: string; type: number; maxAccess: number }[];
+    tableIndex: { columnName: string }[];
+  }
+
   export interface Mib {
-    registerProvider(provider: ScalarProvider): void;
+    registerProvider(provider: ScalarProvider | TableProvider): void;
     setScalarValue(providerName: string, value: unknown): void;
+    /** Adds a row: the index column values first (as tableIndex lists them), then every column in order. */
+    addTableRow(providerName: string, row: unknown[]): void;
   }
 
   export interface Authorizer {

@@ -1,5 +1,8 @@
-import { credentialIdOf, probeConfigSchema, runProbe, type HostFacts, type ProbeConfig } from './index.ts';
+import { credentialIdOf, probeConfigSchema, runProbe, type CompositeProbeConfig, type HostFacts, type LeafProbeConfig, type ProbeConfig } from './index.ts';
+import { memberMemoryKey, runComposite } from './composite.ts';
 import { elapsedMs, failed } from './errors.ts';
+import { probeBudgetMs } from './probe-timeout.ts';
+import type { Pinger } from './fping.ts';
 import { coerceError } from '../lib/errors.ts';
 import { CheckNotRunError, CredentialUnavailableError, type ProbeResult, type ResolvedCredential } from './types.ts';
 
@@ -7,6 +10,13 @@ export interface CheckTarget extends HostFacts {
   address: string;
   /** Probe configs as stored: parsed again here, so rows written before a field got its default still run. */
   probes: unknown[];
+  /** What the probes returned as memory at the previous check (hosts.probe_memory), by {@link memoryKey}. */
+  probeMemory?: Record<string, unknown> | null;
+}
+
+/** A probe's memory is kept under its position and type: a reordered or replaced probe starts afresh. */
+export function memoryKey(index: number, probe: { type: string }): string {
+  return `${index}:${probe.type}`;
 }
 
 export interface RunCheckOptions {
@@ -17,6 +27,8 @@ export interface RunCheckOptions {
    * when it cannot be opened; anything else it throws is Vigil's own failure (CheckNotRunError).
    */
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+  /** The fping batcher ICMP probes share (built from VIGIL_FPING_PATH by the worker). */
+  pinger?: Pinger;
 }
 
 /**
@@ -35,13 +47,13 @@ export async function runCheck(target: CheckTarget, opts: RunCheckOptions): Prom
     const steps: ProbeResult[] = [];
     const parsed = parseProbes(target.probes);
     if (!Array.isArray(parsed)) return storable(failed(startNs, 'config_error', parsed.error));
-    for (const probe of parsed) {
+    for (const [i, probe] of parsed.entries()) {
       const remainingMs = Math.max(1, opts.timeoutMs - elapsedMs(startNs));
-      const step = await runStep(probe, target, controller.signal, remainingMs, opts);
+      const step = await runStep(probe, target, controller.signal, remainingMs, opts, target.probeMemory?.[memoryKey(i, probe)]);
       steps.push(step);
       if (!step.success) break;
     }
-    return storable(combine(startNs, parsed, steps));
+    return withMemory(storable(combine(startNs, parsed, steps)), parsed, steps);
   } finally {
     clearTimeout(timer);
   }
@@ -62,6 +74,13 @@ function storable(result: ProbeResult): ProbeResult {
   return { ...result, errorMessage: result.errorMessage === null ? null : clean(result.errorMessage), detail: deep(result.detail) as ProbeResult['detail'] };
 }
 
+/** The memories the steps returned, keyed for the next check; none at all when no probe keeps any. */
+function withMemory(result: ProbeResult, probes: ProbeConfig[], steps: ProbeResult[]): ProbeResult {
+  const { memory: _stepMemory, ...rest } = result;
+  const entries = steps.flatMap((step, i) => (step.memory ? [[memoryKey(i, probes[i]!), step.memory] as const] : []));
+  return entries.length === 0 ? rest : { ...rest, memory: Object.fromEntries(entries) };
+}
+
 function parseProbes(stored: unknown[]): ProbeConfig[] | { error: string } {
   const probes: ProbeConfig[] = [];
   for (const [i, raw] of stored.entries()) {
@@ -78,6 +97,40 @@ async function runStep(
   signal: AbortSignal,
   timeoutMs: number,
   opts: RunCheckOptions,
+  memory: unknown,
+): Promise<ProbeResult> {
+  if (probe.type === 'composite') return runCompositeStep(probe, target, signal, timeoutMs, opts, memory);
+  return runLeafStep(probe, target, signal, timeoutMs, opts, memory);
+}
+
+/** A composite runs its members as steps of their own, each with its credential, timeout and memory. */
+async function runCompositeStep(
+  probe: CompositeProbeConfig,
+  target: CheckTarget,
+  signal: AbortSignal,
+  timeoutMs: number,
+  opts: RunCheckOptions,
+  memory: unknown,
+): Promise<ProbeResult> {
+  const budgetMs = probeBudgetMs(probe.timeout_ms, timeoutMs);
+  const own = probeSignal(signal, budgetMs);
+  const remembered = (memory ?? {}) as Record<string, unknown>;
+  try {
+    return await runComposite(probe, budgetMs, (member, i, remainingMs) =>
+      runLeafStep(member, target, own.signal, remainingMs, opts, remembered[memberMemoryKey(i, member)]),
+    );
+  } finally {
+    own.dispose();
+  }
+}
+
+async function runLeafStep(
+  probe: LeafProbeConfig,
+  target: CheckTarget,
+  signal: AbortSignal,
+  timeoutMs: number,
+  opts: RunCheckOptions,
+  memory: unknown,
 ): Promise<ProbeResult> {
   const startNs = process.hrtime.bigint();
   const credentialId = credentialIdOf(probe);
@@ -89,12 +142,32 @@ async function runStep(
     throw new CheckNotRunError(`credential ${credentialId} could not be looked up: ${coerceError(err).message}`, { cause: err });
   }
   if (credentialId && !credential) return failed(startNs, 'config_error', `credential ${credentialId} not found`);
+  const budgetMs = probeBudgetMs(probe.timeout_ms, timeoutMs);
+  const own = probeSignal(signal, budgetMs);
   try {
-    const ctx = { address: target.address, signal, timeoutMs, credential };
-    return await withHardTimeout(runProbe(probe, ctx, target), signal, startNs, timeoutMs);
+    const ctx = { address: target.address, signal: own.signal, timeoutMs: budgetMs, credential, memory, ...(opts.pinger ? { pinger: opts.pinger } : {}) };
+    return await withHardTimeout(runProbe(probe, ctx, target), own.signal, startNs, budgetMs);
   } catch (err) {
     return failed(startNs, 'internal_error', `probe ${probe.type} threw: ${coerceError(err).message}`);
+  } finally {
+    own.dispose();
   }
+}
+
+/** The check's signal, or one that also fires at the probe's own (shorter) budget. */
+function probeSignal(check: AbortSignal, budgetMs: number): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onCheckAbort = () => controller.abort(check.reason);
+  if (check.aborted) onCheckAbort();
+  else check.addEventListener('abort', onCheckAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`probe timed out after ${budgetMs} ms`, 'TimeoutError')), budgetMs);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      check.removeEventListener('abort', onCheckAbort);
+    },
+  };
 }
 
 /** A probe must honour the signal; this makes sure a check ends even if one does not. */

@@ -16,6 +16,7 @@ import {
 } from 'net-snmp';
 import type { Session, SessionOptions, User, Varbind } from 'net-snmp';
 import { z } from 'zod';
+import { probeTimeoutSchema } from './probe-timeout.ts';
 import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
 import { classifyGetError, noAnswerMessage, v1Silence, v3Silence } from './snmp-errors.ts';
 import type { Verdict } from './snmp-errors.ts';
@@ -27,7 +28,7 @@ const MAX_OID_ARC = 2 ** 32 - 1;
 /** Dotted numeric, no leading dot, first arc 0..2, no leading zeros (`1.3.6.1.2.1.1.5.0`). */
 const OID_FORMAT = /^[0-2](\.(0|[1-9]\d{0,9})){1,127}$/;
 
-const oidSchema = z
+export const oidSchema = z
   .string()
   .regex(OID_FORMAT, 'must be a dotted numeric OID such as 1.3.6.1.2.1.1.5.0')
   .refine((oid) => oid.split('.').every((arc) => Number(arc) <= MAX_OID_ARC), 'OID arc exceeds 2^32-1')
@@ -54,6 +55,7 @@ export const snmpProbeSchema = z
       .max(5)
       .default(0)
       .describe('Resends after an unanswered attempt; the timeout is shared out between attempts'),
+    timeout_ms: probeTimeoutSchema,
   })
   .strict()
   .describe('SNMP probe: GET the listed OIDs; fails when any is missing or the agent does not answer');
@@ -66,10 +68,10 @@ const DES_UNAVAILABLE =
   'SNMPv3 privacy protocol DES is unavailable: this Node.js uses OpenSSL 3 without its legacy provider ' +
   '(start Node with --openssl-legacy-provider, or switch the user to AES)';
 
-type SessionAuth = { community: string } | { user: User };
+export type SessionAuth = { community: string } | { user: User };
 
 /** The session's authenticator from the credential, or why it cannot be used. */
-function resolveAuth(version: SnmpProbeConfig['version'], credential: ResolvedCredential | undefined): SessionAuth | string {
+export function resolveAuth(version: SnmpProbeConfig['version'], credential: ResolvedCredential | undefined): SessionAuth | string {
   if (version !== '3') {
     if (credential?.kind !== 'snmp-community') {
       return `SNMP v${version} needs an 'snmp-community' credential, got ${credential ? `'${credential.kind}'` : 'none'}`;
@@ -100,13 +102,13 @@ function resolveAuth(version: SnmpProbeConfig['version'], credential: ResolvedCr
  * serve its own community as a value (SNMP-COMMUNITY-MIB's snmpCommunityName), which would
  * otherwise be stored in the history's detail.values.
  */
-function secretsOf(credential: ResolvedCredential | undefined): string[] {
+export function secretsOf(credential: ResolvedCredential | undefined): string[] {
   if (credential?.kind === 'snmp-community') return [credential.community];
   if (credential?.kind === 'snmp-v3') return [credential.authKey ?? '', credential.privKey ?? ''];
   return [];
 }
 
-function scrub(result: ProbeResult, secrets: string[]): ProbeResult {
+export function scrub(result: ProbeResult, secrets: string[]): ProbeResult {
   const live = secrets.filter(Boolean);
   if (live.length === 0) return result;
   const clean = (value: unknown): unknown => {
@@ -119,12 +121,12 @@ function scrub(result: ProbeResult, secrets: string[]): ProbeResult {
 }
 
 /** Resolve a host name, preferring IPv4: most agents (snmpd's default included) listen on udp4 only. */
-async function resolveTarget(address: string): Promise<{ ip: string; transport: 'udp4' | 'udp6' }> {
+export async function resolveTarget(address: string): Promise<{ ip: string; transport: 'udp4' | 'udp6' }> {
   const { address: ip, family } = await lookup(address, { order: 'ipv4first' });
   return { ip, transport: family === 6 ? 'udp6' : 'udp4' };
 }
 
-function openSession(ip: string, options: SessionOptions, auth: SessionAuth): Session {
+export function openSession(ip: string, options: SessionOptions, auth: SessionAuth): Session {
   if ('community' in auth) return createSession(ip, auth.community, options);
   return createV3Session(ip, auth.user, options);
 }
@@ -211,7 +213,7 @@ function getOnce(
 }
 
 /** Close the session's UDP socket; closing twice throws in dgram, and nothing else can fail here. */
-function closeQuietly(session: Session | undefined): void {
+export function closeQuietly(session: Session | undefined): void {
   try {
     session?.close();
   } catch {

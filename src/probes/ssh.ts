@@ -4,6 +4,7 @@
  * the observed fingerprint, and the worker passes the recorded one back as `knownHostKeySha256`.
  */
 import { z } from 'zod';
+import { probeTimeoutSchema } from './probe-timeout.ts';
 // ssh2 is CommonJS; Node's ESM loader does not expose its `utils` as a named export.
 import ssh2 from 'ssh2';
 import { elapsedMs, failed, succeeded } from './errors.ts';
@@ -31,6 +32,7 @@ export const sshProbeSchema = z
   .object({
     type: z.literal('ssh').describe('Probe type.'),
     port: z.number().int().min(1).max(65535).default(22).describe('TCP port of the SSH server.'),
+    timeout_ms: probeTimeoutSchema,
     credential_id: z
       .uuid()
       .describe("Id of the credential to log in with; must be of kind 'ssh-password' or 'ssh-key'."),

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { z } from 'zod';
+import { probeTimeoutSchema } from './probe-timeout.ts';
 import { classifySocketError, describeError, failed, succeeded } from './errors.ts';
 import type { ProbeContextWithCredential, ProbeResult } from './types.ts';
 
@@ -11,6 +12,7 @@ export const tcpProbeSchema = z
   .object({
     type: z.literal('tcp').describe('Probe type: open a TCP connection to the host address.'),
     port: z.number().int().min(1).max(65535).describe('TCP port to connect to on the host address (1-65535).'),
+    timeout_ms: probeTimeoutSchema,
   })
   .strict()
   .describe('Succeeds when a TCP connection to the host address and port is established.');

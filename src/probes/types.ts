@@ -1,3 +1,5 @@
+import type { Pinger } from './fping.ts';
+
 /**
  * The probe contract. A probe checks one thing about one host and reports a {@link ProbeResult}.
  * A target that is down, slow or misbehaving is data, not an exception: probes never throw for
@@ -14,6 +16,7 @@ export const ERROR_TYPES = [
   'tls_error',
   'unexpected_status',
   'body_mismatch',
+  'condition_failed',
   'http_error',
   'auth_failed',
   'host_key_mismatch',
@@ -36,6 +39,11 @@ export interface ProbeResult {
   errorMessage: string | null;
   /** Probe-specific facts (status code, cert expiry, values read, step timings). JSON-serialisable. */
   detail: Record<string, unknown>;
+  /**
+   * What the probe wants back at the host's next check (the snmp-table probe's last counter
+   * values, for deltas): kept on the host (hosts.probe_memory), never in history.
+   */
+  memory?: Record<string, unknown>;
 }
 
 /** What every probe gets besides its own config. */
@@ -46,6 +54,10 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** The probe's own timeout, in milliseconds (the signal fires at the same time). */
   timeoutMs: number;
+  /** What this probe returned as `memory` at the host's previous check, if anything. */
+  memory?: unknown;
+  /** Shared fping batcher for ICMP probes; the process-wide default (/usr/bin/fping) when absent. */
+  pinger?: Pinger;
 }
 
 /**
@@ -67,6 +79,7 @@ export type ResolvedCredential =
     }
   | { kind: 'http-basic'; username: string; password: string }
   | { kind: 'http-bearer'; token: string }
+  | { kind: 'http-digest'; username: string; password: string }
   | { kind: 'http-secret'; value: string };
 
 export interface ProbeContextWithCredential extends ProbeContext {

@@ -23,6 +23,8 @@ import { ResultRecorder, type RecordOutcome } from './result-recorder.ts';
 import { runCheck } from '../probes/run-check.ts';
 import { withProbeRetries } from '../policies/probe-retries.ts';
 import { effectivePolicyOf } from '../policies/resolve.ts';
+import { pingerFor } from '../probes/icmp.ts';
+import { saveProbeMemory } from '../db/queries/probe-memory.ts';
 import type { WorkerActivity } from './worker-activity.ts';
 
 /**
@@ -307,9 +309,10 @@ class CheckLane {
       // The host's effective policy sets its timeout and its probes' retries.
       const { policy } = effectivePolicyOf(deps.config, host);
       const result = await runCheck(
-        { address: host.address, probes: withProbeRetries(host.probes, policy.probeRetries), sshHostKeySha256: host.ssh_host_key_sha256 },
-        { timeoutMs: policy.checkTimeoutMs, resolveCredential: deps.resolveCredential },
+        { address: host.address, probes: withProbeRetries(host.probes, policy.probeRetries), sshHostKeySha256: host.ssh_host_key_sha256, probeMemory: host.probe_memory },
+        { timeoutMs: policy.checkTimeoutMs, resolveCredential: deps.resolveCredential, pinger: pingerFor(deps.config.worker.fpingPath) },
       );
+      if (result.memory) await this.saveMemory(host.id, result.memory);
       const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
       return { result, checkTime, checkedBy: job.data.checked_by, lagMs };
     } finally {
@@ -317,6 +320,13 @@ class CheckLane {
       deps.metrics?.activeChecks.dec();
       await slot?.release();
     }
+  }
+
+  /** A failed write loses one delta baseline, not the check: logged, never thrown. */
+  private async saveMemory(hostId: string, memory: Record<string, unknown>): Promise<void> {
+    await saveProbeMemory(this.deps.pool, hostId, memory).catch((err: unknown) =>
+      this.deps.logger.warn('saving probe memory failed; the next delta starts afresh', { host_id: hostId, err: coerceError(err).message }),
+    );
   }
 
   /** Per-check lines are debug: at thousands of checks a second, info would be a firehose. */

@@ -317,3 +317,46 @@ export function grownResources(baseline: Record<string, number>, now: Record<str
   }
   return grown;
 }
+
+// --- SNMP table walks ---------------------------------------------------------------------------
+
+const GET_BULK_REQUEST = 0xa5;
+
+function tlv(tag: number, content: Buffer): Buffer {
+  const length = content.length;
+  const head = length < 0x80 ? Buffer.from([tag, length]) : Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
+  return Buffer.concat([head, content]);
+}
+
+/**
+ * The answer of an agent whose table never ends: to every v2c GetBulkRequest, one varbind per
+ * requested OID, at `nextOid(requested)` (raw BER OID content) with the value INTEGER 1.
+ * `deeper` (append arc .1) always stays inside the column and always increases: the walk
+ * can only end by its own bounds. `sameRowOid` answers one row again and again: a looping agent.
+ */
+export function snmpEndlessBulkResponseTo(request: Buffer, nextOid: (oid: Buffer) => Buffer): Buffer {
+  const message = readTlv(request, 0);
+  const version = readTlv(request, message.start);
+  const community = readTlv(request, version.start + version.length);
+  const pdu = readTlv(request, community.start + community.length);
+  if (pdu.tag !== GET_BULK_REQUEST) throw new Error(`not a GetBulkRequest: PDU tag 0x${pdu.tag.toString(16)}`);
+  const requestId = readTlv(request, pdu.start);
+  const nonRepeaters = readTlv(request, requestId.start + requestId.length);
+  const maxRepetitions = readTlv(request, nonRepeaters.start + nonRepeaters.length);
+  const list = readTlv(request, maxRepetitions.start + maxRepetitions.length);
+  const varbinds: Buffer[] = [];
+  for (let offset = list.start; offset < list.start + list.length; ) {
+    const varbind = readTlv(request, offset);
+    const oid = readTlv(request, varbind.start);
+    varbinds.push(tlv(0x30, Buffer.concat([tlv(0x06, nextOid(request.subarray(oid.start, oid.start + oid.length))), Buffer.from([0x02, 0x01, 0x01])])));
+    offset = varbind.start + varbind.length;
+  }
+  const raw = (t: Tlv, from: number) => request.subarray(from, t.start + t.length);
+  const pduContent = Buffer.concat([raw(requestId, pdu.start), Buffer.from([0x02, 0x01, 0x00, 0x02, 0x01, 0x00]), tlv(0x30, Buffer.concat(varbinds))]);
+  const head = request.subarray(message.start, community.start + community.length);
+  return tlv(0x30, Buffer.concat([head, tlv(GET_RESPONSE, pduContent)]));
+}
+
+export const deeperOid = (oid: Buffer): Buffer => Buffer.concat([oid, Buffer.from([0x01])]);
+/** Answers the first row (arc .1 below the column) and then that same row again, forever. */
+export const sameRowOid = (oid: Buffer): Buffer => (oid.at(-1) === 0x01 ? oid : deeperOid(oid));

@@ -54,7 +54,7 @@ describe('hosts API', () => {
   it.each([
     ['missing name', { address: 'a', probes: [{ type: 'tcp', port: 22 }] }, 'body.name'],
     ['empty probes', { name: 'x', address: 'a', probes: [] }, 'body.probes'],
-    ['unknown probe type', { name: 'x', address: 'a', probes: [{ type: 'icmp' }] }, 'body.probes.0.type'],
+    ['unknown probe type', { name: 'x', address: 'a', probes: [{ type: 'gopher' }] }, 'body.probes.0.type'],
     ['port out of range', { name: 'x', address: 'a', probes: [{ type: 'tcp', port: 70000 }] }, 'body.probes.0.port'],
     ['non-http url', { name: 'x', address: 'a', probes: [{ type: 'http', url: 'ftp://a/' }] }, 'body.probes.0.url'],
     ['address with spaces', { name: 'x', address: 'a b', probes: [{ type: 'tcp', port: 1 }] }, 'body.address'],

@@ -331,7 +331,7 @@ describe('httpProbeSchema', () => {
     ['an invalid body_regex', { url, body_regex: '(unclosed' }, /not a valid RE2 regular expression/],
     ['a body_regex with a backreference', { url, body_regex: '(a)\\1' }, /backreferences are not supported/],
     ['a body_regex longer than 1024 characters', { url, body_regex: 'a'.repeat(1025) }, /1024/],
-    ['an unknown field', { url, timeout_ms: 5 }, /unrecognized key/i],
+    ['an unknown field', { url, timeoutMs: 5 }, /unrecognized key/i],
     ['CR/LF in a header value', { url, headers: { 'X-A': 'one\r\nX-Injected: two' } }, /CR, LF/],
     ['a space in a header name', { url, headers: { 'X A': 'one' } }, /not an HTTP token/],
     ['a body without POST', { url, body: 'x' }, /only sent with method POST/],

@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeConfigSchema, runProbe } from '../../src/probes/index.ts';
+import { leafProbeSchema, runProbe } from '../../src/probes/index.ts';
 import type { ErrorType, ProbeResult, ResolvedCredential } from '../../src/probes/types.ts';
 import {
   activeResourceCounts,
@@ -26,6 +26,9 @@ import {
   sendThenClose,
   sendThenStall,
   snmpResponseTo,
+  snmpEndlessBulkResponseTo,
+  deeperOid,
+  sameRowOid,
   SSH_BANNER,
   sshKexInit,
   startFullBacklogPeer,
@@ -70,6 +73,8 @@ const http = (path = '/', extra: Record<string, unknown> = {}) => (port: number)
 const https = (port: number) => ({ type: 'http', url: `https://${LOOPBACK}:${port}/`, tls_verify: false });
 const ssh = (port: number) => ({ type: 'ssh', port, credential_id: CREDENTIAL_ID });
 const snmp = (version: '1' | '2c' | '3') => (port: number) => ({ type: 'snmp', version, port, credential_id: CREDENTIAL_ID });
+const snmpTable = (port: number) => ({ type: 'snmp-table', port, credential_id: CREDENTIAL_ID, columns: { descr: '1.3.6.1.2.1.2.2.1.2' }, max_rows: 20 });
+const dns = (port: number) => ({ type: 'dns', server: LOOPBACK, port, name: 'hostile.vigil.test' });
 
 const OK_HEAD = 'HTTP/1.1 200 OK\r\n';
 const KEX = () => Buffer.concat([Buffer.from(SSH_BANNER), sshKexInit()]);
@@ -125,6 +130,15 @@ const CASES: HostileCase[] = [
   { name: 'snmp v2c: answers BER with a 2 GiB length', start: () => startHostileUdpPeer(() => Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01])), probe: snmp('2c'), credential: COMMUNITY, expected: 'protocol_error', ends: 'early' },
   { name: 'snmp v2c: answers with a wrong request id', start: () => startHostileUdpPeer((request) => snmpResponseTo(request, otherRequestId)), probe: snmp('2c'), credential: COMMUNITY, expected: 'protocol_error', ends: 'at-timeout' },
   { name: 'snmp v1: answers with a wrong request id', start: () => startHostileUdpPeer((request) => snmpResponseTo(request, otherRequestId)), probe: snmp('1'), credential: COMMUNITY, expected: 'protocol_error', ends: 'at-timeout' },
+  { name: 'snmp table: a table that never ends (stopped at max_rows)', start: () => startHostileUdpPeer((request) => snmpEndlessBulkResponseTo(request, deeperOid)), probe: snmpTable, credential: COMMUNITY, expected: 'protocol_error', ends: 'early' },
+  { name: 'snmp table: an agent that answers the same OID forever (a loop)', start: () => startHostileUdpPeer((request) => snmpEndlessBulkResponseTo(request, sameRowOid)), probe: snmpTable, credential: COMMUNITY, expected: 'protocol_error', ends: 'early' },
+  { name: 'snmp table: never answers', start: () => startHostileUdpPeer(() => null), probe: snmpTable, credential: COMMUNITY, expected: 'timeout', ends: 'at-timeout' },
+
+  { name: 'dns: never answers', start: () => startHostileUdpPeer(() => null), probe: dns, expected: 'timeout', ends: 'at-timeout' },
+  { name: 'dns: answers garbage with the query id', start: () => startHostileUdpPeer((request) => Buffer.concat([request.subarray(0, 2), Buffer.from([0x81, 0x80, 0xff, 0xff, 0xff])])), probe: dns, expected: 'protocol_error', ends: 'early' },
+  { name: 'dns: answers 50 datagrams for other queries (ignored)', start: () => startHostileUdpPeer((request) => Array.from({ length: 50 }, () => Buffer.concat([Buffer.from([request[0]! ^ 1, request[1]!]), request.subarray(2)]))), probe: dns, expected: 'timeout', ends: 'at-timeout' },
+  { name: 'dns: truncated over UDP, nothing listens on TCP', start: () => startHostileUdpPeer((request) => Buffer.concat([request.subarray(0, 2), Buffer.from([0x83, 0x80]), request.subarray(4)])), probe: dns, expected: 'connection_refused', ends: 'early' },
+  { name: 'http: endless JSON body, JSON condition (parsed up to 1 MiB)', start: () => startHostileTcpPeer(endless(`${OK_HEAD}Content-Type: application/json\r\n\r\n{"items":[`, '{"x":1},'.repeat(2048))), probe: http('/', { conditions: [{ kind: 'json', path: '$.status', op: 'equals', value: 'UP' }] }), expected: 'condition_failed', ends: 'early' },
 ];
 
 async function reserveRefusedPeer(): Promise<HostilePeer> {
@@ -148,7 +162,7 @@ interface Run {
 }
 
 async function runCase(c: HostileCase): Promise<Run> {
-  const config = probeConfigSchema.parse(c.probe(peers.get(c.name)!.port));
+  const config = leafProbeSchema.parse(c.probe(peers.get(c.name)!.port));
   const started = performance.now();
   const result = await withProbeContext(TIMEOUT_MS, (ctx) => runProbe(config, ctx), c.credential ? { credential: c.credential } : {});
   return { result, wallMs: performance.now() - started };
@@ -261,6 +275,10 @@ describe('the worker path: a Vigil checking hostile hosts', () => {
     'ssh: closes after KEXINIT',
     'snmp v2c: answers with a wrong request id',
     'snmp v2c: answers truncated BER',
+    'dns: answers garbage with the query id',
+    'dns: never answers',
+    'snmp table: a table that never ends (stopped at max_rows)',
+    'http: endless JSON body, JSON condition (parsed up to 1 MiB)',
   ].map((name) => CASES.find((c) => c.name === name)!);
 
   it('records each failure with its error type, within the timeout, check after check', async () => {

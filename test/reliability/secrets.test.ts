@@ -37,6 +37,7 @@ const SECRETS = {
   wrongPrivKey: 'Zj3core-bad-priv',
   httpPassword: 'Zj4core-basic pw:/+=',
   bearerToken: 'Zj5core-bearer.tok+/=',
+  digestPassword: 'Zg1core-digest pw/+="x',
   webhookSecret: 'Zj6core-whsec-0123456789',
   webhookOldSecret: 'Zj7core-whsec-rotated-away',
   webhookRotatedSecret: 'Zj8core-whsec-rotated-in!',
@@ -239,6 +240,12 @@ beforeAll(async () => {
     // A target that echoes the token it got into a redirect, then lands.
     '/echo': (req, res) => void res.writeHead(302, { location: `/landing?seen=${encodeURIComponent(String(req.headers.authorization))}` }).end(),
     '/landing': (_req, res) => void res.writeHead(200).end('landed'),
+    // Digest: a challenge, then any Digest answer passes and is echoed into the body (it holds hashes only).
+    '/digest': (req, res) => {
+      const answer = req.headers.authorization;
+      if (!answer?.startsWith('Digest ')) return void res.writeHead(401, { 'www-authenticate': 'Digest realm="cam", qop="auth", algorithm=SHA-256, nonce="n0nce"' }).end();
+      res.writeHead(200).end(`seen ${answer}`);
+    },
     '/away': (_req, res) => void res.writeHead(302, { location: `${otherOrigin.url}/landing` }).end(),
   });
   receiver = await startHttpTarget({ '/hook': (_req, res) => void res.writeHead(204).end(), '/fail': (_req, res) => void res.writeHead(500).end() });
@@ -292,6 +299,7 @@ describe('a full run with every kind of credential', () => {
     await credential('v3-unknown-user', { ...v3, username: 'nobody', auth_key: SECRETS.authKey, priv_key: SECRETS.privKey });
     await credential('basic', { kind: 'http-basic', username: 'web', password: SECRETS.httpPassword });
     await credential('bearer', { kind: 'http-bearer', token: SECRETS.bearerToken });
+    await credential('digest', { kind: 'http-digest', username: 'cam', password: SECRETS.digestPassword });
     // A rotation: the old secret is replaced, then PATCHed back to the one the checks use.
     expect((await api('patch', `/api/credentials/${creds['ssh-wrong']}`, { body: { password: SECRETS.sshWrongPassword } })).status).toBe(200);
 
@@ -340,6 +348,7 @@ describe('a full run with every kind of credential', () => {
     await host('http-bearer-echo', [{ type: 'http', url: `${target.url}/echo`, credential_id: creds.bearer, follow_redirects: true }]);
     await host('http-bearer-away', [{ type: 'http', url: `${target.url}/away`, credential_id: creds.bearer, follow_redirects: true }]);
     await host('http-down', [{ type: 'http', url: `${refused.url}/basic`, credential_id: creds.basic }]);
+    await host('http-digest', [{ type: 'http', url: `${target.url}/digest`, credential_id: creds.digest, body_contains: 'seen Digest' }]);
     await host('chain', [{ type: 'tcp', port: silentTcp.port }, sshProbe('ssh-wrong'), snmpProbe('v2c')]);
   });
 
@@ -359,7 +368,7 @@ describe('a full run with every kind of credential', () => {
       'snmp-v2c': 'ok', 'snmp-echo': 'ok', 'snmp-v2c-wrong': 'timeout', 'snmp-v3': 'ok', 'snmp-v3-wrong-auth': 'snmp_auth_failed',
       'snmp-v3-wrong-priv': 'snmp_auth_failed', 'snmp-v3-unknown-user': 'snmp_auth_failed', 'snmp-down': 'timeout',
       'http-basic': 'ok', 'http-bearer-refused': 'unexpected_status', 'http-bearer-echo': 'ok', 'http-bearer-away': 'ok', 'http-down': 'connection_refused',
-      chain: 'auth_failed',
+      'http-digest': 'ok', chain: 'auth_failed',
     });
   }, 60_000);
 

@@ -4,7 +4,7 @@ import { BenchUsageError, parseBenchOptions } from '../../bench/options.ts';
 import { percentile, summarise } from '../../bench/stats.ts';
 import { probeConfigSchema } from '../../src/probes/index.ts';
 
-const MIX = { http: 0.7, tcp: 0.25, ssh: 0.025, snmp: 0.025 };
+const MIX = { http: 0.7, tcp: 0.25, ssh: 0.025, snmp: 0.025, dns: 0, icmp: 0 };
 
 describe('bench options', () => {
   it('defaults to 10,000 hosts and a 60 s window; --smoke shrinks everything but explicit options win', () => {
@@ -14,7 +14,7 @@ describe('bench options', () => {
   });
 
   it('normalises the probe mix', () => {
-    expect(parseBenchOptions(['--probe-mix', 'http=3,tcp=1'])!.probeMix).toEqual({ http: 0.75, tcp: 0.25, ssh: 0, snmp: 0 });
+    expect(parseBenchOptions(['--probe-mix', 'http=3,tcp=1'])!.probeMix).toEqual({ http: 0.75, tcp: 0.25, ssh: 0, snmp: 0, dns: 0, icmp: 0 });
   });
 
   it.each([
@@ -62,7 +62,7 @@ describe('simulated fleet plan', () => {
   });
 
   it('gives every host a valid probe on its behaviour’s port group, differing by port and path', () => {
-    const ports: FleetPorts = { http: [1001, 1002], tcp: [2001], silent: [3001], refused: [4001], ssh: [5001], snmp: [6001], silentUdp: [7001] };
+    const ports: FleetPorts = { http: [1001, 1002], tcp: [2001], silent: [3001], refused: [4001], ssh: [5001], snmp: [6001], silentUdp: [7001], dns: [8001] };
     const credentials = { ssh: '00000000-0000-4000-8000-000000000001', snmp: '00000000-0000-4000-8000-000000000002' };
     const hosts = planHosts(draftFleet(400, MIX, 0.1, 0.05), ports, credentials);
     for (const h of hosts) expect(probeConfigSchema.safeParse(h.probe).success).toBe(true);
@@ -72,6 +72,18 @@ describe('simulated fleet plan', () => {
     expect(url('refused')).toMatch(/:4001\/refused\//);
     expect(hosts.find((h) => h.type === 'snmp' && h.behaviour === 'hang')!.probe).toMatchObject({ port: 7001, credential_id: credentials.snmp });
     expect(new Set(hosts.map((h) => h.name)).size).toBe(400);
+  });
+
+  it('plans DNS hosts on the DNS responders (or silent UDP ports) and ICMP hosts without a port', () => {
+    const ports: FleetPorts = { http: [1001], tcp: [2001], silent: [3001], refused: [4001], ssh: [5001], snmp: [6001], silentUdp: [7001], dns: [8001] };
+    const credentials = { ssh: '00000000-0000-4000-8000-000000000001', snmp: '00000000-0000-4000-8000-000000000002' };
+    const drafts = draftFleet(400, { http: 0, tcp: 0, ssh: 0, snmp: 0, dns: 0.5, icmp: 0.5 }, 0.1, 0.05);
+    expect(drafts.filter((d) => d.type === 'icmp' && d.behaviour !== 'ok')).toEqual([]);
+    const hosts = planHosts(drafts, ports, credentials);
+    for (const h of hosts) expect(probeConfigSchema.safeParse(h.probe).success).toBe(true);
+    expect(hosts.find((h) => h.type === 'dns' && h.behaviour === 'ok')!.probe).toMatchObject({ type: 'dns', port: 8001 });
+    expect(hosts.find((h) => h.type === 'dns' && h.behaviour === 'hang')!.probe).toMatchObject({ port: 7001 });
+    expect(hosts.find((h) => h.type === 'icmp')!.probe).toEqual({ type: 'icmp', count: 1 });
   });
 });
 

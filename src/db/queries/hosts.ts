@@ -217,11 +217,13 @@ export interface HostToCheck extends HostPolicyFacts {
   ssh_host_key_sha256: string | null;
   group: string | null;
   lease_job_id: string | null;
+  /** What the host's probes kept from the previous check (see probe-memory.ts). */
+  probe_memory: Record<string, unknown> | null;
 }
 
 export async function hostsToCheck(db: Queryable, ids: string[]): Promise<Map<string, HostToCheck>> {
   const { rows } = await db.query<HostToCheck>(
-    `SELECT h.id, h.address, h.probes, h.ssh_host_key_sha256, h."group", h.lease_job_id, ${POLICY_COLUMNS}
+    `SELECT h.id, h.address, h.probes, h.ssh_host_key_sha256, h."group", h.lease_job_id, h.probe_memory, ${POLICY_COLUMNS}
        FROM hosts h ${POLICY_JOINS} WHERE h.id = ANY($1::uuid[])`,
     [ids],
   );
