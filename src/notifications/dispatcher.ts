@@ -105,7 +105,7 @@ function toPending(
       rateLimitPerMinute: target.rateLimit,
       cooldownSeconds: target.cooldown,
       messageKey: messageKeyOf(kind, event.type, event.incident_id, event.host_id, event.to_state),
-      suppression: { inMaintenance: context.in_maintenance, state },
+      suppression: { inMaintenance: context.in_maintenance, state, flapping: context.flapping, eventType: kind === 'event' ? event.type : null },
     },
     row: {
       channelId: target.channelId,

@@ -33,6 +33,8 @@ export interface MessageIncident {
   fingerprint: string;
   status: string;
   opened_at: string;
+  /** Hosts this incident's host made UNREACHABLE (they open no incident of their own). */
+  unreachable_count: number;
   acknowledged_by: string | null;
 }
 
@@ -78,6 +80,7 @@ export interface EventContext {
   incident_acknowledged_by: string | null;
   incident_error_type: string | null;
   incident_error_message: string | null;
+  unreachable_count: number;
 }
 
 export const hostPageUrl = (publicUrl: string, hostId: string) => `${publicUrl}/hosts/${encodeURIComponent(hostId)}`;
@@ -99,7 +102,7 @@ export function buildEventMessage(kind: 'event' | 'renotify', c: EventContext, p
   };
   const incident: MessageIncident | null =
     e.incident_id && c.incident_fingerprint && c.incident_opened_at
-      ? { id: e.incident_id, fingerprint: c.incident_fingerprint, status: c.incident_status ?? 'open', opened_at: c.incident_opened_at.toISOString(), acknowledged_by: c.incident_acknowledged_by }
+      ? { id: e.incident_id, fingerprint: c.incident_fingerprint, status: c.incident_status ?? 'open', opened_at: c.incident_opened_at.toISOString(), acknowledged_by: c.incident_acknowledged_by, unreachable_count: c.unreachable_count }
       : null;
   return { kind, title: titleOf(kind, e, host), event: kind === 'event' ? serializeEvent(e) : null, host, incident, digest: null, dashboard_url: publicUrl };
 }
@@ -200,6 +203,7 @@ export function messageFacts(m: NotificationMessage): [string, string][] {
   if (m.incident) {
     facts.push(['Incident', `${m.incident.status}, opened ${m.incident.opened_at}`]);
     if (m.incident.acknowledged_by) facts.push(['Acknowledged by', m.incident.acknowledged_by]);
+    if (m.incident.unreachable_count > 0) facts.push(['Unreachable behind it', `${m.incident.unreachable_count} host(s)`]);
   }
   if (m.digest) {
     facts.push(['Held', `${m.digest.count} between ${m.digest.first_at} and ${m.digest.last_at}`]);

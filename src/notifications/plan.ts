@@ -5,7 +5,8 @@
  * The order of the checks:
  * 1. Suppression by the host: nothing is sent for a host in maintenance (its own flag or its
  *    group's), nor for one the event marks UNREACHABLE (behind a failed parent: the parent's own
- *    notification says it). Flapping, once it exists, is one more line in `suppressionReason`.
+ *    notification says it). A flapping host sends only its flapping_started / flapping_stopped
+ *    notices (its incident is not re-announced on every swing, nor reminded of).
  * 2. Cooldown: the same message (same rule, channel and message key: event type, incident or host,
  *    state) is not sent twice within the rule's cooldown.
  * 3. Rate limit (the storm rule): a channel sends at most `rate_limit_per_minute` messages in any
@@ -20,11 +21,15 @@ export interface SuppressionFacts {
   inMaintenance: boolean;
   /** The state the notification is about (the event's new state, or the incident's). */
   state: string | null;
+  flapping: boolean;
+  /** The event type (null for reminders). */
+  eventType: string | null;
 }
 
 export function suppressionReason(f: SuppressionFacts): string | null {
   if (f.inMaintenance) return 'host in maintenance';
   if (f.state === 'UNREACHABLE') return 'host unreachable behind a failed parent';
+  if (f.flapping && f.eventType !== 'flapping_started' && f.eventType !== 'flapping_stopped') return 'host flapping (flapping_started was sent instead)';
   return null;
 }
 

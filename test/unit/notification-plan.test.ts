@@ -7,16 +7,21 @@ const candidate = (over: Partial<Candidate> = {}): Candidate => ({
   rateLimitPerMinute: 2,
   cooldownSeconds: 60,
   messageKey: 'k1',
-  suppression: { inMaintenance: false, state: 'DOWN' },
+  suppression: { inMaintenance: false, state: 'DOWN', flapping: false, eventType: 'incident_opened' },
   ...over,
 });
 
 describe('suppressionReason', () => {
   it.each([
-    [{ inMaintenance: true, state: 'DOWN' }, 'host in maintenance'],
-    [{ inMaintenance: false, state: 'UNREACHABLE' }, 'host unreachable behind a failed parent'],
-    [{ inMaintenance: false, state: 'DOWN' }, null],
-    [{ inMaintenance: false, state: null }, null],
+    [{ inMaintenance: true, state: 'DOWN', flapping: false, eventType: 'incident_opened' }, 'host in maintenance'],
+    [{ inMaintenance: false, state: 'UNREACHABLE', flapping: false, eventType: 'state_changed' }, 'host unreachable behind a failed parent'],
+    [{ inMaintenance: false, state: 'DOWN', flapping: false, eventType: 'incident_opened' }, null],
+    [{ inMaintenance: false, state: null, flapping: false, eventType: null }, null],
+    [{ inMaintenance: false, state: 'DOWN', flapping: true, eventType: 'incident_opened' }, 'host flapping (flapping_started was sent instead)'],
+    [{ inMaintenance: false, state: 'DOWN', flapping: true, eventType: null }, 'host flapping (flapping_started was sent instead)'],
+    [{ inMaintenance: false, state: 'DEGRADED', flapping: true, eventType: 'flapping_started' }, null],
+    [{ inMaintenance: false, state: 'HEALTHY', flapping: true, eventType: 'flapping_stopped' }, null],
+    [{ inMaintenance: true, state: 'DEGRADED', flapping: true, eventType: 'flapping_started' }, 'host in maintenance'],
   ])('%o -> %s', (facts, reason) => expect(suppressionReason(facts)).toBe(reason));
 });
 
@@ -30,7 +35,7 @@ describe('planNotifications', () => {
     ['suppresses a message still cooling down', [candidate()], { ...none, cooling: new Set(['r1|c1|k1']) }, ['suppressed']],
     ['a zero cooldown never suppresses', [candidate({ cooldownSeconds: 0 }), candidate({ cooldownSeconds: 0 })], none, ['pending', 'pending']],
     ['another rule is another message', [candidate(), candidate({ ruleId: 'r2' })], none, ['pending', 'pending']],
-    ['maintenance goes before the rate limit and does not use it up', [candidate({ suppression: { inMaintenance: true, state: 'DOWN' } }), candidate({ messageKey: 'a' }), candidate({ messageKey: 'b' })], none, ['suppressed', 'pending', 'pending']],
+    ['maintenance goes before the rate limit and does not use it up', [candidate({ suppression: { inMaintenance: true, state: 'DOWN', flapping: false, eventType: 'incident_opened' } }), candidate({ messageKey: 'a' }), candidate({ messageKey: 'b' })], none, ['suppressed', 'pending', 'pending']],
   ])('%s', (_name, candidates, facts, statuses) => {
     expect(planNotifications(candidates, facts).map((d) => d.status)).toEqual(statuses);
   });

@@ -42,12 +42,16 @@ export interface HostIncidentContext {
   host_error_type: string | null;
   host_error_message: string | null;
   in_maintenance: boolean;
+  /** Flapping: only its flapping_started / flapping_stopped notices go out. */
+  flapping: boolean;
   incident_fingerprint: string | null;
   incident_status: string | null;
   incident_opened_at: Date | null;
   incident_acknowledged_by: string | null;
   incident_error_type: string | null;
   incident_error_message: string | null;
+  /** Hosts the incident's host made UNREACHABLE (0 without an incident). */
+  unreachable_count: number;
 }
 
 /** One (event, rule, channel) a message may be sent for. */
@@ -62,7 +66,9 @@ export interface RuleMatch extends HostIncidentContext {
 
 const CONTEXT_COLUMNS = `h.address, h.tags, h.monitoring_state AS host_state, h.last_state_change AS state_since,
        h.last_error_type AS host_error_type, h.last_error_message AS host_error_message,
-       COALESCE(h.maintenance OR g.maintenance, h.maintenance, false) AS in_maintenance,
+       COALESCE(h.maintenance OR g.maintenance OR h.maintenance_window_id IS NOT NULL, h.maintenance OR h.maintenance_window_id IS NOT NULL, false) AS in_maintenance,
+       COALESCE(h.flapping, false) AS flapping,
+       COALESCE((SELECT count(*)::int FROM incident_unreachable_hosts u WHERE u.incident_id = i.id), 0) AS unreachable_count,
        i.fingerprint AS incident_fingerprint, i.status AS incident_status, i.opened_at AS incident_opened_at,
        i.acknowledged_by AS incident_acknowledged_by, i.last_error_type AS incident_error_type, i.last_error_message AS incident_error_message`;
 
