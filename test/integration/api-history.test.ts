@@ -214,8 +214,8 @@ describe('GET /api/monitoring/summary', () => {
     expect(after.by_state.DOWN - before.by_state.DOWN).toBe(2);
     expect(after.by_state.HEALTHY - before.by_state.HEALTHY).toBe(2);
     const group = (name: string | null) => after.by_group.find((g: { group: string | null }) => g.group === name);
-    expect(group('sum-a')).toEqual({ group: 'sum-a', total: 2, by_state: { HEALTHY: 1, DEGRADED: 0, CRITICAL: 0, DOWN: 1 } });
-    expect(group('sum-b')).toEqual({ group: 'sum-b', total: 1, by_state: { HEALTHY: 1, DEGRADED: 0, CRITICAL: 0, DOWN: 0 } });
+    expect(group('sum-a')).toEqual({ group: 'sum-a', total: 2, by_state: { HEALTHY: 1, DEGRADED: 0, CRITICAL: 0, DOWN: 1, UNREACHABLE: 0 } });
+    expect(group('sum-b')).toEqual({ group: 'sum-b', total: 1, by_state: { HEALTHY: 1, DEGRADED: 0, CRITICAL: 0, DOWN: 0, UNREACHABLE: 0 } });
     expect(after.by_group.at(-1).group).toBeNull();
     expect(after.total).toBe(after.by_group.reduce((n: number, g: { total: number }) => n + g.total, 0));
     expect((await get('/api/monitoring/summary?x=1')).status).toBe(400);

@@ -127,9 +127,9 @@ describe('introspection', () => {
 
   it('lists every state in hosts_by_state, with 0 for states without hosts (an empty fleet too)', async () => {
     const v = await ctx.start(['api']);
-    expect((await v.call('get', '/api/monitoring/stats')).body.hosts_by_state).toEqual({ HEALTHY: 0, DEGRADED: 0, CRITICAL: 0, DOWN: 0 });
+    expect((await v.call('get', '/api/monitoring/stats')).body.hosts_by_state).toEqual({ HEALTHY: 0, DEGRADED: 0, CRITICAL: 0, DOWN: 0, UNREACHABLE: 0 });
     await seedHosts(ctx.pool, { count: 2, namePrefix: 'bs', probes: [{ type: 'tcp', port: 1 }], state: 'CRITICAL' });
-    expect((await v.call('get', '/api/monitoring/stats')).body.hosts_by_state).toEqual({ HEALTHY: 0, DEGRADED: 0, CRITICAL: 2, DOWN: 0 });
+    expect((await v.call('get', '/api/monitoring/stats')).body.hosts_by_state).toEqual({ HEALTHY: 0, DEGRADED: 0, CRITICAL: 2, DOWN: 0, UNREACHABLE: 0 });
   });
 
   it('summarises checks by probe type from the history', async () => {
@@ -143,7 +143,7 @@ describe('introspection', () => {
     );
     const stats = await v.call('get', '/api/monitoring/stats');
     expect(stats.body.window_seconds).toBe(3600);
-    expect(stats.body.hosts_by_state).toEqual({ HEALTHY: 1, DEGRADED: 0, CRITICAL: 0, DOWN: 0 });
+    expect(stats.body.hosts_by_state).toEqual({ HEALTHY: 1, DEGRADED: 0, CRITICAL: 0, DOWN: 0, UNREACHABLE: 0 });
     expect(stats.body.checks).toMatchObject({ checks: 100, success_rate: 0.75, delayed: 10, checks_per_minute: 20 });
     expect(stats.body.by_probe_type.tcp).toMatchObject({ checks: 50, success_rate: 0.5 });
     expect(stats.body.by_probe_type.http).toMatchObject({ checks: 50, success_rate: 1 });
