@@ -4,10 +4,16 @@ import type { Page } from 'playwright-core';
 export const HOST_STATES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'DOWN', 'UNREACHABLE'] as const;
 
 export const signInPage = {
+  /**
+   * Signs in and waits for the answer: the overview (signed in) or the error. Returning at the
+   * click let a test's next page.goto abort the sign-in request in flight, so under load the test
+   * went on signed out (its page showed the sign-in form, and "Live" never came).
+   */
   async signIn(page: Page, baseUrl: string, token: string): Promise<void> {
     await page.goto(`${baseUrl}/`);
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).or(signInPage.error(page)).waitFor();
   },
   error: (page: Page) => page.getByRole('alert'),
 };

@@ -71,13 +71,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-// Retried: in about one full run in three, one of the flows that wait for the page's event stream
-// to say "Live" times out when the machine is loaded (seen with the whole suite running beside it),
-// and passes when run again. The cause is not found yet; a retry keeps CI honest about real
-// breakage (a broken flow fails every attempt) while it is looked into, and afterEach prints what
-// the pages showed and Vigil's last warnings when an attempt fails. A failed attempt's browser
-// context is closed too, so its event stream no longer holds a per-token stream slot into the next.
-describe('the dashboard in Chromium', { timeout: 60_000, retry: 2 }, () => {
+// When a test fails, afterEach prints what the pages showed and Vigil's last warnings, and
+// closes its browser context so its event stream holds no stream slot into the next test.
+describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
   it('tells a wrong token clearly, and signs in with a right one', async () => {
     const { context, page, errors } = await newUser(browser);
     await signInPage.signIn(page, base, 'vgl_this-is-not-a-token');
