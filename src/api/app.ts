@@ -21,6 +21,7 @@ import { sessionRoutes } from './session-routes.ts';
 import { eventRoutes } from './events-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
+import { valueTemplateRoutes } from './value-templates-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
 import { expressPath, type RouteSpec } from './route.ts';
@@ -32,6 +33,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
+    ...valueTemplateRoutes(deps),
     ...sessionRoutes(deps), ...badgeRoutes(deps),
   ];
 }

@@ -252,6 +252,7 @@ const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'H
   maintenance: false,
   last_result: passedCheck,
   recent_history: [passedCheck, failedCheck],
+  latest_values: null,
 });
 
 const checkTask = responseExample(checkTaskSchema, 'CheckTask', 'A completed JIT check', {

@@ -146,6 +146,7 @@ function stateRoute(deps: ApiDeps): RouteSpec {
           maintenance: host.maintenance || groupMaintenance,
           last_result: history[0] ? serializeCheck(history[0]) : null,
           recent_history: history.map(serializeCheck),
+          latest_values: ((host as { latest_values?: unknown }).latest_values ?? null) as never,
         },
       };
     },

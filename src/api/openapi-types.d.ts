@@ -599,6 +599,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/value-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every value template */
+        get: operations["listValueTemplates"];
+        put?: never;
+        /** Create a value template */
+        post: operations["createValueTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/value-templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One value template */
+        get: operations["getValueTemplate"];
+        put?: never;
+        post?: never;
+        /** Delete a value template (and its assignments) */
+        delete: operations["deleteValueTemplate"];
+        options?: never;
+        head?: never;
+        /** Change a value template (hosts using it collect the new items from their next check) */
+        patch: operations["updateValueTemplate"];
+        trace?: never;
+    };
+    "/api/hosts/{host_id}/value-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A host's value templates (its own and its group's) and its latest values */
+        get: operations["getHostValueTemplates"];
+        put?: never;
+        /** Set the templates assigned to a host itself (its group's apply as well) */
+        post: operations["setHostValueTemplates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{group}/value-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the templates assigned to every host of a group */
+        post: operations["setGroupValueTemplates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -699,6 +771,19 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        AssignedValueTemplates: {
+            templates: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /**
+                 * @description Assigned to the host itself or through its group
+                 * @enum {string}
+                 */
+                via: "host" | "group";
+            }[];
+            latest_values: components["schemas"]["LatestValues"] | null;
+        };
         CheckResult: {
             /**
              * Format: date-time
@@ -710,7 +795,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -931,6 +1016,16 @@ export interface components {
             max_concurrent_checks?: number;
             maintenance?: boolean;
         };
+        GroupValueTemplates: {
+            group: string;
+            templates: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @enum {string} */
+                via: "host" | "group";
+            }[];
+        };
         HistoryEntry: {
             /**
              * Format: date-time
@@ -942,7 +1037,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -972,7 +1067,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -1125,6 +1220,8 @@ export interface components {
             last_result: components["schemas"]["CheckResult"] | null;
             /** @description The last 10 checks, newest first */
             recent_history: components["schemas"]["CheckResult"][];
+            /** @description The values the latest check collected (the host's value templates); null when it has none */
+            latest_values: components["schemas"]["LatestValues"] | null;
         };
         HostPatchInput: {
             name?: string;
@@ -1256,6 +1353,12 @@ export interface components {
             message: string;
             /** @description The fresh result (wait=true or max_age hit); null while pending */
             result: components["schemas"]["CheckResult"] | null;
+        };
+        /** @description The values the latest check collected */
+        LatestValues: {
+            /** Format: date-time */
+            collected_at: string;
+            samples: components["schemas"]["ValueSample"][];
         };
         MonitoringStats: {
             window_seconds: number;
@@ -2166,11 +2269,151 @@ export interface components {
                 from: components["schemas"]["HostState"];
                 to: components["schemas"]["HostState"];
                 /** @description The check's error type; null when it succeeded */
-                error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+                error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
                 error_message: string | null;
             }[];
             /** @description Pass as `cursor` for the next page; null at the end */
             next_cursor: string | null;
+        };
+        ValueSample: {
+            template: string;
+            item: string;
+            unit: string;
+            /** @enum {string} */
+            kind: "gauge" | "counter";
+            /** @description Row label for table items (label column or index); null for scalars */
+            row: string | null;
+            value: number;
+            /** @description Counters: increase per second since the previous check; null on the first reading or after a reset */
+            rate?: number | null;
+        };
+        ValueTemplate: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            sys_object_ids: string[];
+            /** @description Items as validated on write (see ValueTemplateCreate) */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ValueTemplateAssignmentInput: {
+            /** @description The templates assigned (replaces the current set; [] clears it) */
+            template_ids: string[];
+        };
+        /** @description A named set of items a check collects */
+        ValueTemplateCreateInput: {
+            /** @description Template name, e.g. linux-snmp */
+            name: string;
+            /** @default  */
+            description?: string;
+            /**
+             * @description SNMP sysObjectID prefixes the template fits
+             * @default []
+             */
+            sys_object_ids?: string[];
+            items: {
+                /**
+                 * @description Read with SNMP, through the host's snmp or snmp-table probe settings
+                 * @constant
+                 */
+                source: "snmp";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description A scalar OID (e.g. 1.3.6.1.4.1.2021.10.1.5.1); all scalars of a check go in one GET */
+                oid?: string;
+                /** @description A table column OID walked with GETBULK: one sample per row */
+                column?: string;
+                /** @description A column of the same table whose value labels each row (e.g. ifName); default: the row index */
+                label_column?: string;
+                /**
+                 * @description Most rows read from the table
+                 * @default 1000
+                 */
+                max_rows?: number;
+            }[];
+        };
+        ValueTemplateList: {
+            templates: components["schemas"]["ValueTemplate"][];
+        };
+        /** @description Fields to change; the others stay */
+        ValueTemplatePatchInput: {
+            /** @description Template name, e.g. linux-snmp */
+            name?: string;
+            description?: string;
+            sys_object_ids?: string[];
+            /** @description The whole new list of items (replaces the old one) */
+            items?: {
+                /**
+                 * @description Read with SNMP, through the host's snmp or snmp-table probe settings
+                 * @constant
+                 */
+                source: "snmp";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description A scalar OID (e.g. 1.3.6.1.4.1.2021.10.1.5.1); all scalars of a check go in one GET */
+                oid?: string;
+                /** @description A table column OID walked with GETBULK: one sample per row */
+                column?: string;
+                /** @description A column of the same table whose value labels each row (e.g. ifName); default: the row index */
+                label_column?: string;
+                /**
+                 * @description Most rows read from the table
+                 * @default 1000
+                 */
+                max_rows?: number;
+            }[];
         };
         /** @description A webhook subscription; empty filters match every event */
         Webhook: {
@@ -3481,7 +3724,7 @@ export interface operations {
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
-                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
+                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
                 /** @description Items per page (1–1000) */
                 limit?: number;
                 /** @description Cursor: the next_cursor of the previous page */
@@ -3654,7 +3897,7 @@ export interface operations {
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
-                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
+                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
             };
             header?: never;
             path?: never;
@@ -4489,6 +4732,373 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplateList"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplateCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Value template id */
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Value template id */
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Value template id */
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplatePatchInput"];
+            };
+        };
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getHostValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Host id */
+                host_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Templates and latest values */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignedValueTemplates"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such host */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setHostValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Host id */
+                host_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplateAssignmentInput"];
+            };
+        };
+        responses: {
+            /** @description Templates and latest values */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignedValueTemplates"];
+                };
+            };
+            /** @description Invalid body or unknown template */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such host */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setGroupValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Group name */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplateAssignmentInput"];
+            };
+        };
+        responses: {
+            /** @description The group's templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupValueTemplates"];
+                };
+            };
+            /** @description Invalid body or unknown template */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["Unavailable"];

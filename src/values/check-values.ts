@@ -1,0 +1,70 @@
+/**
+ * The worker's values step: after a host's probes, collect its templates' items, keep the latest
+ * values on the host and hand the samples to the remote writer. Failures of Vigil's own (saving
+ * the latest values) are logged, never fail the check.
+ */
+import type { Pool } from '../db/pool.ts';
+import { saveLatestValues, type HostValueWork } from '../db/queries/value-templates.ts';
+import { coerceError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
+import { collectValues } from './collect.ts';
+import { itemSchema, type AssignedItem, type Sample } from './items.ts';
+import type { LatestValues } from './samples.ts';
+
+/** Where samples go after a check (the remote writer); absent when no URL is configured. */
+export interface SampleSink {
+  push(samples: Sample[], labels: { host: string; group: string | null }, at: Date): void;
+}
+
+export interface ValuesStepDeps {
+  pool: Pool;
+  logger: Logger;
+  resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+  sink?: SampleSink;
+}
+
+export interface ValuesHost {
+  id: string;
+  address: string;
+  probes: unknown[];
+}
+
+/** The least time values get even when the probes used up the check's budget: an answering agent replies in far less. */
+const MIN_VALUES_BUDGET_MS = 500;
+
+export async function runValuesStep(deps: ValuesStepDeps, host: ValuesHost, work: HostValueWork, result: ProbeResult, budgetMs: number): Promise<ProbeResult> {
+  const { items, invalid } = assignedItems(work);
+  const collected = await collectValues(
+    {
+      address: host.address,
+      probes: host.probes,
+      items,
+      previous: (work.latest_values ?? null) as LatestValues | null,
+      resolveCredential: deps.resolveCredential,
+      timeoutMs: Math.max(MIN_VALUES_BUDGET_MS, budgetMs),
+      now: () => new Date(),
+    },
+    result,
+  );
+  if (invalid.length > 0) (collected.result.detail.values as { errors: string[] }).errors.push(...invalid);
+  await saveLatestValues(deps.pool, host.id, collected.latest).catch((err: unknown) =>
+    deps.logger.warn('saving latest values failed; the next rates span two checks', { host_id: host.id, err: coerceError(err).message }),
+  );
+  deps.sink?.push(collected.samples, { host: work.name, group: work.group }, new Date(collected.latest.collected_at));
+  return collected.result;
+}
+
+/** Items of every template, parsed again so stored rows get defaults added since; a bad one is reported, not run. */
+function assignedItems(work: HostValueWork): { items: AssignedItem[]; invalid: string[] } {
+  const items: AssignedItem[] = [];
+  const invalid: string[] = [];
+  for (const template of work.templates) {
+    for (const raw of template.items) {
+      const parsed = itemSchema.safeParse(raw);
+      if (parsed.success) items.push({ template: template.name, item: parsed.data });
+      else invalid.push(`template ${template.name}: a stored item is invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+    }
+  }
+  return { items, invalid };
+}

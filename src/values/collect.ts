@@ -1,0 +1,93 @@
+/**
+ * Collects a host's items after its probes, within what is left of the check's time, and folds
+ * them into the check result: samples (with counter rates) for the time-series database, the
+ * latest values for the host, and a `threshold` failure when a value breaches its threshold.
+ */
+import { probeConfigSchema, type ProbeConfig } from '../probes/index.ts';
+import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
+import { CredentialUnavailableError } from '../probes/types.ts';
+import { coerceError } from '../lib/errors.ts';
+import type { AssignedItem, Sample } from './items.ts';
+import { breachMessage, findBreaches, thresholdsOf, withRates, type LatestValues } from './samples.ts';
+import { collectSnmpItems, type SnmpAgentSettings } from './snmp-collect.ts';
+
+export interface ValuesInput {
+  address: string;
+  /** The host's probe configs as stored (the SNMP items use the first SNMP probe's agent settings). */
+  probes: unknown[];
+  items: AssignedItem[];
+  previous: LatestValues | null;
+  resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
+  timeoutMs: number;
+  now: () => Date;
+}
+
+export interface CollectedValues {
+  samples: Sample[];
+  latest: LatestValues;
+  /** The check result with the values' summary in detail.values, failed when a threshold is breached. */
+  result: ProbeResult;
+}
+
+/** Collects every item and judges thresholds; never throws for what a target does. */
+export async function collectValues(input: ValuesInput, result: ProbeResult): Promise<CollectedValues> {
+  const errors: string[] = [];
+  const raw: Sample[] = [];
+  const snmpItems = input.items.filter((a) => a.item.source === 'snmp');
+  if (snmpItems.length > 0) {
+    const agent = snmpAgentOf(input.probes);
+    if (!agent) errors.push('SNMP items need an snmp or snmp-table probe on the host (its version, port and credential are used)');
+    else {
+      const outcome = await readSnmp(input, agent, snmpItems);
+      raw.push(...outcome.samples);
+      errors.push(...outcome.errors);
+    }
+  }
+  const now = input.now();
+  const samples = withRates(raw, input.previous, now);
+  const breaches = findBreaches(samples, thresholdsOf(input.items));
+  const detail = { ...result.detail, values: { samples: samples.length, errors, breaches } };
+  const judged: ProbeResult =
+    result.success && breaches.length > 0
+      ? { ...result, success: false, errorType: 'threshold', errorMessage: breachMessage(breaches), detail }
+      : { ...result, detail };
+  return { samples, latest: { collected_at: now.toISOString(), samples }, result: judged };
+}
+
+/** The first snmp or snmp-table probe's agent settings (composite members included). */
+export function snmpAgentOf(stored: unknown[]): SnmpAgentSettings | null {
+  for (const raw of stored) {
+    const parsed = probeConfigSchema.safeParse(raw);
+    if (!parsed.success) continue;
+    const found = agentIn(parsed.data);
+    if (found) return found;
+  }
+  return null;
+}
+
+function agentIn(probe: ProbeConfig): SnmpAgentSettings | null {
+  if (probe.type === 'snmp' || probe.type === 'snmp-table') return { version: probe.version, port: probe.port, credentialId: probe.credential_id };
+  if (probe.type !== 'composite') return null;
+  for (const member of probe.probes as ProbeConfig[]) {
+    const found = agentIn(member);
+    if (found) return found;
+  }
+  return null;
+}
+
+async function readSnmp(input: ValuesInput, agent: SnmpAgentSettings, items: AssignedItem[]): Promise<{ samples: Sample[]; errors: string[] }> {
+  let credential: ResolvedCredential | undefined;
+  try {
+    credential = await input.resolveCredential?.(agent.credentialId);
+  } catch (err) {
+    const why = err instanceof CredentialUnavailableError ? err.message : `credential could not be looked up: ${coerceError(err).message}`;
+    return { samples: [], errors: [why] };
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), input.timeoutMs);
+  try {
+    return await collectSnmpItems(input.address, agent, credential, items, controller.signal, input.timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+}
