@@ -599,6 +599,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/value-templates/library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The templates Vigil ships (Net-SNMP on Linux, Linux over SSH), ready to install */
+        get: operations["listValueTemplateLibrary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/value-templates/library/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install a shipped template under its name (then change it like any other) */
+        post: operations["installValueTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/value-templates": {
         parameters: {
             query?: never;
@@ -2317,7 +2351,7 @@ export interface components {
              * @default []
              */
             sys_object_ids?: string[];
-            items: {
+            items: ({
                 /**
                  * @description Read with SNMP, through the host's snmp or snmp-table probe settings
                  * @constant
@@ -2359,6 +2393,124 @@ export interface components {
                  * @default 1000
                  */
                 max_rows?: number;
+            } | {
+                /**
+                 * @description Run a command over SSH, through the host's ssh probe settings (one session for all of a check's commands)
+                 * @constant
+                 */
+                source: "ssh";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description Command run on the host; items with the same command share one run */
+                command: string;
+                /** @description How the number is read from the output */
+                parser: {
+                    /**
+                     * @description The first capture group of the first match (RE2 syntax, ^ and $ at line ends)
+                     * @constant
+                     */
+                    kind: "regex";
+                    pattern: string;
+                } | {
+                    /**
+                     * @description `key value` lines (e.g. /proc/meminfo, `df --output=target,pcent`)
+                     * @constant
+                     */
+                    kind: "key_value";
+                    /** @description The line to read; without it, one sample per line labelled by its key (row) */
+                    key?: string;
+                } | {
+                    /**
+                     * @description A number in JSON output
+                     * @constant
+                     */
+                    kind: "json";
+                    /** @description Where the number is in the JSON: $ then .name, ['name'] or [n] steps */
+                    path: string;
+                };
+            } | {
+                /**
+                 * @description Measured by the host's http probe in the same check (response time, certificate), or a number from a JSON body
+                 * @constant
+                 */
+                source: "http";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /**
+                 * @description response_time: the http probe's, in ms (scale 0.001 for seconds); tls_days_left: its certificate's days left; json: a number from a JSON body at path
+                 * @enum {string}
+                 */
+                measure: "response_time" | "tls_days_left" | "json";
+                /** @description json: where the number is */
+                path?: string;
+                /**
+                 * Format: uri
+                 * @description json: the URL to GET (default: the host's http probe URL)
+                 */
+                url?: string;
+            })[];
+        };
+        ValueTemplateLibrary: {
+            /** @description Shipped templates, as they would be installed */
+            templates: {
+                /** @description Template name, e.g. linux-snmp */
+                name: string;
+                /** @default  */
+                description: string;
+                /**
+                 * @description SNMP sysObjectID prefixes the template fits
+                 * @default []
+                 */
+                sys_object_ids: string[];
+                items: {
+                    [key: string]: unknown;
+                }[];
             }[];
         };
         ValueTemplateList: {
@@ -2371,7 +2523,7 @@ export interface components {
             description?: string;
             sys_object_ids?: string[];
             /** @description The whole new list of items (replaces the old one) */
-            items?: {
+            items?: ({
                 /**
                  * @description Read with SNMP, through the host's snmp or snmp-table probe settings
                  * @constant
@@ -2413,7 +2565,108 @@ export interface components {
                  * @default 1000
                  */
                 max_rows?: number;
-            }[];
+            } | {
+                /**
+                 * @description Run a command over SSH, through the host's ssh probe settings (one session for all of a check's commands)
+                 * @constant
+                 */
+                source: "ssh";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description Command run on the host; items with the same command share one run */
+                command: string;
+                /** @description How the number is read from the output */
+                parser: {
+                    /**
+                     * @description The first capture group of the first match (RE2 syntax, ^ and $ at line ends)
+                     * @constant
+                     */
+                    kind: "regex";
+                    pattern: string;
+                } | {
+                    /**
+                     * @description `key value` lines (e.g. /proc/meminfo, `df --output=target,pcent`)
+                     * @constant
+                     */
+                    kind: "key_value";
+                    /** @description The line to read; without it, one sample per line labelled by its key (row) */
+                    key?: string;
+                } | {
+                    /**
+                     * @description A number in JSON output
+                     * @constant
+                     */
+                    kind: "json";
+                    /** @description Where the number is in the JSON: $ then .name, ['name'] or [n] steps */
+                    path: string;
+                };
+            } | {
+                /**
+                 * @description Measured by the host's http probe in the same check (response time, certificate), or a number from a JSON body
+                 * @constant
+                 */
+                source: "http";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /**
+                 * @description response_time: the http probe's, in ms (scale 0.001 for seconds); tls_days_left: its certificate's days left; json: a number from a JSON body at path
+                 * @enum {string}
+                 */
+                measure: "response_time" | "tls_days_left" | "json";
+                /** @description json: where the number is */
+                path?: string;
+                /**
+                 * Format: uri
+                 * @description json: the URL to GET (default: the host's http probe URL)
+                 */
+                url?: string;
+            })[];
         };
         /** @description A webhook subscription; empty filters match every event */
         Webhook: {
@@ -4725,6 +4978,95 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No such token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listValueTemplateLibrary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shipped templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplateLibrary"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    installValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of a shipped template */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Installed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Malformed name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such shipped template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A template of that name exists */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,10 +29,13 @@ const assigned: z.output<typeof assignedTemplatesSchema> = {
 };
 const groupAssigned: z.output<typeof groupTemplatesSchema> = { group: 'olt-7', templates: [{ id: TEMPLATE_ID, name: 'linux-snmp', via: 'group' }] };
 
+const library = { templates: [{ name: create.name, description: create.description!, sys_object_ids: [], items: items as Record<string, unknown>[] }] };
+
 const ex = (name: string, summary: string, value: unknown): ApiExample => ({ name, summary, value });
 
 export const VALUE_EXAMPLES = {
   create: ex('ValueTemplateCreate', 'SNMP load with a threshold and the interface traffic column, labelled by ifDescr', create),
+  library: ex('ValueTemplateLibrary', 'Shipped templates (shortened)', library),
   template: ex('ValueTemplate', 'A template', template),
   list: ex('ValueTemplateList', 'All templates', list),
   patch: ex('ValueTemplatePatch', 'Change the description only', patch),

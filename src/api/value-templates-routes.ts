@@ -17,6 +17,7 @@ import { SQLSTATE, sqlState } from '../db/sqlstate.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { templateInputSchema } from '../values/items.ts';
+import { TEMPLATE_LIBRARY } from '../values/library.ts';
 import type { ApiDeps } from './deps.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import { groupParams, hostIdParams, problemSchema } from './schemas.ts';
@@ -27,6 +28,8 @@ import {
   templateAssignSchema,
   templateCreateSchema,
   templateIdParams,
+  templateLibrarySchema,
+  libraryNameParams,
   templateListSchema,
   templatePatchSchema,
   templateSchema,
@@ -51,7 +54,39 @@ async function nameUnique<T>(name: string, write: Promise<T>): Promise<T> {
 
 /** Value templates (named sets of items a check collects) and their assignment to hosts and groups. */
 export function valueTemplateRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...templateCrud(deps), ...assignment(deps)];
+  // The library's paths before /{template_id}: express matches in order.
+  return [...library(deps), ...templateCrud(deps), ...assignment(deps)];
+}
+
+function library({ pool }: ApiDeps): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/value-templates/library',
+      operationId: 'listValueTemplateLibrary',
+      summary: 'The templates Vigil ships (Net-SNMP on Linux, Linux over SSH), ready to install',
+      tags: TAGS,
+      examples: { responses: { 200: [EX.library] } },
+      responses: { 200: { description: 'Shipped templates', schema: templateLibrarySchema }, 400: problem('Unexpected query') },
+      handler: async () => ({ status: 200, body: { templates: [...TEMPLATE_LIBRARY.values()] } }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/value-templates/library/{name}',
+      operationId: 'installValueTemplate',
+      summary: 'Install a shipped template under its name (then change it like any other)',
+      tags: TAGS,
+      params: libraryNameParams,
+      examples: { responses: { 201: [EX.template] } },
+      responses: { 201: { description: 'Installed', schema: templateSchema }, 400: problem('Malformed name'), 404: problem('No such shipped template'), 409: problem('A template of that name exists') },
+      handler: async ({ params }) => {
+        const shipped = TEMPLATE_LIBRARY.get(params.name);
+        if (!shipped) throw notFound('shipped value template');
+        const row = await nameUnique(shipped.name, insertTemplate(pool, { name: shipped.name, description: shipped.description, sysObjectIds: shipped.sys_object_ids, items: shipped.items }));
+        return { status: 201, body: serializeTemplate(row) };
+      },
+    }),
+  ];
 }
 
 function templateCrud({ pool }: ApiDeps): RouteSpec[] {

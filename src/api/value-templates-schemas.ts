@@ -41,6 +41,13 @@ export const templateSchema = named(
   }),
 );
 
+export const libraryNameParams = z.object({ name: z.string().min(1).max(64).describe('Name of a shipped template') }).strict();
+
+export const templateLibrarySchema = named(
+  'ValueTemplateLibrary',
+  z.object({ templates: z.array(templateInputSchema.extend({ items: z.array(z.record(z.string(), z.unknown())) })).describe('Shipped templates, as they would be installed') }),
+);
+
 export const templateListSchema = named('ValueTemplateList', z.object({ templates: z.array(templateSchema) }));
 
 export const templateAssignSchema = named(

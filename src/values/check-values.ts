@@ -28,6 +28,7 @@ export interface ValuesHost {
   id: string;
   address: string;
   probes: unknown[];
+  ssh_host_key_sha256: string | null;
 }
 
 /** The least time values get even when the probes used up the check's budget: an answering agent replies in far less. */
@@ -41,6 +42,7 @@ export async function runValuesStep(deps: ValuesStepDeps, host: ValuesHost, work
       probes: host.probes,
       items,
       previous: (work.latest_values ?? null) as LatestValues | null,
+      sshHostKeySha256: host.ssh_host_key_sha256,
       resolveCredential: deps.resolveCredential,
       timeoutMs: Math.max(MIN_VALUES_BUDGET_MS, budgetMs),
       now: () => new Date(),

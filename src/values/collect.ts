@@ -9,7 +9,10 @@ import { CredentialUnavailableError } from '../probes/types.ts';
 import { coerceError } from '../lib/errors.ts';
 import type { AssignedItem, Sample } from './items.ts';
 import { breachMessage, findBreaches, thresholdsOf, withRates, type LatestValues } from './samples.ts';
-import { collectSnmpItems, type SnmpAgentSettings } from './snmp-collect.ts';
+import { collectSnmpItems, type CollectOutcome, type SnmpAgentSettings } from './snmp-collect.ts';
+import { collectSshItems } from './ssh-collect.ts';
+import { collectHttpItems } from './http-collect.ts';
+import { observedHostKey } from '../machine/check-outcome.ts';
 
 export interface ValuesInput {
   address: string;
@@ -17,6 +20,8 @@ export interface ValuesInput {
   probes: unknown[];
   items: AssignedItem[];
   previous: LatestValues | null;
+  /** The SSH host key trusted on first use (hosts.ssh_host_key_sha256), before this check. */
+  sshHostKeySha256: string | null;
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
   timeoutMs: number;
   now: () => Date;
@@ -42,6 +47,16 @@ export async function collectValues(input: ValuesInput, result: ProbeResult): Pr
       raw.push(...outcome.samples);
       errors.push(...outcome.errors);
     }
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), input.timeoutMs);
+  try {
+    for (const outcome of await Promise.all([readSsh(input, result, controller.signal), readHttp(input, result, controller.signal)])) {
+      raw.push(...outcome.samples);
+      errors.push(...outcome.errors);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   const now = input.now();
   const samples = withRates(raw, input.previous, now);
@@ -73,6 +88,46 @@ function agentIn(probe: ProbeConfig): SnmpAgentSettings | null {
     if (found) return found;
   }
   return null;
+}
+
+/** The first probe of `type` (composite members included). */
+function firstProbe<T extends ProbeConfig['type']>(stored: unknown[], type: T): Extract<ProbeConfig, { type: T }> | null {
+  const visit = (probe: ProbeConfig): ProbeConfig | null => {
+    if (probe.type === type) return probe;
+    if (probe.type === 'composite') for (const m of probe.probes as ProbeConfig[]) if (visit(m)) return visit(m);
+    return null;
+  };
+  for (const raw of stored) {
+    const parsed = probeConfigSchema.safeParse(raw);
+    const found = parsed.success ? visit(parsed.data) : null;
+    if (found) return found as Extract<ProbeConfig, { type: T }>;
+  }
+  return null;
+}
+
+async function credentialFor(input: ValuesInput, id: string): Promise<ResolvedCredential | undefined | { error: string }> {
+  try {
+    return await input.resolveCredential?.(id);
+  } catch (err) {
+    return { error: err instanceof CredentialUnavailableError ? err.message : `credential could not be looked up: ${coerceError(err).message}` };
+  }
+}
+
+async function readSsh(input: ValuesInput, result: ProbeResult, signal: AbortSignal): Promise<CollectOutcome> {
+  const items = input.items.filter((a) => a.item.source === 'ssh');
+  if (items.length === 0) return { samples: [], errors: [] };
+  const probe = firstProbe(input.probes, 'ssh');
+  if (!probe) return { samples: [], errors: ['SSH items need an ssh probe on the host (its port and credential are used)'] };
+  const credential = await credentialFor(input, probe.credential_id);
+  if (credential && 'error' in credential) return { samples: [], errors: [credential.error] };
+  const hostKeySha256 = probe.host_key_sha256 ?? input.sshHostKeySha256 ?? observedHostKey(result);
+  return collectSshItems(input.address, { port: probe.port, credentialId: probe.credential_id, hostKeySha256 }, credential, items, signal, input.timeoutMs);
+}
+
+async function readHttp(input: ValuesInput, result: ProbeResult, signal: AbortSignal): Promise<CollectOutcome> {
+  const items = input.items.filter((a) => a.item.source === 'http');
+  if (items.length === 0) return { samples: [], errors: [] };
+  return collectHttpItems(result, firstProbe(input.probes, 'http')?.url ?? null, items, signal);
 }
 
 async function readSnmp(input: ValuesInput, agent: SnmpAgentSettings, items: AssignedItem[]): Promise<{ samples: Sample[]; errors: string[] }> {

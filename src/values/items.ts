@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { oidSchema } from '../probes/snmp.ts';
+import { patternSchema } from '../probes/pattern.ts';
 
 export const ITEM_KINDS = ['gauge', 'counter'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
@@ -55,7 +56,51 @@ export const snmpItemSchema = z
   .refine((i) => i.label_column === undefined || i.column !== undefined, 'label_column needs column');
 export type SnmpItem = z.infer<typeof snmpItemSchema>;
 
-export const itemSchema = z.discriminatedUnion('source', [snmpItemSchema]);
+/** JSONPath subset: `$` then `.name`, `['name']` or `[n]` steps (no filters, no scripts, no wildcards: one value). */
+export const valuePathSchema = z
+  .string()
+  .max(256)
+  .regex(/^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\['[^'\\]{1,64}'\]|\[\d{1,6}\])*$/, "must be a JSONPath like $.load or $.disks[0]['used'] (names and indexes only)")
+  .describe('Where the number is in the JSON: $ then .name, [\'name\'] or [n] steps');
+
+const parserSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('regex').describe('The first capture group of the first match (RE2 syntax, ^ and $ at line ends)'), pattern: patternSchema('lines') }).strict(),
+    z
+      .object({
+        kind: z.literal('key_value').describe('`key value` lines (e.g. /proc/meminfo, `df --output=target,pcent`)'),
+        key: z.string().min(1).max(128).optional().describe('The line to read; without it, one sample per line labelled by its key (row)'),
+      })
+      .strict(),
+    z.object({ kind: z.literal('json').describe('A number in JSON output'), path: valuePathSchema }).strict(),
+  ])
+  .describe('How the number is read from the output');
+
+export const sshItemSchema = z
+  .object({
+    source: z.literal('ssh').describe("Run a command over SSH, through the host's ssh probe settings (one session for all of a check's commands)"),
+    ...common,
+    command: z.string().min(1).max(1024).describe('Command run on the host; items with the same command share one run'),
+    parser: parserSchema,
+  })
+  .strict();
+export type SshItem = z.infer<typeof sshItemSchema>;
+
+export const HTTP_MEASURES = ['response_time', 'tls_days_left', 'json'] as const;
+export const httpItemSchema = z
+  .object({
+    source: z.literal('http').describe("Measured by the host's http probe in the same check (response time, certificate), or a number from a JSON body"),
+    ...common,
+    measure: z.enum(HTTP_MEASURES).describe("response_time: the http probe's, in ms (scale 0.001 for seconds); tls_days_left: its certificate's days left; json: a number from a JSON body at path"),
+    path: valuePathSchema.optional().describe('json: where the number is'),
+    url: z.url({ protocol: /^https?$/ }).optional().describe("json: the URL to GET (default: the host's http probe URL)"),
+  })
+  .strict()
+  .refine((i) => (i.measure === 'json') === (i.path !== undefined), 'path is needed for measure json, and only for it')
+  .refine((i) => i.url === undefined || i.measure === 'json', 'url is only for measure json');
+export type HttpItem = z.infer<typeof httpItemSchema>;
+
+export const itemSchema = z.discriminatedUnion('source', [snmpItemSchema, sshItemSchema, httpItemSchema]);
 export type Item = z.infer<typeof itemSchema>;
 
 export const itemsSchema = z
