@@ -32,9 +32,12 @@ export async function collectSshItems(
   if (server.hostKeySha256 === null) return { samples: [], errors: ['SSH items wait for the ssh probe to record the host key first'] };
   const connection = openSshConnection({ host: address, port: server.port, auth, expectedHostKeySha256: server.hostKeySha256, timeoutMs, signal });
   const outcome: CollectOutcome = { samples: [], errors: [] };
+  // Messages come from servers and ssh2: never let a password or key reach history or logs.
+  const secrets = [auth.password, auth.passphrase, auth.privateKey].filter((s): s is string => s !== undefined && s.length >= 4);
+  const scrubbed = (o: CollectOutcome): CollectOutcome => ({ ...o, errors: o.errors.map((e) => secrets.reduce((t, x) => t.split(x).join('[redacted]'), e)) });
   try {
     const failure = await connection.ready;
-    if (failure) return { samples: [], errors: [`SSH values: ${failure.message}`] };
+    if (failure) return scrubbed({ samples: [], errors: [`SSH values: ${failure.message}`] });
     for (const [command, readers] of byCommand(items)) {
       const ran = await Promise.race([runRemoteCommand(connection.client, command), connection.lost]);
       if ('errorType' in ran || 'refused' in ran) {
@@ -49,7 +52,7 @@ export async function collectSshItems(
       const text = ran.output.toString('utf8');
       for (const assigned of readers) readItem(assigned, text, outcome);
     }
-    return outcome;
+    return scrubbed(outcome);
   } finally {
     connection.close();
   }
