@@ -817,6 +817,8 @@ export interface components {
                 via: "host" | "group";
             }[];
             latest_values: components["schemas"]["LatestValues"] | null;
+            /** @description Waiting for the next check to choose templates by sysObjectID */
+            auto_detect_pending: boolean;
         };
         CheckResult: {
             /**
@@ -2339,6 +2341,8 @@ export interface components {
         ValueTemplateAssignmentInput: {
             /** @description The templates assigned (replaces the current set; [] clears it) */
             template_ids: string[];
+            /** @description Hosts only: true adds the templates whose sys_object_ids fit the host's SNMP sysObjectID, read at its next check that reaches the agent; false cancels a pending detection */
+            auto_detect?: boolean;
         };
         /** @description A named set of items a check collects */
         ValueTemplateCreateInput: {

@@ -26,6 +26,7 @@ const assigned: z.output<typeof assignedTemplatesSchema> = {
       { template: 'linux-snmp', item: 'if_in_octets', unit: 'bytes', kind: 'counter', row: 'eth0', value: 918273645, rate: 12500.5 },
     ],
   },
+  auto_detect_pending: false,
 };
 const groupAssigned: z.output<typeof groupTemplatesSchema> = { group: 'olt-7', templates: [{ id: TEMPLATE_ID, name: 'linux-snmp', via: 'group' }] };
 

@@ -1,5 +1,7 @@
 import { getHost } from '../db/queries/hosts.ts';
 import {
+  autoDetectPending,
+  setAutoDetect,
   deleteTemplate,
   existingTemplateIds,
   getTemplate,
@@ -167,6 +169,11 @@ function templateCrud({ pool }: ApiDeps): RouteSpec[] {
   ];
 }
 
+async function assignedBody(pool: ApiDeps['pool'], hostId: string) {
+  const [templates, latest, pending] = await Promise.all([hostTemplates(pool, hostId), latestValues(pool, hostId), autoDetectPending(pool, hostId)]);
+  return { templates, latest_values: latest as never, auto_detect_pending: pending };
+}
+
 /** Unknown template ids are the caller's mistake, named. */
 function missingIds(wanted: string[], found: Set<string>): void {
   const missing = wanted.filter((id) => !found.has(id));
@@ -186,8 +193,7 @@ function assignment({ pool }: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'Templates and latest values', schema: assignedTemplatesSchema }, 400: problem('Malformed id'), 404: problem('No such host') },
       handler: async ({ params }) => {
         if (!(await getHost(pool, params.host_id))) throw notFound('host');
-        const [templates, latest] = await Promise.all([hostTemplates(pool, params.host_id), latestValues(pool, params.host_id)]);
-        return { status: 200, body: { templates, latest_values: latest as never } };
+        return { status: 200, body: await assignedBody(pool, params.host_id) };
       },
     }),
     defineRoute({
@@ -205,9 +211,9 @@ function assignment({ pool }: ApiDeps): RouteSpec[] {
           if (!(await getHost(tx, params.host_id))) throw notFound('host');
           missingIds(body.template_ids, await existingTemplateIds(tx, body.template_ids));
           await setHostTemplates(tx, params.host_id, body.template_ids);
+          if (body.auto_detect !== undefined) await setAutoDetect(tx, params.host_id, body.auto_detect);
         });
-        const [templates, latest] = await Promise.all([hostTemplates(pool, params.host_id), latestValues(pool, params.host_id)]);
-        return { status: 200, body: { templates, latest_values: latest as never } };
+        return { status: 200, body: await assignedBody(pool, params.host_id) };
       },
     }),
     defineRoute({
@@ -221,6 +227,7 @@ function assignment({ pool }: ApiDeps): RouteSpec[] {
       examples: { request: [EX.assign], responses: { 200: [EX.groupAssigned] } },
       responses: { 200: { description: "The group's templates", schema: groupTemplatesSchema }, 400: problem('Invalid body or unknown template') },
       handler: async ({ params, body }) => {
+        if (body.auto_detect !== undefined) throw badRequest('auto_detect is per host', [{ field: 'body.auto_detect', message: 'set it on each host (POST /api/hosts/{host_id}/value-templates)' }]);
         await withTransaction(pool, async (tx) => {
           missingIds(body.template_ids, await existingTemplateIds(tx, body.template_ids));
           await setGroupTemplates(tx, params.group, body.template_ids);

@@ -53,7 +53,10 @@ export const templateListSchema = named('ValueTemplateList', z.object({ template
 export const templateAssignSchema = named(
   'ValueTemplateAssignment',
   z
-    .object({ template_ids: z.array(z.uuid()).max(32).refine((ids) => new Set(ids).size === ids.length, 'template ids must be distinct').describe('The templates assigned (replaces the current set; [] clears it)') })
+    .object({
+      template_ids: z.array(z.uuid()).max(32).refine((ids) => new Set(ids).size === ids.length, 'template ids must be distinct').describe('The templates assigned (replaces the current set; [] clears it)'),
+      auto_detect: z.boolean().optional().describe("Hosts only: true adds the templates whose sys_object_ids fit the host's SNMP sysObjectID, read at its next check that reaches the agent; false cancels a pending detection"),
+    })
     .strict(),
 );
 
@@ -62,6 +65,7 @@ export const assignedTemplatesSchema = named(
   z.object({
     templates: z.array(z.object({ id: z.uuid(), name: z.string(), via: z.enum(['host', 'group']).describe('Assigned to the host itself or through its group') })),
     latest_values: latestValuesSchema.nullable(),
+    auto_detect_pending: z.boolean().describe('Waiting for the next check to choose templates by sysObjectID'),
   }),
 );
 

@@ -9,6 +9,7 @@ import { coerceError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProbeResult, ResolvedCredential } from '../probes/types.ts';
 import { collectValues } from './collect.ts';
+import { autoDetectTemplates, type AutoDetectOutcome } from './auto-detect.ts';
 import { itemSchema, type AssignedItem, type Sample } from './items.ts';
 import type { LatestValues } from './samples.ts';
 
@@ -35,6 +36,8 @@ export interface ValuesHost {
 const MIN_VALUES_BUDGET_MS = 500;
 
 export async function runValuesStep(deps: ValuesStepDeps, host: ValuesHost, work: HostValueWork, result: ProbeResult, budgetMs: number): Promise<ProbeResult> {
+  const detected = work.auto_detect ? await detect(deps, host, budgetMs) : undefined;
+  if (detected) work = { ...work, templates: [...work.templates, ...detected.templates.filter((t) => !work.templates.some((w) => w.name === t.name))] };
   const { items, invalid } = assignedItems(work);
   const collected = await collectValues(
     {
@@ -49,12 +52,24 @@ export async function runValuesStep(deps: ValuesStepDeps, host: ValuesHost, work
     },
     result,
   );
-  if (invalid.length > 0) (collected.result.detail.values as { errors: string[] }).errors.push(...invalid);
+  const values = collected.result.detail.values as { errors: string[]; auto_detect?: unknown };
+  if (invalid.length > 0) values.errors.push(...invalid);
+  if (detected) values.auto_detect = detected.detail;
   await saveLatestValues(deps.pool, host.id, collected.latest).catch((err: unknown) =>
     deps.logger.warn('saving latest values failed; the next rates span two checks', { host_id: host.id, err: coerceError(err).message }),
   );
   deps.sink?.push(collected.samples, { host: work.name, group: work.group }, new Date(collected.latest.collected_at));
   return collected.result;
+}
+
+/** A failure of Vigil's own (the database) leaves the host waiting for the next check: logged, never thrown. */
+async function detect(deps: ValuesStepDeps, host: ValuesHost, budgetMs: number): Promise<AutoDetectOutcome | undefined> {
+  try {
+    return await autoDetectTemplates(deps.pool, host, deps.resolveCredential, Math.max(MIN_VALUES_BUDGET_MS, budgetMs));
+  } catch (err) {
+    deps.logger.warn('template auto-detect failed; the next check tries again', { host_id: host.id, err: coerceError(err).message });
+    return undefined;
+  }
 }
 
 /** Items of every template, parsed again so stored rows get defaults added since; a bad one is reported, not run. */

@@ -115,3 +115,25 @@ function scrubbed(outcome: CollectOutcome, secrets: string[]): CollectOutcome {
   const live = secrets.filter(Boolean);
   return { ...outcome, errors: outcome.errors.map((e) => live.reduce((text, s) => text.split(s).join('***'), e)) };
 }
+
+/** sysObjectID.0: the vendor and model an agent says it is. */
+export const SYS_OBJECT_ID_OID = '1.3.6.1.2.1.1.2.0';
+
+/** Reads the agent's sysObjectID, or why it could not (never a secret). */
+export async function readSysObjectId(address: string, agent: SnmpAgentSettings, credential: ResolvedCredential | undefined, timeoutMs: number): Promise<{ oid: string } | { error: string }> {
+  const auth = resolveAuth(agent.version, credential);
+  if (typeof auth === 'string') return { error: auth };
+  let session: Session | undefined;
+  try {
+    const { ip, transport } = await resolveTarget(address);
+    session = openSession(ip, { port: agent.port, retries: 0, timeout: Math.max(1, timeoutMs), transport, version: Version[agent.version] }, auth);
+    session.on('error', () => closeQuietly(session));
+    const varbinds = await new Promise<Varbind[]>((resolve, reject) => session!.get([SYS_OBJECT_ID_OID], (err, vbs) => (err ? reject(err) : resolve(vbs ?? []))));
+    const value = varbinds[0] && !isVarbindError(varbinds[0]) ? toSnmpValue(varbinds[0]).value : null;
+    return typeof value === 'string' && /^[0-2](\.\d+)+$/.test(value) ? { oid: value } : { error: 'agent has no sysObjectID' };
+  } catch (err) {
+    return { error: scrubbed({ samples: [], errors: [`reading sysObjectID: ${describe(err)}`] }, secretsOf(credential)).errors[0]! };
+  } finally {
+    closeQuietly(session);
+  }
+}

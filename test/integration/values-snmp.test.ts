@@ -103,6 +103,23 @@ describe('SNMP values through a template', () => {
     expect((await call('get', `/api/monitoring/hosts/${hostId}/state`)).body.current_state).toBe('DEGRADED');
   });
 
+  it('chooses a host\'s templates by its sysObjectID on first contact: the longest fitting prefix wins', async () => {
+    // Debian's snmpd on Linux answers NET-SNMP-TC::linux, 1.3.6.1.4.1.8072.3.2.10.
+    const vendor = await template({ name: 'net-snmp-any', sys_object_ids: ['1.3.6.1.4.1.8072'], items: [{ source: 'snmp', name: 'uptime', unit: 'seconds', oid: SYS_UPTIME, scale: 0.01 }] });
+    const model = await template({ name: 'net-snmp-linux', sys_object_ids: ['1.3.6.1.4.1.8072.3.2.10'], items: [{ source: 'snmp', name: 'memory_total', unit: 'bytes', oid: MEM_TOTAL_REAL, scale: 1024 }] });
+    await template({ name: 'other-vendor', sys_object_ids: ['1.3.6.1.4.1.9'], items: [{ source: 'snmp', name: 'uptime', oid: SYS_UPTIME }] });
+    const hostId = await snmpHost('values-detect');
+    const asked = await call('post', `/api/hosts/${hostId}/value-templates`, { template_ids: [], auto_detect: true });
+    expect(asked.body).toMatchObject({ templates: [], auto_detect_pending: true });
+    const res = await checkNow(hostId);
+    expect(res.body.result.detail.values.auto_detect).toEqual({ sys_object_id: '1.3.6.1.4.1.8072.3.2.10', templates: ['net-snmp-linux'] });
+    const after = (await call('get', `/api/hosts/${hostId}/value-templates`)).body;
+    expect(after).toMatchObject({ templates: [{ id: model, name: 'net-snmp-linux', via: 'host' }], auto_detect_pending: false });
+    // Collected in that same first check.
+    expect(after.latest_values.samples.map((s: { item: string }) => s.item)).toEqual(['memory_total']);
+    expect(vendor).not.toBe(model);
+  });
+
   it('rejects bad templates and unknown assignments with problem+json naming the field', async () => {
     const bad = await call('post', '/api/value-templates', { name: 'bad', items: [{ source: 'snmp', name: 'x', oid: SYS_UPTIME, column: IF_MTU }] });
     expect(bad.status).toBe(400);

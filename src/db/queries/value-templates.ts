@@ -98,6 +98,8 @@ export interface HostValueWork {
   /** Host name and group: the samples' labels. */
   name: string;
   group: string | null;
+  /** True while the host waits for its templates to be chosen by sysObjectID. */
+  auto_detect: boolean;
   templates: { name: string; items: unknown[] }[];
   latest_values: unknown;
 }
@@ -109,19 +111,57 @@ export interface HostValueWork {
  */
 export async function valueWorkForHosts(db: Queryable, hostIds: string[]): Promise<Map<string, HostValueWork>> {
   const { rows } = await db.query<{ host_id: string } & HostValueWork>(
-    `SELECT h.id AS host_id, h.name, h."group", h.latest_values, jsonb_agg(jsonb_build_object('name', t.name, 'items', t.items) ORDER BY t.name) AS templates
+    `SELECT h.id AS host_id, h.name, h."group", h.latest_values, (d.host_id IS NOT NULL) AS auto_detect,
+            coalesce(jsonb_agg(jsonb_build_object('name', t.name, 'items', t.items) ORDER BY t.name) FILTER (WHERE t.id IS NOT NULL), '[]') AS templates
        FROM hosts h
-       JOIN LATERAL (
+       LEFT JOIN host_value_auto_detect d ON d.host_id = h.id
+       LEFT JOIN LATERAL (
          SELECT template_id FROM host_value_templates WHERE host_id = h.id
          UNION
          SELECT template_id FROM group_value_templates WHERE group_name = h."group"
        ) a ON true
-       JOIN value_templates t ON t.id = a.template_id
+       LEFT JOIN value_templates t ON t.id = a.template_id
       WHERE h.id = ANY($1::uuid[])
-      GROUP BY h.id, h.name, h."group", h.latest_values`,
+      GROUP BY h.id, h.name, h."group", h.latest_values, d.host_id
+     HAVING count(t.id) > 0 OR d.host_id IS NOT NULL`,
     [hostIds],
   );
   return new Map(rows.map(({ host_id: hostId, ...work }) => [hostId, work]));
+}
+
+/** Asks for (or cancels) choosing the host's templates by its sysObjectID at its next check. */
+export async function setAutoDetect(db: Queryable, hostId: string, wanted: boolean): Promise<void> {
+  if (wanted) await db.query(`INSERT INTO host_value_auto_detect (host_id) VALUES ($1) ON CONFLICT DO NOTHING`, [hostId]);
+  else await db.query(`DELETE FROM host_value_auto_detect WHERE host_id = $1`, [hostId]);
+}
+
+export async function autoDetectPending(db: Queryable, hostId: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM host_value_auto_detect WHERE host_id = $1`, [hostId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * The templates whose sys_object_ids prefixes fit `sysObjectId` best: the longest matching prefix
+ * wins (a model's template over its vendor's), every template sharing that length is chosen.
+ */
+export async function templatesFittingSysObjectId(db: Queryable, sysObjectId: string): Promise<{ id: string; name: string; items: unknown[] }[]> {
+  const { rows } = await db.query<{ id: string; name: string; items: unknown[] }>(
+    `WITH fits AS (
+       SELECT t.id, t.name, t.items, max(length(p)) AS fit
+         FROM value_templates t, unnest(t.sys_object_ids) p
+        WHERE $1 = p OR starts_with($1, p || '.')
+        GROUP BY t.id
+     )
+     SELECT id, name, items FROM fits WHERE fit = (SELECT max(fit) FROM fits) ORDER BY name`,
+    [sysObjectId],
+  );
+  return rows;
+}
+
+/** Assigns the detected templates and ends the host's wait; one transaction, opened by the caller. */
+export async function completeAutoDetect(db: Queryable, hostId: string, templateIds: string[]): Promise<void> {
+  await db.query(`INSERT INTO host_value_templates (host_id, template_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`, [hostId, templateIds]);
+  await db.query(`DELETE FROM host_value_auto_detect WHERE host_id = $1`, [hostId]);
 }
 
 /**
