@@ -14,6 +14,9 @@ import { collectSshItems } from './ssh-collect.ts';
 import { collectHttpItems } from './http-collect.ts';
 import { observedHostKey } from '../machine/check-outcome.ts';
 
+/** Most samples a history row keeps (a 1000-port switch would otherwise put 1000 in every row). */
+const HISTORY_SAMPLES = 100;
+
 export interface ValuesInput {
   address: string;
   /** The host's probe configs as stored (the SNMP items use the first SNMP probe's agent settings). */
@@ -61,7 +64,8 @@ export async function collectValues(input: ValuesInput, result: ProbeResult): Pr
   const now = input.now();
   const samples = withRates(raw, input.previous, now);
   const breaches = findBreaches(samples, thresholdsOf(input.items));
-  const detail = { ...result.detail, values: { samples: samples.length, errors, breaches } };
+  // History keeps the values too (without a TSDB they are the only record), bounded per check.
+  const detail = { ...result.detail, values: { samples_total: samples.length, samples: samples.slice(0, HISTORY_SAMPLES), errors, breaches } };
   const judged: ProbeResult =
     result.success && breaches.length > 0
       ? { ...result, success: false, errorType: 'threshold', errorMessage: breachMessage(breaches), detail }

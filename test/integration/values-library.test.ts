@@ -74,6 +74,10 @@ describe('the shipped template library', () => {
     expect(root, JSON.stringify(samples)).toBeDefined();
     expect(root!.value).toBeGreaterThanOrEqual(0);
     expect(root!.value).toBeLessThanOrEqual(100);
+    // The history row keeps the samples as well (no TSDB configured here).
+    const history = (await call('get', `/api/monitoring/hosts/${id}/state`)).body.last_result.detail.values;
+    expect(history.samples_total).toBe(samples.length);
+    expect(history.samples).toEqual(samples);
   });
 
   it('HTTP items: the http probe\'s response time, and a number from a JSON body with a threshold', async () => {
@@ -93,5 +97,13 @@ describe('the shipped template library', () => {
     queueDepth = 250;
     const breached = await checkNow(id);
     expect(breached.body.result).toMatchObject({ success: false, error_type: 'threshold', error_message: 'queue_depth 250 above 100' });
+  });
+
+  it('never shows the SSH password or the SNMP community in a response or a log line', () => {
+    const logs = JSON.stringify(ctx.vigil.transport.entries);
+    for (const secret of [SSHD_TEST_PASSWORD, snmpd.community]) {
+      for (const answer of ctx.vigil.answers) expect(answer).not.toContain(secret);
+      expect(logs).not.toContain(secret);
+    }
   });
 });
