@@ -36,6 +36,9 @@ export interface ValuesHost {
 const MIN_VALUES_BUDGET_MS = 500;
 
 export async function runValuesStep(deps: ValuesStepDeps, host: ValuesHost, work: HostValueWork, result: ProbeResult, budgetMs: number): Promise<ProbeResult> {
+  // A host whose probes failed is down or broken: its values wait for a check that reaches it,
+  // rather than spend the rest of the budget timing out a second time.
+  if (!result.success) return result;
   const detected = work.auto_detect ? await detect(deps, host, budgetMs) : undefined;
   if (detected) work = { ...work, templates: [...work.templates, ...detected.templates.filter((t) => !work.templates.some((w) => w.name === t.name))] };
   const { items, invalid } = assignedItems(work);
