@@ -151,9 +151,15 @@ function settle(batch: Batch, outcomeOf: (ip: string) => PingOutcome): void {
   for (const [ip, waiters] of batch.waiters) for (const waiter of waiters) waiter.resolve(outcomeOf(ip));
 }
 
+/** fping's exit status for a failed system call: without privileges, opening its ICMP socket. */
+const FPING_SYSCALL_FAILED = 4;
+
 function describeSilence(output: string, code: number | null, signal: NodeJS.Signals | null): string {
+  if (code === FPING_SYSCALL_FAILED && output.trim() === '') {
+    return 'fping could not open an ICMP socket (exit 4): run it as root, or give it cap_net_raw (setcap cap_net_raw+ep on the fping binary); see docs/operations.md';
+  }
   const said = output.trim().split('\n').filter((line) => !/ : /.test(line)).slice(0, 3).join('; ');
-  const how = signal ? `was killed (${signal})` : `exited with ${code}`;
+  const how = signal ? `was killed (${signal})` : code !== null && code < 0 ? 'could not be started' : `exited with ${code}`;
   return `fping reported nothing for this address (it ${how}${said ? `: ${said.slice(0, 300)}` : ''})`;
 }
 

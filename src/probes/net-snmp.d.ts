@@ -103,9 +103,22 @@ declare module 'net-snmp' {
     handler?: (request: MibRequest) => void;
   }
 
+  /** A conceptual table (test helpers): columns under `${oid}.${number}`, rows indexed by tableIndex. */
+  export interface TableProvider {
+    name: string;
+    type: number;
+    /** The entry OID (e.g. ifEntry 1.3.6.1.2.1.2.2.1). */
+    oid: string;
+    maxAccess: number;
+    tableColumns: { number: number; name: string; type: number; maxAccess: number }[];
+    tableIndex: { columnName: string }[];
+  }
+
   export interface Mib {
-    registerProvider(provider: ScalarProvider): void;
+    registerProvider(provider: ScalarProvider | TableProvider): void;
     setScalarValue(providerName: string, value: unknown): void;
+    /** Adds a row: the index column values first (as tableIndex lists them), then every column in order. */
+    addTableRow(providerName: string, row: unknown[]): void;
   }
 
   export interface Authorizer {

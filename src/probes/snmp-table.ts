@@ -177,7 +177,7 @@ function matchingRows(condition: RowCondition, table: Table): [string, (SnmpValu
   return rows.filter(([, row]) => pattern.test(text(row[column])));
 }
 
-function describe(condition: RowCondition): string {
+function describeRowCondition(condition: RowCondition): string {
   const where = condition.where ? ` where ${condition.where.column} matches /${condition.where.matches}/` : '';
   if (condition.kind === 'max_increase') return `${condition.column} increase <= ${condition.max}${where}`;
   const expectation = condition.equals !== undefined ? `equals ${JSON.stringify(condition.equals)}` : `matches /${condition.matches}/`;
@@ -195,7 +195,7 @@ function checkCondition(condition: RowCondition, table: Table, memory: SnmpTable
   }
   if (failures.length === 0) return null;
   const more = failures.length > MESSAGE_ROWS ? ` and ${failures.length - MESSAGE_ROWS} more rows` : '';
-  return `condition ${describe(condition)} failed: ${failures.slice(0, MESSAGE_ROWS).join('; ')}${more}`;
+  return `condition ${describeRowCondition(condition)} failed: ${failures.slice(0, MESSAGE_ROWS).join('; ')}${more}`;
 }
 
 function everyRowFailure(condition: Extract<RowCondition, { kind: 'every_row' }>, value: SnmpValue | undefined): string | null {

@@ -33,6 +33,16 @@ export interface ExtraScalar {
   errorStatus?: 'GeneralError' | 'NoAccess';
 }
 
+/** A table: its entry OID, columns (number, name, type; the first is the integer index) and rows. */
+export interface TestTable {
+  name: string;
+  /** Entry OID, e.g. 1.3.6.1.4.1.99999.1.1: column n is `${oid}.${n}`. */
+  oid: string;
+  columns: { number: number; name: string; type: 'Integer' | 'OctetString' | 'Counter' | 'Counter64' | 'Gauge' }[];
+  /** Each row: the value of every column in order (the first is the index). */
+  rows: unknown[][];
+}
+
 export interface SnmpAgentOptions {
   communities?: string[];
   users?: SnmpTestUser[];
@@ -40,6 +50,8 @@ export interface SnmpAgentOptions {
   sysName?: string;
   /** Extra scalars beyond the system group (each registered as provider `extra<i>`). */
   extras?: ExtraScalar[];
+  /** Tables served (net-snmp table providers), with rows the test controls. */
+  tables?: TestTable[];
 }
 
 export interface TestSnmpAgent {
@@ -111,6 +123,7 @@ async function listenOnce(port: number, options: SnmpAgentOptions): Promise<Test
   for (const user of options.users ?? []) authorizer.addUser(toAgentUser(user));
   registerSystemGroup(agent.getMib(), options.sysName ?? 'vigil-agent');
   (options.extras ?? []).forEach((extra, i) => registerExtra(agent.getMib(), `extra${i}`, extra));
+  for (const table of options.tables ?? []) registerTable(agent.getMib(), table);
   return {
     address: '127.0.0.1',
     port,
@@ -165,4 +178,16 @@ function counter64Buffer(value: unknown): Buffer {
   const buffer = Buffer.alloc(8);
   buffer.writeBigUInt64BE(BigInt(value as bigint | number | string));
   return buffer;
+}
+
+function registerTable(mib: Mib, table: TestTable): void {
+  mib.registerProvider({
+    name: table.name,
+    type: MibProviderType.Table,
+    oid: table.oid,
+    maxAccess: MaxAccess['not-accessible'],
+    tableColumns: table.columns.map((c) => ({ number: c.number, name: c.name, type: ObjectType[c.type], maxAccess: MaxAccess['read-only'] })),
+    tableIndex: [{ columnName: table.columns[0]!.name }],
+  });
+  for (const row of table.rows) mib.addTableRow(table.name, row);
 }

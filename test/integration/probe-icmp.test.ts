@@ -1,4 +1,7 @@
 /** The ICMP probe through Debian's fping: loopback over IPv4 and IPv6, blackholed addresses in a namespace of the test's own, batching, unprivileged use. */
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pinger } from '../../src/probes/fping.ts';
 import { icmpProbeSchema, runIcmpProbe } from '../../src/probes/icmp.ts';
@@ -40,6 +43,28 @@ describe('ICMP probe through fping', () => {
     const results = await Promise.all(addresses.map((address) => ping(address, { count: 2, interval_ms: 20 }, pinger)));
     expect(results.every((r) => r.success)).toBe(true);
     expect(countSpawns(pinger) - spawnsBefore).toBeLessThanOrEqual(2);
+  });
+
+  it('says so when fping cannot be run', async () => {
+    const missing = new Pinger({ command: ['/nonexistent/fping'] });
+    const result = await ping('127.0.0.1', { count: 1 }, missing);
+    expect(result).toMatchObject({ success: false, errorType: 'internal_error' });
+    expect(result.errorMessage).toMatch(/^fping reported nothing for this address \(it could not be started: fping: spawn \/nonexistent\/fping ENOENT\)$/);
+  });
+
+  it('tells the operator what to do when fping has no privileges (a copy without cap_net_raw, as nobody)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fping-'));
+    try {
+      chmodSync(dir, 0o755);
+      copyFileSync(FPING, join(dir, 'fping'));
+      chmodSync(join(dir, 'fping'), 0o755);
+      const unprivileged = new Pinger({ command: [...unprivilegedFping.slice(0, -1), join(dir, 'fping')] });
+      const result = await ping('127.0.0.1', { count: 1 }, unprivileged);
+      expect(result).toMatchObject({ success: false, errorType: 'internal_error' });
+      expect(result.errorMessage).toMatch(/^fping could not open an ICMP socket \(exit 4\): run it as root, or give it cap_net_raw/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('works unprivileged, as user nobody (Debian sets cap_net_raw on fping)', async () => {

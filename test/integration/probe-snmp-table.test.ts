@@ -7,6 +7,8 @@ import { runCheck } from '../../src/probes/run-check.ts';
 import { runSnmpTableProbe, snmpTableProbeSchema } from '../../src/probes/snmp-table.ts';
 import type { SnmpTableMemory } from '../../src/probes/snmp-table.ts';
 import type { ProbeResult, ResolvedCredential } from '../../src/probes/types.ts';
+import { startSnmpAgent } from '../helpers/snmp-agent.ts';
+import type { TestSnmpAgent } from '../helpers/snmp-agent.ts';
 import { startSnmpd } from '../helpers/snmpd.ts';
 import type { TestSnmpd } from '../helpers/snmpd.ts';
 import { withProbeContext } from '../helpers/targets.ts';
@@ -15,13 +17,32 @@ const CREDENTIAL_ID = '0d5e2c1a-7b3f-4e8a-9c6d-1f2e3a4b5c6d';
 const IF_TABLE = { descr: '1.3.6.1.2.1.2.2.1.2', oper: '1.3.6.1.2.1.2.2.1.8', in_octets: '1.3.6.1.2.1.2.2.1.10' };
 
 let snmpd: TestSnmpd;
+let agent: TestSnmpAgent;
+
+/** An interface table whose rows the test controls (net-snmp's agent): two uplinks, one down, and access ports. */
+const PORTS = '1.3.6.1.4.1.99999.2.1';
+const PORT_ROWS = [
+  [1, 'uplink-a', 1, 0],
+  [2, 'uplink-b', 2, 17],
+  [3, 'access-1', 2, 0],
+  ...Array.from({ length: 47 }, (_, i) => [10 + i, `access-${i + 2}`, 1, i]),
+];
 
 beforeAll(async () => {
   snmpd = await startSnmpd();
+  agent = await startSnmpAgent({
+    communities: ['table-community'],
+    tables: [{
+      name: 'ports',
+      oid: PORTS,
+      columns: [{ number: 1, name: 'index', type: 'Integer' }, { number: 2, name: 'alias', type: 'OctetString' }, { number: 3, name: 'oper', type: 'Integer' }, { number: 4, name: 'errors', type: 'Counter' }],
+      rows: PORT_ROWS,
+    }],
+  });
 });
 
 afterAll(async () => {
-  await snmpd?.stop();
+  await Promise.all([snmpd?.stop(), agent?.close()]);
 });
 
 function walk(input: Record<string, unknown>, options: { memory?: unknown; version?: string; timeoutMs?: number } = {}): Promise<ProbeResult> {
@@ -31,6 +52,48 @@ function walk(input: Record<string, unknown>, options: { memory?: unknown; versi
 }
 
 const LOOPBACK_UP = { kind: 'every_row', where: { column: 'descr', matches: '^lo$' }, column: 'oper', equals: 1 };
+
+describe("snmp-table probe against net-snmp's agent, rows the test controls", () => {
+  const columns = { alias: `${PORTS}.2`, oper: `${PORTS}.3`, errors: `${PORTS}.4` };
+  const walkPorts = (input: Record<string, unknown>, memory?: unknown) => {
+    const config = snmpTableProbeSchema.parse({ type: 'snmp-table', credential_id: CREDENTIAL_ID, port: agent.port, columns, ...input });
+    return withProbeContext(5000, (ctx) => runSnmpTableProbe(config, { ...ctx, credential: { kind: 'snmp-community', community: 'table-community' }, memory }));
+  };
+
+  it('reads every row over several GETBULK requests', async () => {
+    const result = await walkPorts({ max_repetitions: 10 });
+    expect(result).toMatchObject({ success: true, detail: { row_count: PORT_ROWS.length } });
+    expect((result.detail.rows as Record<string, unknown>)['2']).toEqual({ alias: 'uplink-b', oper: 2, errors: 17 });
+  });
+
+  it('fails "every uplink is up" naming only the uplink that is down', async () => {
+    const result = await walkPorts({ row_conditions: [{ kind: 'every_row', where: { column: 'alias', matches: '^uplink' }, column: 'oper', equals: 1 }] });
+    expect(result).toMatchObject({
+      success: false,
+      errorType: 'condition_failed',
+      errorMessage: 'condition every row where alias matches /^uplink/ has oper equals 1 failed: row 2 (alias "uplink-b") observed 2',
+    });
+  });
+
+  it('counts the failing rows beyond the five it names', async () => {
+    const result = await walkPorts({ row_conditions: [{ kind: 'every_row', column: 'oper', matches: '^2$' }] });
+    expect(result.errorMessage).toMatch(/^condition every row has oper matches \/\^2\$\/ failed: row 1 observed 1; .* and \d+ more rows$/);
+  });
+
+  it('judges counter growth per row against the remembered values', async () => {
+    const first = await walkPorts({ row_conditions: [{ kind: 'max_increase', column: 'errors', max: 5 }] });
+    const memory = first.memory as SnmpTableMemory;
+    expect(memory[columns.errors]).toMatchObject({ '1': '0', '2': '17' });
+    const earlier = { [columns.errors]: { ...memory[columns.errors], '2': '3' } };
+    const result = await walkPorts({ row_conditions: [{ kind: 'max_increase', column: 'errors', max: 5 }] }, earlier);
+    expect(result).toMatchObject({ success: false, errorMessage: 'condition errors increase <= 5 failed: row 2 observed +14' });
+  });
+
+  it('stops at max_rows', async () => {
+    const result = await walkPorts({ max_rows: 20 });
+    expect(result).toMatchObject({ success: false, errorType: 'protocol_error', detail: { row_count: 20 } });
+  });
+});
 
 describe('snmp-table probe against snmpd', () => {
   it.each(['1', '2c', '3'])('walks ifTable over SNMP v%s and finds the loopback row', async (version) => {

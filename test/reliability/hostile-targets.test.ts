@@ -275,6 +275,10 @@ describe('the worker path: a Vigil checking hostile hosts', () => {
     'ssh: closes after KEXINIT',
     'snmp v2c: answers with a wrong request id',
     'snmp v2c: answers truncated BER',
+    'dns: answers garbage with the query id',
+    'dns: never answers',
+    'snmp table: a table that never ends (stopped at max_rows)',
+    'http: endless JSON body, JSON condition (parsed up to 1 MiB)',
   ].map((name) => CASES.find((c) => c.name === name)!);
 
   it('records each failure with its error type, within the timeout, check after check', async () => {
