@@ -16,6 +16,8 @@ import { observedHostKey } from '../machine/check-outcome.ts';
 
 /** Most samples a history row keeps (a 1000-port switch would otherwise put 1000 in every row). */
 const HISTORY_SAMPLES = 100;
+/** Most samples one check keeps (latest values, remote write). */
+export const MAX_SAMPLES_PER_CHECK = 10_000;
 
 export interface ValuesInput {
   address: string;
@@ -60,6 +62,11 @@ export async function collectValues(input: ValuesInput, result: ProbeResult): Pr
     }
   } finally {
     clearTimeout(timer);
+  }
+  // A template of many big tables would otherwise put an unbounded row on the host and in the buffer.
+  if (raw.length > MAX_SAMPLES_PER_CHECK) {
+    errors.push(`${raw.length} samples read; only the first ${MAX_SAMPLES_PER_CHECK} are kept`);
+    raw.length = MAX_SAMPLES_PER_CHECK;
   }
   const now = input.now();
   const samples = withRates(raw, input.previous, now);
