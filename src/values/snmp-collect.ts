@@ -40,22 +40,33 @@ export async function collectSnmpItems(
   const auth = resolveAuth(agent.version, credential);
   if (typeof auth === 'string') return { samples: [], errors: [auth] };
   let session: Session | undefined;
-  const onAbort = () => closeQuietly(session);
-  signal.addEventListener('abort', onAbort, { once: true });
+  // Closing the session on abort frees the socket; the race makes sure this function returns even
+  // if net-snmp never calls back for the requests the close cut short.
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<CollectOutcome>((resolve) => {
+    onAbort = () => {
+      closeQuietly(session);
+      resolve({ samples: [], errors: [`SNMP values not read within ${timeoutMs} ms`] });
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    const { ip, transport } = await resolveTarget(address);
-    const options: SessionOptions = { port: agent.port, retries: 0, timeout: Math.max(1, timeoutMs), transport, version: Version[agent.version] };
-    session = openSession(ip, options, auth);
-    session.on('error', () => closeQuietly(session));
-    const outcome: CollectOutcome = { samples: [], errors: [] };
-    const scalars = items.filter((a) => (a.item as SnmpItem).oid !== undefined);
-    if (scalars.length > 0) await readScalars(session, scalars, outcome);
-    for (const assigned of items.filter((a) => (a.item as SnmpItem).column !== undefined)) {
-      if (signal.aborted) break;
-      await readColumn(session, agent, assigned, outcome);
-    }
-    if (signal.aborted) outcome.errors.push(`SNMP values not all read within ${timeoutMs} ms`);
-    return scrubbed(outcome, secretsOf(credential));
+    const read = async (): Promise<CollectOutcome> => {
+      const { ip, transport } = await resolveTarget(address);
+      const options: SessionOptions = { port: agent.port, retries: 0, timeout: Math.max(1, timeoutMs), transport, version: Version[agent.version] };
+      session = openSession(ip, options, auth);
+      session.on('error', () => closeQuietly(session));
+      const outcome: CollectOutcome = { samples: [], errors: [] };
+      const scalars = items.filter((a) => (a.item as SnmpItem).oid !== undefined);
+      if (scalars.length > 0) await readScalars(session, scalars, outcome);
+      for (const assigned of items.filter((a) => (a.item as SnmpItem).column !== undefined)) {
+        if (signal.aborted) break;
+        await readColumn(session, agent, assigned, outcome);
+      }
+      return outcome;
+    };
+    return scrubbed(await Promise.race([read(), aborted]), secretsOf(credential));
   } catch (err) {
     return scrubbed({ samples: [], errors: [`SNMP values: ${describe(err)}`] }, secretsOf(credential));
   } finally {

@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { startTcpTarget } from '../helpers/targets.ts';
 import { startSnmpd, type TestSnmpd } from '../helpers/snmpd.ts';
 import { useTestVigil } from '../helpers/vigil.ts';
 
@@ -118,6 +120,32 @@ describe('SNMP values through a template', () => {
     // Collected in that same first check.
     expect(after.latest_values.samples.map((s: { item: string }) => s.item)).toEqual(['memory_total']);
     expect(vendor).not.toBe(model);
+  });
+
+  it('an agent that never answers costs the check its remaining time, not more: the check ends and says which values are missing', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    const tcp = await startTcpTarget();
+    try {
+      const templateId = await template({ name: 'silent-agent', items: [{ source: 'snmp', name: 'uptime', oid: SYS_UPTIME }, { source: 'snmp', name: 'if_mtu', column: IF_MTU }] });
+      // The composite passes on TCP; its optional SNMP member (the agent settings values use) gets no answer.
+      const res = await call('post', '/api/hosts', {
+        name: 'values-silent',
+        address: '127.0.0.1',
+        probes: [{ type: 'composite', probes: [{ type: 'tcp', port: tcp.port }, { type: 'snmp', port: silent.address().port, credential_id: credentialId, required: false, timeout_ms: 300 }] }],
+      });
+      await call('post', `/api/hosts/${res.body.id}/value-templates`, { template_ids: [templateId] });
+      const started = Date.now();
+      const checked = await checkNow(res.body.id);
+      expect(checked.status).toBe(200);
+      expect(checked.body.result.success).toBe(true);
+      expect(checked.body.result.detail.values.errors.join(' ')).toMatch(/no answer from the agent|not read within/);
+      // VIGIL_CHECK_TIMEOUT_MS is 5000: the values get what the probes left, never a second full budget.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      silent.close();
+      await tcp.close();
+    }
   });
 
   it('rejects bad templates and unknown assignments with problem+json naming the field', async () => {
