@@ -22,6 +22,7 @@ import { runProducerLoop } from './queue/producer.ts';
 import { startRetention } from './queue/retention-job.ts';
 import { startCheckNotRunWorker } from './queue/check-not-run.ts';
 import { startCheckWorker } from './queue/worker.ts';
+import { RemoteWriter } from './values/remote-write.ts';
 import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { runMaintenanceWindowLoop } from './maintenance/reconcile.ts';
 import { ensureWebhookQueue } from './webhooks/queue.ts';
@@ -85,7 +86,13 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, resolveCredential: (id) => resolveCredential(pool, secretKey, id) });
+      // Values go to the TSDB when a remote-write URL is set; stopped after the worker (the stack runs in reverse), so the last checks' samples are sent.
+      const sampleSink = config.remoteWrite && new RemoteWriter(config.remoteWrite, logger, metrics?.registry);
+      if (sampleSink) {
+        sampleSink.start();
+        stack.push(() => sampleSink.stop(config.shutdownGraceMs));
+      }
+      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, sampleSink: sampleSink || undefined, resolveCredential: (id) => resolveCredential(pool, secretKey, id) });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // Lets in-flight checks finish and be recorded; it runs before boss.stop in the reversed stack.
       stack.push(() => worker.stop());

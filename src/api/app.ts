@@ -24,6 +24,7 @@ import { notificationRoutes } from './notifications-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { policyRoutes } from './policies-routes.ts';
 import { maintenanceWindowRoutes } from './maintenance-windows-routes.ts';
+import { valueTemplateRoutes } from './value-templates-routes.ts';
 import { buildOpenApiDocument, openApiYaml } from './openapi.ts';
 import { errorHandler, fieldErrors, notFoundHandler } from './problem.ts';
 import { expressPath, type RouteSpec } from './route.ts';
@@ -36,6 +37,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...hostRoutes(deps), ...hostBulkRoutes(deps), ...credentialRoutes(deps), ...groupRoutes(deps), ...monitoringRoutes(deps),
     ...historyRoutes(deps), ...inventoryViewRoutes(deps), ...operationsRoutes(deps), ...eventRoutes(deps), ...webhookRoutes(deps), ...tokenRoutes(deps),
     ...notificationRoutes(deps),
+    ...valueTemplateRoutes(deps),
     ...sessionRoutes(deps), ...badgeRoutes(deps),
     ...policyRoutes(deps), ...maintenanceWindowRoutes(deps),
   ];

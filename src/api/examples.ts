@@ -276,6 +276,7 @@ const hostState = responseExample(stateResponseSchema, 'HostMonitoringState', 'H
   failing_parents: [],
   last_result: passedCheck,
   recent_history: [passedCheck, failedCheck],
+  latest_values: null,
 });
 
 const checkTask = responseExample(checkTaskSchema, 'CheckTask', 'A completed JIT check', {

@@ -179,6 +179,7 @@ function stateRoute(deps: ApiDeps): RouteSpec {
           failing_parents: failingParents.map((p) => ({ host_id: p.id, name: p.name, state: p.state })),
           last_result: history[0] ? serializeCheck(history[0]) : null,
           recent_history: history.map(serializeCheck),
+          latest_values: ((host as { latest_values?: unknown }).latest_values ?? null) as never,
         },
       };
     },

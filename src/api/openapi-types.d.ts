@@ -730,6 +730,112 @@ export interface paths {
         patch: operations["updateNotificationRule"];
         trace?: never;
     };
+    "/api/value-templates/library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The templates Vigil ships (Net-SNMP on Linux, Linux over SSH), ready to install */
+        get: operations["listValueTemplateLibrary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/value-templates/library/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install a shipped template under its name (then change it like any other) */
+        post: operations["installValueTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/value-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every value template */
+        get: operations["listValueTemplates"];
+        put?: never;
+        /** Create a value template */
+        post: operations["createValueTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/value-templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One value template */
+        get: operations["getValueTemplate"];
+        put?: never;
+        post?: never;
+        /** Delete a value template (and its assignments) */
+        delete: operations["deleteValueTemplate"];
+        options?: never;
+        head?: never;
+        /** Change a value template (hosts using it collect the new items from their next check) */
+        patch: operations["updateValueTemplate"];
+        trace?: never;
+    };
+    "/api/hosts/{host_id}/value-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A host's value templates (its own and its group's) and its latest values */
+        get: operations["getHostValueTemplates"];
+        put?: never;
+        /** Set the templates assigned to a host itself (its group's apply as well) */
+        post: operations["setHostValueTemplates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{group}/value-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the templates assigned to every host of a group */
+        post: operations["setGroupValueTemplates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -933,6 +1039,21 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        AssignedValueTemplates: {
+            templates: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /**
+                 * @description Assigned to the host itself or through its group
+                 * @enum {string}
+                 */
+                via: "host" | "group";
+            }[];
+            latest_values: components["schemas"]["LatestValues"] | null;
+            /** @description Waiting for the next check to choose templates by sysObjectID */
+            auto_detect_pending: boolean;
+        };
         CheckResult: {
             /**
              * Format: date-time
@@ -944,7 +1065,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -1419,6 +1540,16 @@ export interface components {
             /** @description The host every member depends on (while it is failing, members that fail are UNREACHABLE); null removes it */
             gateway_host_id?: string | null;
         };
+        GroupValueTemplates: {
+            group: string;
+            templates: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @enum {string} */
+                via: "host" | "group";
+            }[];
+        };
         HistoryEntry: {
             /**
              * Format: date-time
@@ -1430,7 +1561,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -1460,7 +1591,7 @@ export interface components {
             success: boolean;
             response_time_ms: number | null;
             /** @description Why the check failed; null on success */
-            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+            error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
             error_message: string | null;
             /**
              * @description reset: not a check, POST /api/groups/{group}/reset put the host back to HEALTHY
@@ -1696,6 +1827,8 @@ export interface components {
             last_result: components["schemas"]["CheckResult"] | null;
             /** @description The last 10 checks, newest first */
             recent_history: components["schemas"]["CheckResult"][];
+            /** @description The values the latest check collected (the host's value templates); null when it has none */
+            latest_values: components["schemas"]["LatestValues"] | null;
         };
         HostPatchInput: {
             name?: string;
@@ -1854,6 +1987,12 @@ export interface components {
             message: string;
             /** @description The fresh result (wait=true or max_age hit); null while pending */
             result: components["schemas"]["CheckResult"] | null;
+        };
+        /** @description The values the latest check collected */
+        LatestValues: {
+            /** Format: date-time */
+            collected_at: string;
+            samples: components["schemas"]["ValueSample"][];
         };
         MaintenanceOccurrence: {
             /** Format: uuid */
@@ -3392,11 +3531,372 @@ export interface components {
                 from: components["schemas"]["HostState"];
                 to: components["schemas"]["HostState"];
                 /** @description The check's error type; null when it succeeded */
-                error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
+                error_type: ("connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error") | null;
                 error_message: string | null;
             }[];
             /** @description Pass as `cursor` for the next page; null at the end */
             next_cursor: string | null;
+        };
+        ValueSample: {
+            template: string;
+            item: string;
+            unit: string;
+            /** @enum {string} */
+            kind: "gauge" | "counter";
+            /** @description Row label for table items (label column or index); null for scalars */
+            row: string | null;
+            value: number;
+            /** @description Counters: increase per second since the previous check; null on the first reading or after a reset */
+            rate?: number | null;
+        };
+        ValueTemplate: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            sys_object_ids: string[];
+            /** @description Items as validated on write (see ValueTemplateCreate) */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ValueTemplateAssignmentInput: {
+            /** @description The templates assigned (replaces the current set; [] clears it) */
+            template_ids: string[];
+            /** @description Hosts only: true adds the templates whose sys_object_ids fit the host's SNMP sysObjectID, read at its next check that reaches the agent; false cancels a pending detection */
+            auto_detect?: boolean;
+        };
+        /** @description A named set of items a check collects */
+        ValueTemplateCreateInput: {
+            /** @description Template name, e.g. linux-snmp */
+            name: string;
+            /** @default  */
+            description?: string;
+            /**
+             * @description SNMP sysObjectID prefixes the template fits
+             * @default []
+             */
+            sys_object_ids?: string[];
+            items: ({
+                /**
+                 * @description Read with SNMP, through the host's snmp or snmp-table probe settings
+                 * @constant
+                 */
+                source: "snmp";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description A scalar OID (e.g. 1.3.6.1.4.1.2021.10.1.5.1); all scalars of a check go in one GET */
+                oid?: string;
+                /** @description A table column OID walked with GETBULK: one sample per row */
+                column?: string;
+                /** @description A column of the same table whose value labels each row (e.g. ifName); default: the row index */
+                label_column?: string;
+                /**
+                 * @description Most rows read from the table
+                 * @default 1000
+                 */
+                max_rows?: number;
+            } | {
+                /**
+                 * @description Run a command over SSH, through the host's ssh probe settings (one session for all of a check's commands)
+                 * @constant
+                 */
+                source: "ssh";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description Command run on the host; items with the same command share one run */
+                command: string;
+                /** @description How the number is read from the output */
+                parser: {
+                    /**
+                     * @description The first capture group of the first match (RE2 syntax, ^ and $ at line ends)
+                     * @constant
+                     */
+                    kind: "regex";
+                    pattern: string;
+                } | {
+                    /**
+                     * @description `key value` lines (e.g. /proc/meminfo, `df --output=target,pcent`)
+                     * @constant
+                     */
+                    kind: "key_value";
+                    /** @description The line to read; without it, one sample per line labelled by its key (row) */
+                    key?: string;
+                } | {
+                    /**
+                     * @description A number in JSON output
+                     * @constant
+                     */
+                    kind: "json";
+                    /** @description Where the number is in the JSON: $ then .name, ['name'] or [n] steps */
+                    path: string;
+                };
+            } | {
+                /**
+                 * @description Measured by the host's http probe in the same check (response time, certificate), or a number from a JSON body
+                 * @constant
+                 */
+                source: "http";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /**
+                 * @description response_time: the http probe's, in ms (scale 0.001 for seconds); tls_days_left: its certificate's days left; json: a number from a JSON body at path
+                 * @enum {string}
+                 */
+                measure: "response_time" | "tls_days_left" | "json";
+                /** @description json: where the number is */
+                path?: string;
+                /**
+                 * Format: uri
+                 * @description json: the URL to GET (default: the host's http probe URL)
+                 */
+                url?: string;
+            })[];
+        };
+        ValueTemplateLibrary: {
+            /** @description Shipped templates, as they would be installed */
+            templates: {
+                /** @description Template name, e.g. linux-snmp */
+                name: string;
+                /** @default  */
+                description: string;
+                /**
+                 * @description SNMP sysObjectID prefixes the template fits
+                 * @default []
+                 */
+                sys_object_ids: string[];
+                items: {
+                    [key: string]: unknown;
+                }[];
+            }[];
+        };
+        ValueTemplateList: {
+            templates: components["schemas"]["ValueTemplate"][];
+        };
+        /** @description Fields to change; the others stay */
+        ValueTemplatePatchInput: {
+            /** @description Template name, e.g. linux-snmp */
+            name?: string;
+            description?: string;
+            sys_object_ids?: string[];
+            /** @description The whole new list of items (replaces the old one) */
+            items?: ({
+                /**
+                 * @description Read with SNMP, through the host's snmp or snmp-table probe settings
+                 * @constant
+                 */
+                source: "snmp";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description A scalar OID (e.g. 1.3.6.1.4.1.2021.10.1.5.1); all scalars of a check go in one GET */
+                oid?: string;
+                /** @description A table column OID walked with GETBULK: one sample per row */
+                column?: string;
+                /** @description A column of the same table whose value labels each row (e.g. ifName); default: the row index */
+                label_column?: string;
+                /**
+                 * @description Most rows read from the table
+                 * @default 1000
+                 */
+                max_rows?: number;
+            } | {
+                /**
+                 * @description Run a command over SSH, through the host's ssh probe settings (one session for all of a check's commands)
+                 * @constant
+                 */
+                source: "ssh";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /** @description Command run on the host; items with the same command share one run */
+                command: string;
+                /** @description How the number is read from the output */
+                parser: {
+                    /**
+                     * @description The first capture group of the first match (RE2 syntax, ^ and $ at line ends)
+                     * @constant
+                     */
+                    kind: "regex";
+                    pattern: string;
+                } | {
+                    /**
+                     * @description `key value` lines (e.g. /proc/meminfo, `df --output=target,pcent`)
+                     * @constant
+                     */
+                    kind: "key_value";
+                    /** @description The line to read; without it, one sample per line labelled by its key (row) */
+                    key?: string;
+                } | {
+                    /**
+                     * @description A number in JSON output
+                     * @constant
+                     */
+                    kind: "json";
+                    /** @description Where the number is in the JSON: $ then .name, ['name'] or [n] steps */
+                    path: string;
+                };
+            } | {
+                /**
+                 * @description Measured by the host's http probe in the same check (response time, certificate), or a number from a JSON body
+                 * @constant
+                 */
+                source: "http";
+                /** @description Item name, e.g. if_in_octets; the metric is vigil_<name>_<unit>[_total] */
+                name: string;
+                /**
+                 * @description Unit as a Prometheus suffix: 'bytes', 'seconds', 'percent', 'celsius', 'dbm', '' for none
+                 * @default
+                 */
+                unit?: string;
+                /**
+                 * @description gauge: a level; counter: a growing total (thresholds apply to its rate per second)
+                 * @default gauge
+                 * @enum {string}
+                 */
+                kind?: "gauge" | "counter";
+                /**
+                 * @description Multiplier applied to the raw number (e.g. 1024 for kB to bytes)
+                 * @default 1
+                 */
+                scale?: number;
+                /** @description Fails the check when the value (a counter: its rate per second) leaves the range. Both bounds: outside [below, above] */
+                threshold?: {
+                    /** @description Breached when the value is greater than this */
+                    above?: number;
+                    /** @description Breached when the value is less than this */
+                    below?: number;
+                };
+                /**
+                 * @description response_time: the http probe's, in ms (scale 0.001 for seconds); tls_days_left: its certificate's days left; json: a number from a JSON body at path
+                 * @enum {string}
+                 */
+                measure: "response_time" | "tls_days_left" | "json";
+                /** @description json: where the number is */
+                path?: string;
+                /**
+                 * Format: uri
+                 * @description json: the URL to GET (default: the host's http probe URL)
+                 */
+                url?: string;
+            })[];
         };
         /** @description A webhook subscription; empty filters match every event */
         Webhook: {
@@ -4719,7 +5219,7 @@ export interface operations {
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
-                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
+                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
                 /** @description Items per page (1–1000) */
                 limit?: number;
                 /** @description Cursor: the next_cursor of the previous page */
@@ -4892,7 +5392,7 @@ export interface operations {
                 /** @description Only successful (true) or failed (false) checks */
                 success?: "true" | "false";
                 /** @description Only checks that failed with this error type */
-                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
+                error_type?: "connection_refused" | "timeout" | "dns_failure" | "host_unreachable" | "network_error" | "tls_error" | "unexpected_status" | "body_mismatch" | "condition_failed" | "threshold" | "http_error" | "auth_failed" | "host_key_mismatch" | "command_failed" | "protocol_error" | "snmp_no_such_object" | "snmp_error_status" | "snmp_auth_failed" | "config_error" | "internal_error";
             };
             header?: never;
             path?: never;
@@ -6367,6 +6867,462 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listValueTemplateLibrary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shipped templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplateLibrary"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    installValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of a shipped template */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Installed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Malformed name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such shipped template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A template of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplateList"];
+                };
+            };
+            /** @description Unexpected query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplateCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Value template id */
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Value template id */
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateValueTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Value template id */
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplatePatchInput"];
+            };
+        };
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueTemplate"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getHostValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Host id */
+                host_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Templates and latest values */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignedValueTemplates"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such host */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setHostValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Host id */
+                host_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplateAssignmentInput"];
+            };
+        };
+        responses: {
+            /** @description Templates and latest values */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignedValueTemplates"];
+                };
+            };
+            /** @description Invalid body or unknown template */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such host */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setGroupValueTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Group name */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueTemplateAssignmentInput"];
+            };
+        };
+        responses: {
+            /** @description The group's templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupValueTemplates"];
+                };
+            };
+            /** @description Invalid body or unknown template */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["Unavailable"];

@@ -19,6 +19,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   monitoring: 'Health state, just-in-time checks and check tasks',
   operations: 'Is the worker pool keeping up: queue depth and lag, live workers, check statistics',
   tokens: 'API tokens and their scopes (admin only)',
+  values: 'Value templates (named sets of SNMP items a check collects), their assignment to hosts and groups, and latest values',
   events: 'State changes and incident events, streamed (Server-Sent Events)',
   incidents: 'Incidents opened by bad states: deduplicated per host, auto-resolved, acknowledged',
   badges: 'Which hosts and groups have a status badge (SVG at /badges/hosts/{host_id}.svg) served without a token',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ITEM_KINDS } from '../values/items.ts';
 import { HOST_STATES } from '../machine/states.ts';
 import { CHECKED_BY, HISTORY_SOURCES } from '../machine/check-outcome.ts';
 import { ERROR_TYPES } from '../probes/types.ts';
@@ -187,6 +188,25 @@ export const jitResponseSchema = named(
   }),
 );
 
+/** Values (src/values/): one reading of an item, and what the latest check collected. */
+export const sampleSchema = named(
+  'ValueSample',
+  z.object({
+    template: z.string(),
+    item: z.string(),
+    unit: z.string(),
+    kind: z.enum(ITEM_KINDS),
+    row: z.string().nullable().describe('Row label for table items (label column or index); null for scalars'),
+    value: z.number(),
+    rate: z.number().nullable().optional().describe('Counters: increase per second since the previous check; null on the first reading or after a reset'),
+  }),
+);
+
+export const latestValuesSchema = named(
+  'LatestValues',
+  z.object({ collected_at: isoTime, samples: z.array(sampleSchema) }).describe('The values the latest check collected'),
+);
+
 export const stateResponseSchema = named(
   'HostMonitoringState',
   z.object({
@@ -213,6 +233,7 @@ export const stateResponseSchema = named(
       .describe('Its parents (and theirs, up to the configured depth) failing now (CRITICAL, DOWN or UNREACHABLE): a failed check makes it UNREACHABLE'),
     last_result: checkResultSchema.nullable(),
     recent_history: z.array(checkResultSchema).describe('The last 10 checks, newest first'),
+    latest_values: latestValuesSchema.nullable().describe("The values the latest check collected (the host's value templates); null when it has none"),
   }),
 );
 

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { withPreviousKeys, type SecretKey } from '../credentials/cipher.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { parseCidr } from '../webhooks/receiver-address.ts';
-import { type FlappingConfig, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
+import type { RemoteWriteConfig } from '../values/remote-write.ts';
+import { HOST_STATES, type FlappingConfig, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
 
 /**
  * Every setting Vigil reads, from the environment. `loadConfig(env)` is pure: tests pass a literal
@@ -146,6 +147,15 @@ const envSchema = z.object({
   VIGIL_METRICS_TOKEN: z.string().min(16).max(512).optional().describe('When set, /metrics requires Authorization: Bearer <this>'),
   VIGIL_METRICS_OPEN: bool(false).describe('Serve /metrics without a token although HOST is beyond loopback (an explicit opt-out)'),
   VIGIL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('Serve /metrics on this port in processes without the api role'),
+  // Values (src/values/): where samples go, by the Prometheus remote-write protocol.
+  VIGIL_REMOTE_WRITE_URL: z.url({ protocol: /^https?$/ }).optional().describe('Remote-write endpoint of a Prometheus-compatible TSDB, e.g. http://victoriametrics:8428/api/v1/write; unset: values are kept as latest values and in history only'),
+  VIGIL_REMOTE_WRITE_USERNAME: z.string().min(1).max(256).optional().describe('Basic-auth user for the remote-write endpoint'),
+  VIGIL_REMOTE_WRITE_PASSWORD: z.string().min(1).max(1024).optional().describe('Basic-auth password for the remote-write endpoint'),
+  VIGIL_REMOTE_WRITE_BEARER_TOKEN: z.string().min(1).max(4096).optional().describe('Bearer token for the remote-write endpoint (instead of basic auth)'),
+  VIGIL_REMOTE_WRITE_BUFFER_SAMPLES: count(100_000, 10_000_000).describe('Samples held per worker process while the TSDB is unreachable; the oldest are dropped beyond (vigil_remote_write_dropped_samples_total)'),
+  VIGIL_REMOTE_WRITE_BATCH_SAMPLES: count(2000, 100_000).describe('Most samples per remote-write request'),
+  VIGIL_REMOTE_WRITE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000).describe('How often samples are sent when less than a batch is waiting'),
+  VIGIL_REMOTE_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('One remote-write request\'s time limit'),
   VIGIL_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
@@ -251,6 +261,8 @@ export interface Config {
   incidentStates: HostState[];
   metricsToken: string | undefined;
   metricsPort: number | undefined;
+  /** Where values go (VIGIL_REMOTE_WRITE_*); undefined without a URL. */
+  remoteWrite: RemoteWriteConfig | undefined;
   sseHeartbeatSeconds: number;
   /** Limits on what API callers can hold: connections, long streams, replay depth. */
   apiLimits: {
@@ -352,6 +364,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     incidentStates: e.VIGIL_INCIDENT_STATES,
     metricsToken: e.VIGIL_METRICS_TOKEN,
     metricsPort: e.VIGIL_METRICS_PORT,
+    remoteWrite: e.VIGIL_REMOTE_WRITE_URL === undefined ? undefined : {
+      url: e.VIGIL_REMOTE_WRITE_URL,
+      username: e.VIGIL_REMOTE_WRITE_USERNAME,
+      password: e.VIGIL_REMOTE_WRITE_PASSWORD,
+      bearerToken: e.VIGIL_REMOTE_WRITE_BEARER_TOKEN,
+      bufferSamples: e.VIGIL_REMOTE_WRITE_BUFFER_SAMPLES,
+      batchSamples: e.VIGIL_REMOTE_WRITE_BATCH_SAMPLES,
+      flushIntervalMs: e.VIGIL_REMOTE_WRITE_FLUSH_MS,
+      requestTimeoutMs: e.VIGIL_REMOTE_WRITE_TIMEOUT_MS,
+    },
     sseHeartbeatSeconds: e.VIGIL_SSE_HEARTBEAT_SECONDS,
     apiLimits: {
       poolMax: e.VIGIL_API_POOL_MAX,

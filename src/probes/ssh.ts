@@ -128,7 +128,7 @@ function judgeCommand(
 }
 
 /** The login to use, or why the credential cannot be used (a message without key material). */
-function resolveSshAuth(credential: ResolvedCredential | undefined): SshAuth | string {
+export function resolveSshAuth(credential: ResolvedCredential | undefined): SshAuth | string {
   if (credential === undefined) return 'SSH probe needs a credential, and none was resolved';
   if (credential.kind === 'ssh-password') return { username: credential.username, password: credential.password };
   if (credential.kind !== 'ssh-key') return `SSH probe cannot log in with a credential of kind '${credential.kind}'`;

@@ -17,6 +17,7 @@ export const ERROR_TYPES = [
   'unexpected_status',
   'body_mismatch',
   'condition_failed',
+  'threshold',
   'http_error',
   'auth_failed',
   'host_key_mismatch',

@@ -26,6 +26,8 @@ import { effectivePolicyOf } from '../policies/resolve.ts';
 import { pingerFor } from '../probes/icmp.ts';
 import { saveProbeMemory } from '../db/queries/probe-memory.ts';
 import type { WorkerActivity } from './worker-activity.ts';
+import { valueWorkForHosts, type HostValueWork } from '../db/queries/value-templates.ts';
+import { runValuesStep, type SampleSink } from '../values/check-values.ts';
 
 /**
  * The worker role. Probes in flight are decoupled from queue round trips: each lane fetches jobs
@@ -45,6 +47,8 @@ export interface WorkerDeps {
   /** Counts running and finished checks for the worker heartbeat. */
   activity?: WorkerActivity;
   metrics?: Metrics;
+  /** Where collected values go (the remote writer); absent when no remote-write URL is set. */
+  sampleSink?: SampleSink;
 }
 
 export interface CheckWorker {
@@ -251,8 +255,10 @@ class CheckLane {
 
   private async checkBatch(jobs: Job<CheckJobData>[]): Promise<void> {
     let hosts: Map<string, HostToCheck>;
+    let values: Map<string, HostValueWork>;
     try {
-      hosts = await hostsToCheck(this.deps.pool, jobs.map((j) => j.data.host_id));
+      const ids = jobs.map((j) => j.data.host_id);
+      [hosts, values] = await Promise.all([hostsToCheck(this.deps.pool, ids), valueWorkForHosts(this.deps.pool, ids)]);
     } catch (err) {
       // Database gone between fetch and load: hand the jobs back for a retry.
       const message = coerceError(err).message;
@@ -263,10 +269,10 @@ class CheckLane {
       for (const job of jobs) this.release(job.id);
       return;
     }
-    await Promise.all(jobs.map((job) => this.checkJob(job, hosts.get(job.data.host_id))));
+    await Promise.all(jobs.map((job) => this.checkJob(job, hosts.get(job.data.host_id), values.get(job.data.host_id))));
   }
 
-  private async checkJob(job: Job<CheckJobData>, host: HostToCheck | undefined): Promise<void> {
+  private async checkJob(job: Job<CheckJobData>, host: HostToCheck | undefined, values?: HostValueWork): Promise<void> {
     const { host_id: hostId, checked_by: checkedBy } = job.data;
     const attempt = this.held.get(job.id)!;
     try {
@@ -274,7 +280,7 @@ class CheckLane {
       const worthChecking = host !== undefined && !(checkedBy === 'scheduler' && host.lease_job_id !== job.id);
       let finished: FinishedCheck | null = null;
       try {
-        if (worthChecking) finished = await this.probe(job, host);
+        if (worthChecking) finished = await this.probe(job, host, values);
       } finally {
         this.probing--;
         this.wakeup.wake();
@@ -299,7 +305,7 @@ class CheckLane {
     this.wakeup.wake();
   }
 
-  private async probe(job: Job<CheckJobData>, host: HostToCheck): Promise<FinishedCheck> {
+  private async probe(job: Job<CheckJobData>, host: HostToCheck, values?: HostValueWork): Promise<FinishedCheck> {
     const { deps } = this;
     const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
     const checkTime = this.clock.now();
@@ -308,11 +314,14 @@ class CheckLane {
     try {
       // The host's effective policy sets its timeout and its probes' retries.
       const { policy } = effectivePolicyOf(deps.config, host);
-      const result = await runCheck(
+      const startedMs = Date.now();
+      let result = await runCheck(
         { address: host.address, probes: withProbeRetries(host.probes, policy.probeRetries), sshHostKeySha256: host.ssh_host_key_sha256, probeMemory: host.probe_memory },
         { timeoutMs: policy.checkTimeoutMs, resolveCredential: deps.resolveCredential, pinger: pingerFor(deps.config.worker.fpingPath) },
       );
       if (result.memory) await this.saveMemory(host.id, result.memory);
+      // Values are collected within the check, in what is left of its time (src/values/).
+      if (values) result = await runValuesStep({ pool: deps.pool, logger: deps.logger, resolveCredential: deps.resolveCredential, sink: deps.sampleSink }, host, values, result, policy.checkTimeoutMs - (Date.now() - startedMs));
       const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
       return { result, checkTime, checkedBy: job.data.checked_by, lagMs };
     } finally {
