@@ -25,10 +25,9 @@ import { startCheckWorker } from './queue/worker.ts';
 import { RemoteWriter } from './values/remote-write.ts';
 import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { runMaintenanceWindowLoop } from './maintenance/reconcile.ts';
-import { ensureWebhookQueue } from './webhooks/queue.ts';
+import { ensureDeliveryQueue } from './queue/delivery-queue.ts';
 import { startWebhookWorker } from './webhooks/worker.ts';
 import { runNotificationDispatchLoop } from './notifications/dispatcher.ts';
-import { ensureNotificationQueue } from './notifications/queue.ts';
 import { startNotificationWorker } from './notifications/worker.ts';
 
 export const ROLES = ['api', 'scheduler', 'worker'] as const;
@@ -71,8 +70,10 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     if (!secretKey) logger.warn(NO_SECRET_KEY_WARNING);
     const boss = await startBoss(databaseUrl, config, logger);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
-    if (roles.includes('scheduler') || roles.includes('worker')) await ensureWebhookQueue(boss, config);
-    if (roles.includes('scheduler') || roles.includes('worker')) await ensureNotificationQueue(boss, config);
+    if (roles.includes('scheduler') || roles.includes('worker')) {
+      await ensureDeliveryQueue(boss, QUEUES.webhooks, config.webhooks);
+      await ensureDeliveryQueue(boss, QUEUES.notifications, config.notifications);
+    }
     const machine = createHealthMachine(config.machine);
     const metrics = createMetrics({
       hostsByState: () => hostsByState(pool),
