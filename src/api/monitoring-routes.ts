@@ -1,4 +1,3 @@
-import { groupInMaintenance } from '../db/queries/groups.ts';
 import { databaseNow, getHost, type HostRow } from '../db/queries/hosts.ts';
 import { historyForJob, recentHistory, type HistoryRow } from '../db/queries/history.ts';
 import { conflict, notFound } from '../lib/errors.ts';
@@ -21,7 +20,7 @@ import {
   taskIdParams,
 } from './schemas.ts';
 import { currentStatus, serializeCheck } from './serialize.ts';
-import { hostPolicyFacts } from '../db/queries/policies.ts';
+import { hostForState } from '../db/queries/policies.ts';
 import { effectivePolicyOf } from '../policies/resolve.ts';
 import { serializeEffectivePolicy } from './policy-serialize.ts';
 import { windowsForHost, type WindowRow } from '../db/queries/maintenance-windows.ts';
@@ -133,18 +132,16 @@ function stateRoute(deps: ApiDeps): RouteSpec {
       404: problem('No such host'),
     },
     handler: async ({ params }, { req }) => {
-      const host = await getHost(deps.pool, params.host_id);
+      const host = await hostForState(deps.pool, params.host_id);
       if (!host) throw notFound('host');
-      const [groupMaintenance, facts, windows, now, failingByHost] = await Promise.all([
-        groupInMaintenance(deps.pool, host.group),
-        hostPolicyFacts(deps.pool, host.id),
+      const groupMaintenance = host.group_maintenance;
+      const [windows, failingByHost] = await Promise.all([
         windowsForHost(deps.pool, host),
-        databaseNow(deps.pool),
         failingAncestors(deps.pool, [host.id], deps.config.dependencies.maxDepth),
       ]);
       const failingParents = failingByHost.get(host.id) ?? [];
-      const effective = effectivePolicyOf(deps.config, facts ?? { ...host, host_policy_name: null, host_policy_settings: null, group_policy_name: null, group_policy_settings: null });
-      const hostWindows = hostWindowsAt(host, windows, now);
+      const effective = effectivePolicyOf(deps.config, host);
+      const hostWindows = hostWindowsAt(host, windows, host.db_now);
       // History rows are written in the same transaction as the host row, so the row's version
       // (change_xid), the group's flag, the effective policy, the windows and the failing parents
       // name the whole answer: a 304 skips the history read.

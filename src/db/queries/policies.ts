@@ -1,3 +1,4 @@
+import type { HostRow } from './hosts.ts';
 import { conflict } from '../../lib/errors.ts';
 import type { HostState } from '../../machine/states.ts';
 import type { PolicySettings } from '../../policies/fields.ts';
@@ -179,7 +180,19 @@ export async function applyPolicySchedules(tx: Queryable, schedules: PolicySched
 }
 
 /** A host's policy facts, for the state endpoint. */
-export async function hostPolicyFacts(db: Queryable, hostId: string): Promise<HostPolicyFacts | undefined> {
-  const { rows } = await db.query<HostPolicyFacts>(`SELECT h."group", ${POLICY_COLUMNS} FROM hosts h ${POLICY_JOINS} WHERE h.id = $1`, [hostId]);
+/** A host row as the state endpoint shows it: with its policy facts, its group's maintenance flag and the database's time. */
+export type HostStateRow = HostRow & HostPolicyFacts & { group_maintenance: boolean; db_now: Date };
+
+/**
+ * One read for the state endpoint (it is polled by every frontend): the host, what its effective
+ * policy is made of, whether its group is in maintenance, and now() to place its windows.
+ */
+export async function hostForState(db: Queryable, hostId: string): Promise<HostStateRow | undefined> {
+  const { rows } = await db.query<HostStateRow>(
+    `SELECT h.*, ${POLICY_COLUMNS}, COALESCE(pg.maintenance, false) AS group_maintenance, now() AS db_now
+       FROM hosts h ${POLICY_JOINS} WHERE h.id = $1`,
+    [hostId],
+  );
   return rows[0];
 }
+
