@@ -22,15 +22,24 @@ export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP
 /** Answers kept in a result's detail: a reply can hold hundreds; history needs a handful. */
 const MAX_DETAIL_ANSWERS = 32;
 
-/** A DNS name: labels of 1-63 letters, digits, '-' or '_' (SRV's _service._proto), at most 253 characters. */
-const DNS_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+/**
+ * A DNS name: labels of 1-63 letters, digits, '-' or '_' (SRV's _service._proto); the length limit
+ * (253 without a trailing dot) is a check of its own rather than a lookahead, so the pattern in
+ * openapi.yaml is one every client's regex engine (and the fuzz suite's generator) understands.
+ */
+const DNS_NAME = /^([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 const answerList = z.array(z.string().min(1).max(1024)).min(1).max(64);
 
 export const dnsProbeSchema = z
   .object({
     type: z.literal('dns').describe('Probe type: a DNS query to a chosen server.'),
-    name: z.string().regex(DNS_NAME, 'must be a DNS name such as www.example.com or _sip._udp.example.com').describe('Name to query.'),
+    name: z
+      .string()
+      .max(254)
+      .regex(DNS_NAME, 'must be a DNS name such as www.example.com or _sip._udp.example.com')
+      .refine((n) => n.replace(/\.$/, '').length <= 253, 'must be at most 253 characters (without a trailing dot)')
+      .describe('Name to query.'),
     record_type: z.enum(DNS_RECORD_TYPES).default('A').describe('Record type to ask for.'),
     server: z
       .string()

@@ -106,6 +106,11 @@ async function seed(): Promise<{ readToken: string; known: Record<string, string
             ($4, $5, $6, 'resolved', 'CRITICAL', 'HEALTHY', now() - interval '1 hour', now(), NULL, NULL)`,
     [incidentId, h2, `${h2}:CRITICAL`, randomUUID(), h1, `${h1}:CRITICAL`],
   );
+  // Hosts the open incident's host made UNREACHABLE (two, so its paged list has a next cursor).
+  await ctx.pool.query(
+    `INSERT INTO incident_unreachable_hosts (incident_id, host_id, since) VALUES ($1, $2, now()), ($1, $3, now())`,
+    [incidentId, h1, hosts[2]!.id],
+  );
   await ctx.pool.query(
     `INSERT INTO host_events (type, host_id, host_name, host_group, from_state, to_state, incident_id, reason)
      VALUES ('state_changed', $1, 'fuzz-ssh', 'site-a', 'DEGRADED', 'CRITICAL', NULL, 'timeout'),
