@@ -5,12 +5,13 @@ import { createPool, type Pool } from '../../src/db/pool.ts';
 import { claimDueHosts } from '../../src/db/queries/claims.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
 import { insertHost } from '../../src/db/queries/hosts.ts';
+import { upsertGroup } from '../../src/db/queries/groups.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { initialHealth } from '../../src/machine/apply-result.ts';
 import { createHealthMachine } from '../../src/machine/health-machine.ts';
 import { firstCheckDelayMs } from '../../src/machine/schedule.ts';
 import { startBoss, type Boss } from '../../src/queue/boss.ts';
-import { CHECK_QUEUES, QUEUES, type CheckJobData } from '../../src/queue/names.ts';
+import { CHECK_QUEUES, GROUP_TIERS, QUEUES, type CheckJobData } from '../../src/queue/names.ts';
 import { produceDueChecks } from '../../src/queue/producer.ts';
 import { startCheckWorker } from '../../src/queue/worker.ts';
 import { waitFor } from '../helpers/vigil.ts';
@@ -122,6 +123,25 @@ describe('the producer', () => {
     expect(fresh!.id).not.toBe(gone!.id);
     const { rows } = await producers[0]!.pool.query('SELECT lease_job_id FROM hosts WHERE id = $1', [hostId]);
     expect(rows[0].lease_job_id).toBe(fresh!.id);
+  });
+
+  it('hands a group\'s slot to the job that has waited longest, however many siblings were queued after it', async () => {
+    // pg-boss ranks the candidates of one group by job id. With random ids a job queued first
+    // could lose to each newer sibling for as long as siblings kept coming (seen: 15 s in a group
+    // of three at 0.3 s intervals); job ids that grow with time make that rank the queue order.
+    await upsertGroup(producers[0]!.pool, 'fifo', { maxConcurrentChecks: 1 }, 1);
+    const deps = { ...producers[0]!, config, logger };
+    for (let round = 0; round < 12; round++) {
+      await producers[0]!.pool.query(`DELETE FROM hosts; DELETE FROM pgboss.job WHERE name = '${QUEUES.checks}'`);
+      const [first, second] = await addDueHosts(2);
+      await producers[0]!.pool.query(`UPDATE hosts SET "group" = 'fifo', next_check_time = now() + interval '1 hour' WHERE id = $1`, [second]);
+      await producers[0]!.pool.query(`UPDATE hosts SET "group" = 'fifo' WHERE id = $1`, [first]);
+      expect(await produceDueChecks(deps)).toBe(1);
+      await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [second]);
+      expect(await produceDueChecks(deps)).toBe(1);
+      const fetched = await producers[0]!.boss.fetch<CheckJobData>(QUEUES.checks, { batchSize: 10, groupConcurrency: { default: 1, tiers: GROUP_TIERS } });
+      expect(fetched.map((j) => j.data.host_id)).toEqual([first]);
+    }
   });
 
   it('spreads first checks of new hosts deterministically over the configured window', () => {

@@ -40,6 +40,9 @@ export interface ClaimOptions {
  * fills the failing lane. The job's state is read from pg-boss's table by its primary key
  * (name, id), one probe per host that holds a lease.
  *
+ * New job ids grow with time (migration 0100), so pg-boss, which ranks a group's candidates by id,
+ * hands a group's slot to the job that has waited longest.
+ *
  * SKIP LOCKED lets racing producers take disjoint sets instead of waiting on each other. Hosts in
  * maintenance (their own, their group's, or a scheduled window's) are not claimed; the partial
  * index hosts_due_idx leaves out the first and the last. Policies change nothing here: the next
@@ -66,7 +69,7 @@ export async function claimDueHosts(tx: Queryable, opts: ClaimOptions): Promise<
      )
      UPDATE hosts h
         SET next_check_time = now() + make_interval(secs => $2),
-            lease_job_id = CASE WHEN due.renewed THEN h.lease_job_id ELSE gen_random_uuid() END
+            lease_job_id = CASE WHEN due.renewed THEN h.lease_job_id ELSE vigil_time_ordered_uuid() END
        FROM due
       WHERE h.id = due.id
      RETURNING h.id AS host_id, h.lease_job_id AS job_id, due.renewed, h.check_priority AS priority, h.monitoring_state AS state,
