@@ -86,8 +86,13 @@ export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
     logger: deps.logger,
   });
   await listener.start();
-  // pg-boss retries a job whose heartbeat stops (its worker died); keep ours beating.
-  const heartbeat = setInterval(() => lanes.forEach((l) => void l.touch()), (deps.config.worker.jobHeartbeatSeconds * 1000) / 2);
+  // pg-boss retries a job whose heartbeat stops (its worker died); keep ours beating. Each job is
+  // beaten once its last beat (its fetch, or the last touch) is a third of the heartbeat old, so a
+  // beat is never older than half the heartbeat — as when every held job was touched every half —
+  // while the many checks that end sooner are never touched: a touch is a row update per job,
+  // which at thousands of checks a second was one more write per check.
+  const beatMs = deps.config.worker.jobHeartbeatSeconds * 1000;
+  const heartbeat = setInterval(() => lanes.forEach((l) => void l.touch(beatMs / 3)), beatMs / 6);
   const groupsTimer = setInterval(() => void groups.refresh(), GROUP_PRESENCE_REFRESH_MS);
   // A failed sync keeps the last offset: clocks do not jump between two syncs.
   const clockTimer = setInterval(() => void clock.sync().catch(() => {}), CLOCK_SYNC_INTERVAL_MS);
@@ -146,6 +151,8 @@ class CheckLane {
   private readonly recorder: ResultRecorder;
   /** Jobs fetched and not yet settled, with the attempt fetched (settles are fenced to it). */
   private readonly held = new Map<string, JobAttempt>();
+  /** When each held job's heartbeat was last refreshed in the database (fetch or touch), epoch ms. */
+  private readonly beatAt = new Map<string, number>();
   /** Jobs fetched whose probes have not ended: what `capacity` limits (recording is the recorder's). */
   private probing = 0;
   private readonly wakeup = new Wakeup();
@@ -178,9 +185,17 @@ class CheckLane {
     this.wakeup.wake();
   }
 
-  async touch(): Promise<void> {
-    if (this.held.size === 0) return;
-    await this.deps.boss.touch(this.queue, [...this.held.values()]).catch((err) => this.deps.logger.warn('job heartbeat failed', { queue: this.queue, err: coerceError(err).message }));
+  /** Refreshes the heartbeat of the held jobs whose last beat is at least `olderThanMs` old. */
+  async touch(olderThanMs: number): Promise<void> {
+    const startedAt = Date.now();
+    const due = [...this.held.values()].filter((a) => startedAt - (this.beatAt.get(a.id) ?? 0) >= olderThanMs);
+    if (due.length === 0) return;
+    try {
+      await this.deps.boss.touch(this.queue, due);
+      for (const a of due) if (this.beatAt.has(a.id)) this.beatAt.set(a.id, startedAt);
+    } catch (err) {
+      this.deps.logger.warn('job heartbeat failed', { queue: this.queue, err: coerceError(err).message });
+    }
   }
 
   async stop(): Promise<void> {
@@ -236,6 +251,7 @@ class CheckLane {
   private async fetchAndCheck(options: { batchSize: number; minPriority?: number }): Promise<number | undefined> {
     const { config, logger } = this.deps;
     let jobs: Job<CheckJobData>[];
+    const fetchStartedAt = Date.now();
     try {
       jobs = await this.deps.boss.fetch<CheckJobData>(this.queue, {
         ...options,
@@ -247,7 +263,11 @@ class CheckLane {
       if (this.fetchFailures === 1 || this.fetchFailures % 30 === 0) logger.warn('fetching check jobs failed; retrying', { queue: this.queue, err: coerceError(err).message, consecutive_failures: this.fetchFailures });
       return undefined;
     }
-    for (const job of jobs) this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
+    // pg-boss set each fetched job's heartbeat when it handed it out; count from the fetch's start.
+    for (const job of jobs) {
+      this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
+      this.beatAt.set(job.id, fetchStartedAt);
+    }
     this.probing += jobs.length;
     if (jobs.length > 0) void this.checkBatch(jobs);
     return jobs.length;
@@ -302,6 +322,7 @@ class CheckLane {
 
   private release(jobId: string): void {
     this.held.delete(jobId);
+    this.beatAt.delete(jobId);
     this.wakeup.wake();
   }
 

@@ -9,7 +9,7 @@ import { produceDueChecks } from '../../src/queue/producer.ts';
 
 import { seedHosts } from '../helpers/hosts.ts';
 import { expectConforms } from '../helpers/openapi.ts';
-import { startSilentTarget, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
+import { startHttpTarget, startSilentTarget, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 // Scheduled checks only; intervals long, so each host is checked once per test.
@@ -131,6 +131,42 @@ describe('JIT checks on a busy worker', () => {
       await silent.close();
     }
   }, 30_000);
+});
+
+describe('job heartbeats', () => {
+  it('beats a check that outlasts the heartbeat, so nobody retries it, and never touches checks that end sooner', async () => {
+    // pg-boss retries a job whose heartbeat is VIGIL_JOB_HEARTBEAT_SECONDS (10) old. The slow
+    // host answers after 14 s: its job must have been touched, its one attempt recorded once.
+    let answered = 0;
+    const targets: { close: () => Promise<void> }[] = [];
+    const slow = await startHttpTarget({ '/': (_req, res) => void setTimeout(() => { answered++; res.end('ok'); }, 14_000) });
+    try {
+      const [slowHost] = await seedHosts(ctx.pool, { count: 1, namePrefix: 'slow', probes: [{ type: 'http', url: `${slow.url}/` }], dueAgoMs: 1000 });
+      // Twenty 2 s checks, due 0.5 s apart: some are always in flight while the slow one runs.
+      const medium = await startHttpTarget({ '/': (_req, res) => void setTimeout(() => res.end('ok'), 2000) });
+      targets.push(medium);
+      const fast: string[] = [];
+      for (let i = 0; i < 20; i++) fast.push(...(await seedHosts(ctx.pool, { count: 1, namePrefix: `fast-${i}`, probes: [{ type: 'http', url: `${medium.url}/` }], dueAgoMs: -500 * i })));
+      await ctx.start(['scheduler', 'worker'], { VIGIL_CHECK_TIMEOUT_MS: '20000', VIGIL_LEASE_SECONDS: '60', VIGIL_JOB_HEARTBEAT_SECONDS: '10' });
+      const jobs = await waitFor('the slow check to be recorded', async () => {
+        const { rows } = await ctx.pool.query<{ host_id: string; retry_count: number; started_on: Date; heartbeat_on: Date; state: string }>(
+          `SELECT m.host_id, j.retry_count, j.started_on, j.heartbeat_on, j.state FROM host_monitoring_history m JOIN pgboss.job j ON j.id = m.job_id`);
+        return rows.some((r) => r.host_id === slowHost) && rows.length === 21 ? rows : undefined;
+      }, 40_000);
+      const slowJob = jobs.find((j) => j.host_id === slowHost)!;
+      expect(slowJob).toMatchObject({ retry_count: 0, state: 'completed' });
+      expect(slowJob.heartbeat_on.getTime()).toBeGreaterThan(slowJob.started_on.getTime());
+      expect(answered).toBe(1);
+      expect(slow.requests).toHaveLength(1);
+      // A check that ends within a third of the heartbeat costs no heartbeat write (touching every
+      // held job every 5 s touched some of these).
+      const untouched = jobs.filter((r) => fast.includes(r.host_id)).filter((j) => j.heartbeat_on.getTime() === j.started_on.getTime());
+      expect(untouched).toHaveLength(20);
+    } finally {
+      await slow.close();
+      for (const t of targets) await t.close();
+    }
+  }, 60_000);
 });
 
 describe('concurrency groups', () => {
