@@ -342,7 +342,7 @@ class CheckLane {
       );
       if (result.memory) await this.saveMemory(host.id, result.memory);
       // Values are collected within the check, in what is left of its time (src/values/).
-      if (values) result = await runValuesStep({ pool: deps.pool, logger: deps.logger, resolveCredential: deps.resolveCredential, sink: deps.sampleSink }, host, values, result, policy.checkTimeoutMs - (Date.now() - startedMs));
+      if (values) result = await runValuesStep({ pool: deps.pool, logger: deps.logger, resolveCredential: deps.resolveCredential, sink: deps.sampleSink, now: () => this.clock.now() }, host, values, result, policy.checkTimeoutMs - (Date.now() - startedMs));
       const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
       return { result, checkTime, checkedBy: job.data.checked_by, lagMs };
     } finally {

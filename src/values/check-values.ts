@@ -23,6 +23,8 @@ export interface ValuesStepDeps {
   logger: Logger;
   resolveCredential?: (id: string) => Promise<ResolvedCredential | undefined>;
   sink?: SampleSink;
+  /** The database's time as the worker keeps it: sample times and counter rates are compared across workers. */
+  now: () => Date;
 }
 
 export interface ValuesHost {
@@ -51,7 +53,7 @@ export async function runValuesStep(deps: ValuesStepDeps, host: ValuesHost, work
       sshHostKeySha256: host.ssh_host_key_sha256,
       resolveCredential: deps.resolveCredential,
       timeoutMs: Math.max(MIN_VALUES_BUDGET_MS, budgetMs),
-      now: () => new Date(),
+      now: deps.now,
     },
     result,
   );
