@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
+import { freePort } from '../../src/db/embedded.ts';
 import { startVigil, type Role, type Vigil } from '../../src/runtime.ts';
 import { CHECK_QUEUES } from '../../src/queue/names.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -159,6 +160,32 @@ describe('clocks', () => {
     // The HEALTHY interval (60 s) varies by at most ± 10 %.
     expect(hosts!.max_next_s).toBeLessThanOrEqual(66);
     expect(hosts!.min_next_s).toBeGreaterThan(30);
+  });
+
+  it('answer max_age and schedule new hosts on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
+    const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
+    targets.push(listener);
+    const checking = await start(['scheduler', 'worker'], FAST_ENV);
+    const [hostId] = await seedHosts(checking.pool, { count: 1, namePrefix: 'clock-api', probes: [{ type: 'http', url: listener.url }] });
+    await waitFor('the host\'s first check', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length > 0, 30_000);
+    // The API is a process of its own whose clock runs an hour ahead.
+    const port = await freePort();
+    const apiUrl = `http://127.0.0.1:${port}`;
+    skewed.push(spawnVigil(db.url, ['api'], { ...FAST_ENV, PORT: String(port), HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, VIGIL_SECRET_KEY: SECRET_KEY, NODE_OPTIONS: `--import=${CLOCK_AHEAD}` }));
+    await waitFor('the skewed API to be ready', async () => (await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.status === 200, 30_000, 200);
+
+    // A result seconds old is within max_age=600 on the database's clock (an hour old on the API's).
+    const cached = await request(apiUrl).post(`/api/monitoring/hosts/${hostId}/check-connectivity?max_age=600`).set(authHeader());
+    expect(cached.status).toBe(200);
+    expect(cached.body).toMatchObject({ check_queued: false, task_id: null });
+    expect(cached.body.result_age_seconds).toBeLessThan(60);
+    // A new host is due at the database's now() (first-check spread 0), not an hour later. Disabled,
+    // so no claim moves its due time before it is read.
+    const created = await request(apiUrl).post('/api/hosts').set(authHeader())
+      .send({ name: 'clock-api-new', address: '127.0.0.1', enabled: false, probes: [{ type: 'http', url: listener.url }] });
+    expect(created.status).toBe(201);
+    const [due] = await query<{ due_in_s: number }>(`SELECT extract(epoch FROM next_check_time - now())::float8 AS due_in_s FROM hosts WHERE id = $1`, [created.body.id]);
+    expect(Math.abs(due!.due_in_s)).toBeLessThan(60);
   });
 });
 
