@@ -153,7 +153,7 @@ describe('a worker\'s clock', () => {
 describe('the API\'s clock', () => {
   const { ctx, query } = useFreshVigil();
 
-  it('answer max_age and schedule new hosts on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
+  it('answer max_age, schedule new hosts and expire sessions on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
     const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
     targets.push(listener);
     const checking = await ctx.start(['scheduler', 'worker'], FAST_ENV);
@@ -177,6 +177,14 @@ describe('the API\'s clock', () => {
     expect(created.status).toBe(201);
     const [due] = await query<{ due_in_s: number }>(`SELECT extract(epoch FROM next_check_time - now())::float8 AS due_in_s FROM hosts WHERE id = $1`, [created.body.id]);
     expect(Math.abs(due!.due_in_s)).toBeLessThan(60);
+    // A dashboard session lasts 12 hours on the database's clock (the one its expiry is checked
+    // against), not 13 hours because the API's clock is ahead; its cookie says the same.
+    const session = await request(apiUrl).post('/api/session').set(authHeader());
+    expect(session.status).toBe(201);
+    const [left] = await query<{ left_s: number }>(`SELECT extract(epoch FROM $1::timestamptz - now())::float8 AS left_s`, [session.body.expires_at]);
+    expect(Math.abs(left!.left_s - 12 * 3600)).toBeLessThan(60);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(String(session.headers['set-cookie']))?.[1]);
+    expect(Math.abs(maxAge - 12 * 3600)).toBeLessThan(60);
   });
 });
 
