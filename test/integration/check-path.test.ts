@@ -153,7 +153,7 @@ describe('a worker\'s clock', () => {
 describe('the API\'s clock', () => {
   const { ctx, query } = useFreshVigil();
 
-  it('answer max_age, schedule new hosts and expire sessions on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
+  it('answer max_age, schedule new hosts and expire sessions and tokens on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
     const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
     targets.push(listener);
     const checking = await ctx.start(['scheduler', 'worker'], FAST_ENV);
@@ -185,6 +185,11 @@ describe('the API\'s clock', () => {
     expect(Math.abs(left!.left_s - 12 * 3600)).toBeLessThan(60);
     const maxAge = Number(/Max-Age=(\d+)/.exec(String(session.headers['set-cookie']))?.[1]);
     expect(Math.abs(maxAge - 12 * 3600)).toBeLessThan(60);
+    // A token made to last a day expires a day from the database's now().
+    const token = await request(apiUrl).post('/api/tokens').set(authHeader()).send({ name: 'clock-token', scopes: ['read'], expires_in_days: 1 });
+    expect(token.status).toBe(201);
+    const [expiry] = await query<{ left_s: number }>(`SELECT extract(epoch FROM expires_at - now())::float8 AS left_s FROM api_tokens WHERE name = 'clock-token'`);
+    expect(Math.abs(expiry!.left_s - 86_400)).toBeLessThan(60);
   });
 });
 
