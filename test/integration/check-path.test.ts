@@ -153,7 +153,7 @@ describe('a worker\'s clock', () => {
 describe('the API\'s clock', () => {
   const { ctx, query } = useFreshVigil();
 
-  it('answer max_age, schedule new hosts and expire sessions and tokens on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
+  it('answer max_age, schedule new hosts, end the default trend range and expire sessions and tokens on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
     const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
     targets.push(listener);
     const checking = await ctx.start(['scheduler', 'worker'], FAST_ENV);
@@ -185,6 +185,11 @@ describe('the API\'s clock', () => {
     expect(Math.abs(left!.left_s - 12 * 3600)).toBeLessThan(60);
     const maxAge = Number(/Max-Age=(\d+)/.exec(String(session.headers['set-cookie']))?.[1]);
     expect(Math.abs(maxAge - 12 * 3600)).toBeLessThan(60);
+    // The trend's default range (the last 24 hours) ends at the database's now().
+    const trend = await request(apiUrl).get(`/api/monitoring/hosts/${hostId}/trend`).set(authHeader());
+    expect(trend.status).toBe(200);
+    const [end] = await query<{ off_s: number }>(`SELECT extract(epoch FROM $1::timestamptz - now())::float8 AS off_s`, [trend.body.to]);
+    expect(Math.abs(end!.off_s)).toBeLessThan(60);
     // A token made to last a day expires a day from the database's now().
     const token = await request(apiUrl).post('/api/tokens').set(authHeader()).send({ name: 'clock-token', scopes: ['read'], expires_in_days: 1 });
     expect(token.status).toBe(201);
