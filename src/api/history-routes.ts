@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import { readHistoryExport, type ExportHistoryRow } from '../db/queries/history-export.ts';
 import { listHistory, listTransitions, type HistoryFilter, type PositionedHistoryRow } from '../db/queries/history-pages.ts';
 import { historyTrend, trendBucketCount } from '../db/queries/history-trend.ts';
-import { getHost } from '../db/queries/hosts.ts';
+import { databaseNow, getHost } from '../db/queries/hosts.ts';
 import { badRequest, notFound } from '../lib/errors.ts';
 import { encodeCursor } from './cursor.ts';
 import type { ApiDeps } from './deps.ts';
@@ -117,7 +117,8 @@ function trendRoute(deps: ApiDeps): RouteSpec {
     examples: { responses: { 200: [trendExample] } },
     responses: { 200: { description: 'The buckets', schema: trendSchema }, 400: problem('Invalid id or query, or too many buckets'), 404: problem('No such host') },
     handler: async ({ params, query }) => {
-      const to = query.to ?? new Date();
+      // The default range ends at the database's now(): check times are on its clock, not this process's.
+      const to = query.to ?? (await databaseNow(deps.pool));
       const from = query.from ?? new Date(to.getTime() - DAY_MS);
       if (from >= to) throw badRequest('from must be before to', [{ field: 'query.from', message: `must be before ${to.toISOString()}` }]);
       const range = { from, to, bucketSeconds: query.bucket };

@@ -64,10 +64,9 @@ export function sessionRoutes(deps: ApiDeps): RouteSpec[] {
         // A cookie-authenticated call has no token to exchange: it already has a session.
         if (!presented) return { status: 201, body: describeCaller(res), headers: { 'Cache-Control': 'no-store' } };
         const session = await signIn(pool, config.adminToken, presented);
-        const maxAge = Math.max(1, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000));
         return {
           status: 201,
-          headers: { 'Set-Cookie': cookie(req, session.sessionId, maxAge), 'Cache-Control': 'no-store' },
+          headers: { 'Set-Cookie': cookie(req, session.sessionId, session.maxAgeSeconds), 'Cache-Control': 'no-store' },
           body: { name: session.principal.name, scopes: session.principal.scopes, expires_at: session.expiresAt.toISOString(), csrf_token: session.csrfToken },
         };
       },

@@ -30,24 +30,30 @@ export function csrfTokenFor(sessionId: string): string {
   return createHash('sha256').update(`vigil-csrf:${sessionId}`, 'utf8').digest('base64url');
 }
 
-/** Exchanges an API token for a new session, or throws 401 with a message a person can act on. */
-export async function signIn(pool: Pool, adminToken: string | undefined, presented: string, now = new Date()): Promise<WebSession & { sessionId: string }> {
+/**
+ * Exchanges an API token for a new session, or throws 401 with a message a person can act on. The
+ * expiry is set on the database's clock; `maxAgeSeconds` is what is left of it, for the cookie.
+ */
+export async function signIn(
+  pool: Pool,
+  adminToken: string | undefined,
+  presented: string,
+): Promise<WebSession & { sessionId: string; maxAgeSeconds: number }> {
   const sessionId = randomBytes(32).toString('base64url');
-  const cap = new Date(now.getTime() + SESSION_TTL_MS);
+  const stored = { idHash: sha256(sessionId), ttlMs: SESSION_TTL_MS };
   let principal: Principal;
-  let expiresAt = cap;
+  let session: { expires_at: Date; seconds_left: number };
   if (adminToken && tokensEqual(presented, adminToken)) {
     principal = { tokenId: 'env', name: 'VIGIL_ADMIN_TOKEN', scopes: ['admin'] };
-    await insertWebSession(pool, { idHash: sha256(sessionId), tokenId: null, envTokenHash: hashToken(adminToken), expiresAt });
+    session = await insertWebSession(pool, { ...stored, tokenId: null, envTokenHash: hashToken(adminToken), tokenExpiresAt: null });
   } else {
     const row = await useToken(pool, hashToken(presented));
     if (!row) throw unauthorized('that token is unknown, revoked or expired: check it and try again');
     principal = { tokenId: row.id, name: row.name, scopes: row.scopes };
-    if (row.expires_at && row.expires_at < cap) expiresAt = row.expires_at;
-    await insertWebSession(pool, { idHash: sha256(sessionId), tokenId: row.id, envTokenHash: null, expiresAt });
+    session = await insertWebSession(pool, { ...stored, tokenId: row.id, envTokenHash: null, tokenExpiresAt: row.expires_at });
   }
   await deleteExpiredWebSessions(pool);
-  return { sessionId, principal, expiresAt, csrfToken: csrfTokenFor(sessionId) };
+  return { sessionId, principal, expiresAt: session.expires_at, maxAgeSeconds: Math.max(1, Math.floor(session.seconds_left)), csrfToken: csrfTokenFor(sessionId) };
 }
 
 /** The live session for a cookie value, or undefined (unknown, expired, or its token revoked). */

@@ -1,3 +1,4 @@
+import { coerceError } from '../lib/errors.ts';
 import { usageError } from './errors.ts';
 
 /**
@@ -11,7 +12,7 @@ export function parseProbeSpec(spec: string): Record<string, unknown> {
     try {
       return JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
-      throw usageError(`--probe ${JSON.stringify(spec)}: not valid JSON (${(err as Error).message})`);
+      throw usageError(`--probe ${JSON.stringify(spec)}: not valid JSON (${coerceError(err).message})`);
     }
   }
   const tcp = /^tcp:(\d{1,5})$/.exec(text);

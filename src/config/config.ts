@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withPreviousKeys, type SecretKey } from '../credentials/cipher.ts';
-import { ConfigError } from '../lib/errors.ts';
+import { coerceError, ConfigError } from '../lib/errors.ts';
 import { parseCidr } from '../webhooks/receiver-address.ts';
 import type { RemoteWriteConfig } from '../values/remote-write.ts';
 import { HOST_STATES, type FlappingConfig, type HostState, type MachineConfig, type StatePolicy } from '../machine/states.ts';
@@ -103,7 +103,7 @@ const envSchema = z.object({
         try {
           parseCidr(cidr);
         } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          ctx.addIssue({ code: 'custom', message: coerceError(err).message });
         }
       }
     })

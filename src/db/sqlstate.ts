@@ -1,3 +1,5 @@
+import { coerceError } from '../lib/errors.ts';
+
 /** SQLSTATE codes Vigil reacts to, by name. */
 export const SQLSTATE = {
   uniqueViolation: '23505',
@@ -36,6 +38,6 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = sqlState(err);
   if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  const message = (err as Error | null)?.message ?? '';
+  const message = coerceError(err).message;
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }

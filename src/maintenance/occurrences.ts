@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime, IANAZone } from 'luxon';
+import { coerceError } from '../lib/errors.ts';
 
 /**
  * When maintenance windows are open. Pure: a window's schedule and a time range in, occurrences out.
@@ -116,7 +117,7 @@ export function recurringProblems(cron: string, durationSeconds: number, timeZon
   try {
     CronExpressionParser.parse(cron, { tz: 'UTC' });
   } catch (err) {
-    return [{ field: 'cron', message: `not a cron expression: ${(err as Error).message}` }];
+    return [{ field: 'cron', message: `not a cron expression: ${coerceError(err).message}` }];
   }
   const schedule: WindowSchedule = { timeZone, cron, durationSeconds, startsAt: null, endsAt: null, activeFrom: null, activeUntil: null };
   const sample = occurrencesBetween(schedule, now, new Date(now.getTime() + 400 * 86_400_000), 50);

@@ -6,11 +6,9 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { openSse } from '../helpers/sse.ts';
-import { authHeader, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { authHeader, type TestVigil, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
 let vigil: TestVigil;
 let readToken: string;
 let otherToken: string;
@@ -37,16 +35,19 @@ async function mint(scopes: string[]) {
   return res.body as { id: string; token: string };
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api'], {
+const ctx = useTestVigil({
+  roles: ['api'],
+  env: {
     VIGIL_EXPORTS_MAX: '3',
     VIGIL_EXPORTS_PER_TOKEN: '2',
     VIGIL_STREAM_STALL_SECONDS: '3',
     VIGIL_SSE_STREAMS_PER_TOKEN: '2',
     VIGIL_SSE_REPLAY_MAX_EVENTS: '1000',
     VIGIL_SSE_HEARTBEAT_SECONDS: '0.5',
-  });
+  },
+});
+beforeAll(async () => {
+  vigil = ctx.vigil;
   readToken = (await mint(['read'])).token;
   otherToken = (await mint(['read'])).token;
   revokable = await mint(['read']);
@@ -66,8 +67,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const req of paused) req.destroy();
-  await vigil?.stop();
-  await db?.drop();
 });
 
 describe('history exports', () => {

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.ts';
-import { startVigil, type Role, type Vigil } from '../../src/runtime.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded.ts';
 import { CHECK_QUEUES } from '../../src/queue/names.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedHosts } from '../helpers/hosts.ts';
 import { reserveRefusedPort, startHttpTarget, startSilentTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { spawnVigil, stopProcesses, type VigilProcess } from '../helpers/vigil-processes.ts';
-import { authHeader, FAST_ENV, memoryLogger, TEST_ADMIN_TOKEN, waitFor, type MemoryTransport } from '../helpers/vigil.ts';
+import { authHeader, FAST_ENV, TEST_ADMIN_TOKEN, useTestVigil, waitFor } from '../helpers/vigil.ts';
 import request from 'supertest';
 
 /**
@@ -18,51 +16,38 @@ import request from 'supertest';
  * before the fix.
  */
 
-let db: TestDatabase;
 /** One key for all the Vigils of a test (a database with credentials refuses any other). */
 const SECRET_KEY = randomBytes(32).toString('base64');
-const running: Vigil[] = [];
 const targets: LoopbackTarget[] = [];
 const skewed: VigilProcess[] = [];
 const CLOCK_AHEAD = path.resolve('test/helpers/clock-ahead.mjs');
 
-interface Started extends Vigil {
-  transport: MemoryTransport;
+/**
+ * Each test gets a database of its own (they leave hosts, jobs, events and credentials behind), so
+ * every describe block below holds one test and calls this once. Its Vigils are started with
+ * `ctx.start` and stopped after the test.
+ */
+function useFreshVigil() {
+  const ctx = useTestVigil({ env: { VIGIL_SECRET_KEY: SECRET_KEY } });
+  const query = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> => (await ctx.pool.query(text, values)).rows as T[];
+  return { ctx, query };
 }
 
-async function start(roles: readonly Role[], env: Record<string, string>): Promise<Started> {
-  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, VIGIL_SECRET_KEY: SECRET_KEY, ...env });
-  const { logger, transport } = memoryLogger();
-  const vigil = await startVigil(config, roles, logger);
-  running.push(vigil);
-  return { ...vigil, transport };
-}
-
-async function stopAll(): Promise<void> {
-  for (const v of running.splice(0).reverse()) await v.stop();
-}
-
-const query = async <T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> => (await running[0]!.pool.query(text, values)).rows as T[];
-
-// Each test gets a database of its own: they leave hosts, jobs and events behind.
-beforeEach(async () => {
-  db = await createTestDatabase();
-});
+// Runs after each block's own afterEach has stopped its Vigils.
 afterEach(async () => {
   await stopProcesses(skewed.splice(0));
-  await stopAll();
   for (const t of targets.splice(0)) await t.close();
-  await db?.drop();
 });
 
 describe('a queue backlog longer than the lease', () => {
+  const { ctx, query } = useFreshVigil();
   it('keeps each host\'s queued job as its check: one job per host however often the lease runs out, and every host reaches DOWN', { timeout: 120_000 }, async () => {
     const silent = await startSilentTarget();
     targets.push(silent);
     // A lease of 0.6 s and checks that hang until their 0.3 s timeout: with 20 such hosts and one
     // check slot per lane, a job waits several seconds in the queue, many leases long.
     const env = { ...FAST_ENV, VIGIL_CHECK_TIMEOUT_MS: '300', VIGIL_LEASE_SECONDS: '0.6', VIGIL_WORKER_CONCURRENCY: '2', VIGIL_FAILING_SHARE: '0.5' };
-    const scheduler = await start(['scheduler'], env);
+    const scheduler = await ctx.start(['scheduler'], env);
     const ids = await seedHosts(scheduler.pool, { count: 20, namePrefix: 'backlog', probes: [{ type: 'http', url: silent.url }] });
     const [{ t0 }] = (await query<{ t0: Date }>('SELECT now() AS t0')) as [{ t0: Date }];
     // No worker yet: the backlog only grows. Wait until every lease has run out at least three times.
@@ -80,7 +65,7 @@ describe('a queue backlog longer than the lease', () => {
     const jobOf = new Map(jobs.map((j) => [j.host_id, j.job_id]));
     for (const h of leases) expect(h.lease_job_id).toBe(jobOf.get(h.id));
 
-    const worker = await start(['worker'], env);
+    const worker = await ctx.start(['worker'], env);
     await waitFor('every host to reach DOWN', async () => {
       const [row] = await query<{ down: number }>(`SELECT count(*)::int AS down FROM hosts WHERE monitoring_state = 'DOWN'`);
       return row!.down === ids.length;
@@ -94,6 +79,7 @@ describe('a queue backlog longer than the lease', () => {
 });
 
 describe('infrastructure errors', () => {
+  const { ctx, query } = useFreshVigil();
   let target: HttpTarget;
   const env = { ...FAST_ENV, VIGIL_JOB_RETRY_LIMIT: '20' };
 
@@ -105,7 +91,7 @@ describe('infrastructure errors', () => {
   });
 
   it('never count against a host: a credential lookup failing mid-run moves no machine, and the checks are done after it recovers', { timeout: 60_000 }, async () => {
-    const vigil = await start(['api', 'scheduler', 'worker'], env);
+    const vigil = await ctx.start(['api', 'scheduler', 'worker'], env);
     const api = request.agent(vigil.apiUrl!).set(authHeader());
     const cred = await api.post('/api/credentials').send({ name: 'basic', kind: 'http-basic', username: 'u', password: 'pw-123456' });
     expect(cred.status).toBe(201);
@@ -134,14 +120,16 @@ describe('infrastructure errors', () => {
   });
 });
 
-describe('clocks', () => {
+describe('a worker\'s clock', () => {
+  const { ctx, query } = useFreshVigil();
+
   it('schedule and record on the database\'s time even when the worker\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
     const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
     targets.push(listener);
     const env = { ...FAST_ENV, VIGIL_HEALTHY_INTERVAL_SECONDS: '60' };
-    const scheduler = await start(['scheduler'], env);
+    const scheduler = await ctx.start(['scheduler'], env);
     // The worker is a process of its own whose clock runs an hour ahead.
-    const worker = spawnVigil(db.url, ['worker'], { ...env, VIGIL_SECRET_KEY: SECRET_KEY, NODE_OPTIONS: `--import=${CLOCK_AHEAD}` });
+    const worker = spawnVigil(ctx.db.url, ['worker'], { ...env, VIGIL_SECRET_KEY: SECRET_KEY, NODE_OPTIONS: `--import=${CLOCK_AHEAD}` });
     skewed.push(worker);
     await seedHosts(scheduler.pool, { count: 3, namePrefix: 'clock', probes: [{ type: 'http', url: listener.url }] });
     await waitFor('the checks to be recorded', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length === 3, 30_000);
@@ -162,12 +150,61 @@ describe('clocks', () => {
   });
 });
 
+describe('the API\'s clock', () => {
+  const { ctx, query } = useFreshVigil();
+
+  it('answer max_age, schedule new hosts, end the default trend range and expire sessions and tokens on the database\'s time even when the API\'s clock is an hour ahead', { timeout: 60_000 }, async () => {
+    const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
+    targets.push(listener);
+    const checking = await ctx.start(['scheduler', 'worker'], FAST_ENV);
+    const [hostId] = await seedHosts(checking.pool, { count: 1, namePrefix: 'clock-api', probes: [{ type: 'http', url: listener.url }] });
+    await waitFor('the host\'s first check', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length > 0, 30_000);
+    // The API is a process of its own whose clock runs an hour ahead.
+    const port = await freePort();
+    const apiUrl = `http://127.0.0.1:${port}`;
+    skewed.push(spawnVigil(ctx.db.url, ['api'], { ...FAST_ENV, PORT: String(port), HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, VIGIL_SECRET_KEY: SECRET_KEY, NODE_OPTIONS: `--import=${CLOCK_AHEAD}` }));
+    await waitFor('the skewed API to be ready', async () => (await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.status === 200, 30_000, 200);
+
+    // A result seconds old is within max_age=600 on the database's clock (an hour old on the API's).
+    const cached = await request(apiUrl).post(`/api/monitoring/hosts/${hostId}/check-connectivity?max_age=600`).set(authHeader());
+    expect(cached.status).toBe(200);
+    expect(cached.body).toMatchObject({ check_queued: false, task_id: null });
+    expect(cached.body.result_age_seconds).toBeLessThan(60);
+    // A new host is due at the database's now() (first-check spread 0), not an hour later. Disabled,
+    // so no claim moves its due time before it is read.
+    const created = await request(apiUrl).post('/api/hosts').set(authHeader())
+      .send({ name: 'clock-api-new', address: '127.0.0.1', enabled: false, probes: [{ type: 'http', url: listener.url }] });
+    expect(created.status).toBe(201);
+    const [due] = await query<{ due_in_s: number }>(`SELECT extract(epoch FROM next_check_time - now())::float8 AS due_in_s FROM hosts WHERE id = $1`, [created.body.id]);
+    expect(Math.abs(due!.due_in_s)).toBeLessThan(60);
+    // A dashboard session lasts 12 hours on the database's clock (the one its expiry is checked
+    // against), not 13 hours because the API's clock is ahead; its cookie says the same.
+    const session = await request(apiUrl).post('/api/session').set(authHeader());
+    expect(session.status).toBe(201);
+    const [left] = await query<{ left_s: number }>(`SELECT extract(epoch FROM $1::timestamptz - now())::float8 AS left_s`, [session.body.expires_at]);
+    expect(Math.abs(left!.left_s - 12 * 3600)).toBeLessThan(60);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(String(session.headers['set-cookie']))?.[1]);
+    expect(Math.abs(maxAge - 12 * 3600)).toBeLessThan(60);
+    // The trend's default range (the last 24 hours) ends at the database's now().
+    const trend = await request(apiUrl).get(`/api/monitoring/hosts/${hostId}/trend`).set(authHeader());
+    expect(trend.status).toBe(200);
+    const [end] = await query<{ off_s: number }>(`SELECT extract(epoch FROM $1::timestamptz - now())::float8 AS off_s`, [trend.body.to]);
+    expect(Math.abs(end!.off_s)).toBeLessThan(60);
+    // A token made to last a day expires a day from the database's now().
+    const token = await request(apiUrl).post('/api/tokens').set(authHeader()).send({ name: 'clock-token', scopes: ['read'], expires_in_days: 1 });
+    expect(token.status).toBe(201);
+    const [expiry] = await query<{ left_s: number }>(`SELECT extract(epoch FROM expires_at - now())::float8 AS left_s FROM api_tokens WHERE name = 'clock-token'`);
+    expect(Math.abs(expiry!.left_s - 86_400)).toBeLessThan(60);
+  });
+});
+
 describe('a check job that fails for good', () => {
+  const { ctx, query } = useFreshVigil();
   it('releases the host at once, reschedules it at its state\'s interval and says so with an event and a metric', { timeout: 60_000 }, async () => {
     const refused = await reserveRefusedPort();
     // No retries: the first failure is final. The CRITICAL interval is 45 s, far from the 900 s lease.
     const env = { ...FAST_ENV, VIGIL_JOB_RETRY_LIMIT: '0', VIGIL_CRITICAL_INTERVAL_SECONDS: '45' };
-    const vigil = await start(['api', 'scheduler', 'worker'], env);
+    const vigil = await ctx.start(['api', 'scheduler', 'worker'], env);
     const api = request.agent(vigil.apiUrl!).set(authHeader());
     const cred = await api.post('/api/credentials').send({ name: 'bearer', kind: 'http-bearer', token: 'token-0123456789' });
     expect(cred.status).toBe(201);
@@ -194,9 +231,10 @@ describe('a check job that fails for good', () => {
 });
 
 describe('a group reset', () => {
+  const { ctx, query } = useFreshVigil();
   it('is a state change like any other: state_changed events, and open incidents resolved', { timeout: 60_000 }, async () => {
     const refused = await reserveRefusedPort();
-    const checking = await start(['api', 'scheduler', 'worker'], FAST_ENV);
+    const checking = await ctx.start(['api', 'scheduler', 'worker'], FAST_ENV);
     const api = request.agent(checking.apiUrl!).set(authHeader());
     for (const name of ['reset-1', 'reset-2']) {
       const res = await api.post('/api/hosts').send({ name, address: '127.0.0.1', group: 'olt-7', probes: [{ type: 'tcp', port: refused.port }] });
@@ -204,10 +242,10 @@ describe('a group reset', () => {
     }
     await waitFor('both hosts DOWN with an open incident', async () =>
       (await query(`SELECT 1 FROM incidents WHERE status = 'open'`)).length === 2);
-    await stopAll();
+    await checking.stop();
 
     // Only an API now: nothing checks the hosts, so only the reset can change them.
-    const apiOnly = await start(['api'], FAST_ENV);
+    const apiOnly = await ctx.start(['api'], FAST_ENV);
     const res = await request(apiOnly.apiUrl!).post('/api/groups/olt-7/reset').set(authHeader());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ affected: 2 });

@@ -4,27 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
+import { TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // Inventory as code through the bin: diff, apply, idempotent re-apply, prune, line-numbered errors,
 // export-inventory round trip, CSV import. Only the API runs: nothing here needs checks.
-let db: TestDatabase;
 let vigil: TestVigil;
 let dir: string;
 let env: Record<string, string>;
 
+const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64') });
+  vigil = ctx.vigil;
   dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-apply-'));
   env = { VIGIL_URL: vigil.apiUrl!, VIGIL_TOKEN: TEST_ADMIN_TOKEN };
   await vigil.http().post('/api/credentials').send({ name: 'status-token', kind: 'http-bearer', token: 'sekret-bearer-value' }).expect(201);
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

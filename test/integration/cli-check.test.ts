@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { reserveRefusedPort, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { FAST_ENV, startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
+import { FAST_ENV, TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // `vigil check` as a pipeline gate: a JIT check that waits, Nagios exit codes and one-line output,
 // against real loopback targets. No scheduler runs, so only these checks move the states.
-let db: TestDatabase;
 let vigil: TestVigil;
 let open: LoopbackTarget;
 let refused: LoopbackTarget;
 let env: Record<string, string>;
 
+const ctx = useTestVigil({ roles: ['api', 'worker'], env: FAST_ENV });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api', 'worker'], FAST_ENV);
+  vigil = ctx.vigil;
   open = await startTcpTarget();
   refused = await reserveRefusedPort();
   env = { VIGIL_URL: vigil.apiUrl!, VIGIL_TOKEN: TEST_ADMIN_TOKEN };
@@ -25,9 +23,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await vigil?.stop();
   await open?.close();
-  await db?.drop();
 });
 
 describe('vigil check', () => {

@@ -1,28 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { reserveRefusedPort, startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { FAST_ENV, startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
+import { FAST_ENV, TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // The `vigil` command line against a live Vigil (API and worker in this process, on a test database),
 // spawned through the bin as a user would, with VIGIL_URL / VIGIL_TOKEN.
-let db: TestDatabase;
 let vigil: TestVigil;
 let target: LoopbackTarget;
 let refused: LoopbackTarget;
 let env: Record<string, string>;
 
+const ctx = useTestVigil({ roles: ['api', 'worker'], env: FAST_ENV });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api', 'worker'], FAST_ENV);
+  vigil = ctx.vigil;
   target = await startTcpTarget();
   refused = await reserveRefusedPort();
   env = { VIGIL_URL: vigil.apiUrl!, VIGIL_TOKEN: TEST_ADMIN_TOKEN };
 });
 afterAll(async () => {
-  await vigil?.stop();
   await target?.close();
-  await db?.drop();
 });
 
 const json = <T>(run: { stdout: string }) => JSON.parse(run.stdout) as T;
@@ -151,7 +147,7 @@ describe('vigil groups, maintenance and tokens', () => {
     [['tokens', 'create', '--database', '--name', 'boot', '--scope', 'admin']],
     [['token', 'create', '--name', 'boot-legacy', '--scope', 'admin']],
   ])('%j writes a token straight into the database (bootstrap), which the API then accepts', async (args) => {
-    const run = await runCli(args, { DATABASE_URL: db.url });
+    const run = await runCli(args, { DATABASE_URL: ctx.db.url });
     expect(run.code).toBe(0);
     const token = /\n(vgl_[A-Za-z0-9_-]{43})\n/.exec(run.stdout)?.[1];
     expect(token).toBeDefined();

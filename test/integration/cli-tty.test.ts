@@ -4,25 +4,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { VIGIL_BIN } from '../helpers/cli.ts';
-import { startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
+import { TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // On a terminal the CLI draws a progress bar and colours states; util-linux `script` gives it a
 // real pseudo-terminal (the other CLI tests use pipes, where both must be absent).
 const run = promisify(execFile);
-let db: TestDatabase;
 let vigil: TestVigil;
 let dir: string;
 
+const ctx = useTestVigil({ roles: ['api'] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api']);
+  vigil = ctx.vigil;
   dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-tty-'));
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

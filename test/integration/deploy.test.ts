@@ -6,23 +6,21 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // The files in deploy/, each checked by its own tool (Debian's promtool and systemd-analyze,
 // installed by .ci/run), and the dashboard's and rules' queries against what /metrics serves.
 const run = promisify(execFile);
 const DEPLOY = path.resolve('deploy');
 
-let db: TestDatabase;
 let vigil: TestVigil;
 let tmp: string;
 /** Every series name a live Vigil's /metrics declares (histograms with their _bucket/_sum/_count). */
 let exposed: Set<string>;
 
+const ctx = useTestVigil({ roles: ['api', 'worker'] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api', 'worker']);
+  vigil = ctx.vigil;
   tmp = await mkdtemp(path.join(os.tmpdir(), 'vigil-deploy-'));
   const text = await (await fetch(`${vigil.apiUrl}/metrics`)).text();
   exposed = new Set(
@@ -32,8 +30,6 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

@@ -1,24 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiverPolicy } from '../../src/webhooks/receiver-address.ts';
 import { postWebhook } from '../../src/webhooks/send.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectConforms } from '../helpers/openapi.ts';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets.ts';
-import { startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
-let db: TestDatabase;
 let vigil: TestVigil;
 let receiver: HttpTarget;
 
+// The default policy: no VIGIL_WEBHOOK_ALLOW_NETWORKS.
+const ctx = useTestVigil({ roles: ['api'] });
 beforeAll(async () => {
   receiver = await startHttpTarget({ '/hook': (_req, res) => res.writeHead(204).end() });
-  db = await createTestDatabase();
-  // The default policy: no VIGIL_WEBHOOK_ALLOW_NETWORKS.
-  vigil = await startTestVigil(db.url, ['api'], {});
+  vigil = ctx.vigil;
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
   await receiver?.close();
 });
 

@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { expectConforms } from '../helpers/openapi.ts';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets.ts';
-import { FAST_ENV, startTestVigil, type TestVigil } from '../helpers/vigil.ts';
+import { FAST_ENV, useTestVigil } from '../helpers/vigil.ts';
 
 const KEY = randomBytes(32).toString('base64');
 const API_KEY = 'apikey-Hh73-never-shown';
 
-let db: TestDatabase;
-let vigil: TestVigil;
 let target: HttpTarget;
-const seen: string[] = [];
 
 function allow(check: (req: IncomingMessage, body: string) => boolean) {
   return (req: IncomingMessage, res: ServerResponse, body: string): void => {
@@ -20,28 +15,20 @@ function allow(check: (req: IncomingMessage, body: string) => boolean) {
   };
 }
 
-async function call(method: 'get' | 'post', path: string, body?: unknown) {
-  const req = vigil.http()[method](path);
-  const res = body === undefined ? await req : await req.send(body as object);
-  expectConforms(res);
-  seen.push(res.text);
-  return res;
-}
-
+// Registered before useTestVigil: the target starts before Vigil and closes after it has stopped.
 beforeAll(async () => {
   target = await startHttpTarget({
     '/header': allow((req) => req.headers['x-api-key'] === API_KEY),
     '/query': allow((req) => new URL(req.url ?? '/', 'http://t').searchParams.get('api_key') === API_KEY),
     '/body': allow((_req, body) => JSON.parse(body).key === API_KEY),
   });
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api', 'worker'], { ...FAST_ENV, VIGIL_SECRET_KEY: KEY });
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
   await target?.close();
 });
+
+const ctx = useTestVigil({ roles: ['api', 'worker'], env: { ...FAST_ENV, VIGIL_SECRET_KEY: KEY } });
+const call = ctx.call;
 
 describe('secrets an HTTP probe sends', () => {
   it.each([
@@ -87,7 +74,7 @@ describe('secrets an HTTP probe sends', () => {
   });
 
   it('never put the secret in any response of this file', () => {
-    expect(seen.length).toBeGreaterThan(10);
-    for (const text of seen) expect(text).not.toContain(API_KEY);
+    expect(ctx.vigil.answers.length).toBeGreaterThan(10);
+    for (const text of ctx.vigil.answers) expect(text).not.toContain(API_KEY);
   });
 });

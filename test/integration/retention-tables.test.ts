@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runRetention } from '../../src/queue/retention-job.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
-import { startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { type TestVigil, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
 /** Five seconds, in days: every growing table keeps its rows that long here (long enough for a loaded machine to write the fresh rows and prune). */
 const RETENTION_DAYS = String(5 / 86_400);
@@ -15,16 +14,11 @@ const RETENTION_ENV = {
   VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
 };
 
-let db: TestDatabase;
 let vigil: TestVigil;
 
+const ctx = useTestVigil({ roles: ['api'], env: RETENTION_ENV });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api'], RETENTION_ENV);
-});
-afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
+  vigil = ctx.vigil;
 });
 
 async function createHost(name: string): Promise<string> {

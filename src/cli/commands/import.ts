@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { Command } from 'commander';
 import { bodyOf, type ApiClient, type HostCreateBody } from '../api-client.ts';
 import { contextOf } from '../context.ts';
+import { coerceError } from '../../lib/errors.ts';
 import { usageError } from '../errors.ts';
 import { print } from '../output.ts';
 import { parseProbeSpec } from '../probe-spec.ts';
@@ -37,7 +38,7 @@ export async function readHostsCsv(file: string): Promise<HostCreateBody[]> {
   try {
     rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
   } catch (err) {
-    throw usageError(`${file}: not valid CSV: ${(err as Error).message}`);
+    throw usageError(`${file}: not valid CSV: ${coerceError(err).message}`);
   }
   const { hostCreateSchema } = await import('../../api/schemas.ts');
   const errors: string[] = [];
@@ -56,7 +57,7 @@ export async function readHostsCsv(file: string): Promise<HostCreateBody[]> {
       if (parsed.success) return [parsed.data as HostCreateBody];
       errors.push(...parsed.error.issues.map((is) => `${file}:${line}: ${is.path.join('.') || 'row'}: ${is.message}`));
     } catch (err) {
-      errors.push(`${file}:${line}: ${(err as Error).message}`);
+      errors.push(`${file}:${line}: ${coerceError(err).message}`);
     }
     return [];
   });

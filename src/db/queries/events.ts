@@ -24,6 +24,7 @@ export interface NewEvent {
   hostGroup: string | null;
   fromState?: string | null;
   toState?: string | null;
+  /** When it happened; left out, the transaction's now() (the database's clock, never the process's). */
   occurredAt?: Date;
   checkId?: string | null;
   jobId?: string | null;
@@ -55,7 +56,8 @@ export async function appendEvents(tx: Queryable, events: NewEvent[]): Promise<v
   await tx.query(`SELECT pg_advisory_xact_lock($1)`, [EVENTS_LOCK]);
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO host_events (type, host_id, host_name, host_group, from_state, to_state, occurred_at, check_id, job_id, incident_id, reason)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(type text, host_id uuid, host_name text, host_group text, from_state text,
+     SELECT type, host_id, host_name, host_group, from_state, to_state, COALESCE(occurred_at, now()), check_id, job_id, incident_id, reason
+       FROM jsonb_to_recordset($1::jsonb) AS e(type text, host_id uuid, host_name text, host_group text, from_state text,
             to_state text, occurred_at timestamptz, check_id bigint, job_id uuid, incident_id uuid, reason text)
      RETURNING id`,
     [JSON.stringify(events.map(toRecord))],
@@ -72,7 +74,7 @@ function toRecord(e: NewEvent) {
     host_group: e.hostGroup,
     from_state: e.fromState ?? null,
     to_state: e.toState ?? null,
-    occurred_at: (e.occurredAt ?? new Date()).toISOString(),
+    occurred_at: e.occurredAt?.toISOString() ?? null,
     check_id: e.checkId ?? null,
     job_id: e.jobId ?? null,
     incident_id: e.incidentId ?? null,

@@ -11,14 +11,22 @@ export interface WebSessionRow {
   expires_at: Date;
 }
 
+/**
+ * Stores a session that lasts `ttlMs` from the database's now(), or until `tokenExpiresAt` if that
+ * is sooner. Returns its expiry and the seconds left until then, both on the database's clock
+ * (the one the expiry is checked against), whatever the API process's clock says.
+ */
 export async function insertWebSession(
   db: Queryable,
-  s: { idHash: Buffer; tokenId: string | null; envTokenHash: Buffer | null; expiresAt: Date },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO web_sessions (id_hash, token_id, env_token_hash, expires_at) VALUES ($1, $2, $3, $4)`,
-    [s.idHash, s.tokenId, s.envTokenHash, s.expiresAt],
+  s: { idHash: Buffer; tokenId: string | null; envTokenHash: Buffer | null; ttlMs: number; tokenExpiresAt: Date | null },
+): Promise<{ expires_at: Date; seconds_left: number }> {
+  const { rows } = await db.query<{ expires_at: Date; seconds_left: number }>(
+    `INSERT INTO web_sessions (id_hash, token_id, env_token_hash, expires_at)
+     VALUES ($1, $2, $3, LEAST(now() + $4 * interval '1 millisecond', $5::timestamptz))
+     RETURNING expires_at, extract(epoch FROM expires_at - now())::float8 AS seconds_left`,
+    [s.idHash, s.tokenId, s.envTokenHash, s.ttlMs, s.tokenExpiresAt],
   );
+  return rows[0]!;
 }
 
 /**
