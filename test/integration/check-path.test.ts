@@ -127,11 +127,16 @@ describe('a worker\'s clock', () => {
     const listener = await startHttpTarget({ '/': (_req, res) => res.end('ok') });
     targets.push(listener);
     const env = { ...FAST_ENV, VIGIL_HEALTHY_INTERVAL_SECONDS: '60' };
-    const scheduler = await ctx.start(['scheduler'], env);
+    const scheduler = await ctx.start(['scheduler', 'api'], env);
     // The worker is a process of its own whose clock runs an hour ahead.
     const worker = spawnVigil(ctx.db.url, ['worker'], { ...env, VIGIL_SECRET_KEY: SECRET_KEY, NODE_OPTIONS: `--import=${CLOCK_AHEAD}` });
     skewed.push(worker);
-    await seedHosts(scheduler.pool, { count: 3, namePrefix: 'clock', probes: [{ type: 'http', url: listener.url }] });
+    // Due in a few seconds, so each collects a value (its response time) with its first check.
+    const hostIds = await seedHosts(scheduler.pool, { count: 3, namePrefix: 'clock', probes: [{ type: 'http', url: listener.url }], dueAgoMs: -3000 });
+    const api = request.agent(scheduler.apiUrl!).set(authHeader());
+    const template = await api.post('/api/value-templates').send({ name: 'clock-rt', items: [{ source: 'http', name: 'rt', unit: 'seconds', measure: 'response_time' }] });
+    expect(template.status).toBe(201);
+    for (const id of hostIds) expect((await api.post(`/api/hosts/${id}/value-templates`).send({ template_ids: [template.body.id] })).status).toBe(200);
     await waitFor('the checks to be recorded', async () => (await query(`SELECT 1 FROM host_monitoring_history`)).length === 3, 30_000);
     // The skew is real: the worker's own log lines are stamped an hour ahead.
     const stamped = worker.logs().find((l) => l.message === 'vigil started');
@@ -147,6 +152,12 @@ describe('a worker\'s clock', () => {
     // The HEALTHY interval (60 s) varies by at most ± 10 %.
     expect(hosts!.max_next_s).toBeLessThanOrEqual(66);
     expect(hosts!.min_next_s).toBeGreaterThan(30);
+    // Values are stamped on the database's time too (a counter's rate spans two workers' stamps).
+    const [values] = await query<{ n: number; skew_s: number }>(
+      `SELECT count(*)::int AS n, max(abs(extract(epoch FROM (latest_values->>'collected_at')::timestamptz - now())))::float8 AS skew_s FROM hosts WHERE latest_values IS NOT NULL`,
+    );
+    expect(values).toMatchObject({ n: 3 });
+    expect(values!.skew_s).toBeLessThan(60);
   });
 });
 
