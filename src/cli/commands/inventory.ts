@@ -66,6 +66,7 @@ async function confirm(question: string): Promise<boolean> {
 
 export function inventoryCommands(): Command[] {
   const apply = new Command('apply')
+    .summary('make Vigil match an inventory file (YAML or JSON): diff, apply, --prune')
     .description(
       'make Vigil match an inventory file (YAML or JSON): hosts, groups (limits, maintenance, policy, gateway), check policies, ' +
         'maintenance windows, notification channels and rules; prints the diff, then applies it in batches; a second run changes nothing',
@@ -123,7 +124,11 @@ Examples:
     });
 
   const exportInventory = new Command('export-inventory')
-    .description('write the fleet as an inventory file for vigil apply: vigil export-inventory > fleet.yaml')
+    .description(
+      "write today's Vigil as an inventory file for vigil apply (policies, groups, hosts, maintenance windows, notification channels and rules, " +
+        'references by name, channel secrets as environment variable names): vigil export-inventory > fleet.yaml',
+    )
+    .summary('write today\'s Vigil as an inventory file: vigil export-inventory > fleet.yaml')
     .addOption(new Option('--format <format>', 'yaml or json').choices(['yaml', 'json']).default('yaml'))
     .action(async (opts: { format: 'yaml' | 'json' }, cmd: Command) => {
       const ctx = contextOf(cmd);
