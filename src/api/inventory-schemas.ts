@@ -45,20 +45,21 @@ export const changesSchema = named(
 
 export const MAX_BULK_HOSTS = 5000;
 
+/** One host of a bulk request (also an entry of `vigil apply`'s inventory file): parents by name. */
+export const bulkHostSchema = hostCreateSchema.extend({
+  depends_on: z
+    .array(z.string().trim().min(1).max(255))
+    .max(16)
+    .optional()
+    .describe("Parents by name or id: hosts that exist or are in this batch; omitted = an existing host's parents are kept"),
+});
+
 export const bulkHostsSchema = named(
   'HostBulkCreate',
   z
     .object({
       hosts: z
-        .array(
-          hostCreateSchema.extend({
-            depends_on: z
-              .array(z.string().trim().min(1).max(255))
-              .max(16)
-              .optional()
-              .describe("Parents by name or id: hosts that exist or are in this batch; omitted = an existing host's parents are kept"),
-          }),
-        )
+        .array(bulkHostSchema)
         .min(1)
         .max(MAX_BULK_HOSTS)
         .superRefine((hosts, ctx) => {

@@ -15,6 +15,8 @@ Running Vigil (these use the database, not the API; configuration from the envir
   vigil start                     all roles in one process (also: npm start)
   vigil api | scheduler | worker  one role; roles combine: vigil api scheduler
   vigil token create --name N --scope S   bootstrap token straight into the database (= vigil tokens create --database)
+  vigil rekey                     re-seal every stored secret under VIGIL_SECRET_KEY (old key in VIGIL_SECRET_KEY_PREVIOUS)
+Every role applies the pending database migrations when it starts (one at a time, under a lock).
 
 Exit codes: 0 done, 1 Vigil refused or failed the request (or was unreachable), 2 bad flags, arguments or file.
 vigil check: 0 HEALTHY, 1 DEGRADED, 2 CRITICAL or DOWN, 3 unknown or error.`;

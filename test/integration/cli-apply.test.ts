@@ -103,7 +103,7 @@ describe('vigil apply', () => {
     ['a duplicate name', FLEET.replace('name: web-02', 'name: web-01'), /bad\.yaml:12: hosts\.1\.name: duplicate of hosts\.0\.name/],
     ['a bad group limit', FLEET.replace('max_concurrent_checks: 4', 'max_concurrent_checks: 0'), /bad\.yaml:4: groups\.0\.max_concurrent_checks: Too small/],
     ['broken YAML', FLEET.replace('tags: [web]', 'tags: [web'), /bad\.yaml:\d+: not valid YAML/],
-    ['an unknown credential', FLEET.replace('credential: status-token', 'credential: nope'), /bad\.yaml:12: .*credential: no credential named "nope"/],
+    ['an unknown credential', FLEET.replace('credential: status-token', 'credential: nope'), /bad\.yaml:17: hosts\.1\.probes\.0\.credential: no credential named "nope"/],
     ['a masked header', FLEET.replace('credential: status-token', 'headers: { X-Api-Key: "********" }'), /hosts\.1\.probes\.0\.headers\.X-Api-Key: is the mask/],
   ])('refuses %s naming file, line and field, changing nothing', async (_what, text, message) => {
     const bad = await file('bad.yaml', text);
