@@ -4,28 +4,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestVigil, TEST_ADMIN_TOKEN, type TestVigil } from '../helpers/vigil.ts';
+import { TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // `vigil apply` beyond hosts and groups, through the bin against a live API: parents and gateways,
 // check policies, maintenance windows, notification channels (secrets from environment variables)
 // and rules, all named in the file; dry-run diff, apply, idempotent re-apply, prune, export round trip.
-let db: TestDatabase;
 let vigil: TestVigil;
 let dir: string;
 let env: Record<string, string>;
 const HOOK_SECRET = 'hook-secret-0123456789abcdef';
 
+const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8' } });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vigil = await startTestVigil(db.url, ['api'], { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8' });
+  vigil = ctx.vigil;
   dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-apply-sections-'));
   env = { VIGIL_URL: vigil.apiUrl!, VIGIL_TOKEN: TEST_ADMIN_TOKEN };
 });
 afterAll(async () => {
-  await vigil?.stop();
-  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
