@@ -66,9 +66,11 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
   const [changed, setChanged] = useState<Record<string, { state: HostState; at: string }>>({});
   const refresh = useThrottled(page.reload, 1000);
   useLiveEvents((e) => {
-    if (e.type !== 'state_changed' || !e.to_state) return;
+    const visible = page.data?.hosts.some((h) => h.id === e.host.id) ?? false;
+    // Flapping and maintenance windows change a visible row's badges and tags: fetch the page again.
+    if (e.type !== 'state_changed' || !e.to_state) return void (visible && e.type !== 'check_not_run' && refresh());
     // Shown at once on a visible row; the throttled reload then brings filters and order up to date.
-    if (page.data?.hosts.some((h) => h.id === e.host.id)) setChanged((c) => ({ ...c, [e.host.id]: { state: e.to_state as HostState, at: e.occurred_at } }));
+    if (visible) setChanged((c) => ({ ...c, [e.host.id]: { state: e.to_state as HostState, at: e.occurred_at } }));
     refresh();
   }, [page.data]);
   useLiveResync(refresh);
