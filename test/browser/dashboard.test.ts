@@ -279,6 +279,70 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  // After the flows above: it adds hosts their counts do not expect.
+  it("shows what governs a host: its parents, effective policy, maintenance windows and flapping", async () => {
+    // delta sits behind gamma (DOWN) and fails: UNREACHABLE. Its policy sets two fields; a window is booked.
+    const policy = await vigil.http().post('/api/policies').send({ name: 'edge-strict', settings: { down_after_failures: 5, probe_retries: 2 } });
+    expect(policy.status).toBe(201);
+    const delta = await vigil.http().post('/api/hosts').send({
+      name: 'delta', address: '127.0.0.1', group: 'edge', depends_on: [ids.gamma], policy_id: policy.body.id, probes: [{ type: 'tcp', port: refused.port }],
+    });
+    expect(delta.status).toBe(201);
+    ids.delta = delta.body.id as string;
+    const startsAt = new Date(Date.now() + 2 * 3600_000);
+    const window = await vigil.http().post('/api/maintenance-windows').send({
+      label: 'Edge firmware', reason: 'firmware 9.3', starts_at: startsAt.toISOString(), ends_at: new Date(startsAt.getTime() + 3600_000).toISOString(), hosts: [ids.delta],
+    });
+    expect(window.status).toBe(201);
+    // echo answers 200 and 503 in turn; with one failure to DEGRADED and one success back, it flaps.
+    let served = 0;
+    const echo = await startHttpTarget({ '/health': (_req, res) => void res.writeHead(served++ % 2 ? 503 : 200).end() });
+    try {
+      const twitchy = await vigil.http().post('/api/policies').send({ name: 'twitchy', settings: { degraded_after_failures: 1, healthy_after_successes: 1 } });
+      const flappy = await vigil.http().post('/api/hosts').send({ name: 'echo', address: '127.0.0.1', policy_id: twitchy.body.id, probes: [{ type: 'http', url: `${echo.url}/health` }] });
+      ids.echo = flappy.body.id as string;
+      await waitFor('delta UNREACHABLE', async () => (await stateOf('delta')) === 'UNREACHABLE', 30_000);
+      await waitFor('echo flapping', async () => (await vigil.http().get(`/api/hosts/${ids.echo}`)).body.flapping === true, 30_000);
+      await vigil.http().patch(`/api/hosts/${ids.echo}`).send({ enabled: false });
+
+      const { context, page, errors } = await newUser(browser);
+      await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+      await hostPage.open(page, base, ids.delta!);
+      // Parents: gamma, Down, a link to its page; and why delta's failures count as UNREACHABLE.
+      const gammaRow = hostPage.parents(page).locator('li[data-parent="gamma"]');
+      await gammaRow.waitFor();
+      expect(await gammaRow.getByRole('link', { name: 'gamma' }).getAttribute('href')).toBe(`/hosts/${ids.gamma}`);
+      expect(await gammaRow.textContent()).toMatch(/Down/);
+      expect(await page.getByTestId('behind-failing-parent').textContent()).toMatch(/Behind a failing parent: gamma \(down\)/);
+      // Policy: the host's policy by name, each value with where it came from; the current state's row marked in words.
+      expect(await page.getByTestId('policy-names').textContent()).toBe('edge-strict');
+      expect(await hostPage.policyRow(page, 'Down after').textContent()).toMatch(/5 failure\(s\) in a row.*policy edge-strict/);
+      expect(await hostPage.policyRow(page, 'Probe retries').textContent()).toMatch(/2.*policy edge-strict/);
+      expect(await hostPage.policyRow(page, 'Degraded after').textContent()).toMatch(/defaults/);
+      expect(await hostPage.policyRow(page, 'When unreachable').textContent()).toMatch(/\(now\)/);
+      // Maintenance: not now, the booked window next, with its label and reason.
+      expect(await page.getByTestId('maintenance-now').textContent()).toBe('Not in maintenance');
+      expect(await page.getByTestId('maintenance-next').textContent()).toMatch(/“Edge firmware” in 1 h.*firmware 9\.3/);
+      expect(await hostPage.flapping(page).textContent()).toMatch(/^no,/);
+      await screenshot(page, '13-host-unreachable-policy');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      // gamma's open incident counts delta among the hosts it made unreachable.
+      await incidentsPage.open(page, base);
+      await expect.poll(() => incidentsPage.row(page, 'gamma').textContent()).toMatch(/1 host\(s\)/);
+
+      await hostPage.open(page, base, ids.echo!);
+      await expect.poll(() => hostPage.flapping(page).textContent()).toMatch(/^↯ yes, state changed on \d+ % of recent checks/);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Flapping \d+%/);
+      expect(await hostPage.parents(page).textContent()).toMatch(/No parents/);
+      expect(await page.getByTestId('policy-names').textContent()).toBe('twitchy');
+      await screenshot(page, '14-host-flapping');
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await echo.close();
+    }
+  });
+
   it('keeps the pages usable at 1280×800 without horizontal scrolling', async () => {
     const { context, page } = await newUser(browser, DESKTOP);
     await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
