@@ -279,6 +279,26 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('selects every host on a page and puts them in maintenance and back, in bulk', async () => {
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    await hostsPage.open(page, base, '?group=web');
+    await expect.poll(() => hostsPage.names(page)).toEqual(['alpha', 'bravo']);
+    await page.getByRole('checkbox', { name: 'Select every host on this page' }).check();
+    expect([await page.getByRole('checkbox', { name: 'Select alpha' }).isChecked(), await page.getByRole('checkbox', { name: 'Select bravo' }).isChecked()]).toEqual([true, true]);
+    await page.getByRole('button', { name: 'Maintenance on' }).click();
+    await page.getByRole('status').filter({ hasText: 'Maintenance on: done for 2 host(s)' }).waitFor();
+    const inMaintenance = async () => ((await vigil.http().get('/api/hosts?group=web')).body.hosts as { maintenance: boolean }[]).map((h) => h.maintenance);
+    expect(await inMaintenance()).toEqual([true, true]);
+    await expect.poll(() => hostsPage.row(page, 'alpha').getByText('maintenance', { exact: true }).count()).toBe(1);
+    await page.getByRole('checkbox', { name: 'Select every host on this page' }).check();
+    await page.getByRole('button', { name: 'Maintenance off' }).click();
+    await page.getByRole('status').filter({ hasText: 'Maintenance off: done for 2 host(s)' }).waitFor();
+    expect(await inMaintenance()).toEqual([false, false]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   // After the flows above: it adds hosts their counts do not expect.
   it("shows what governs a host: its parents, effective policy, maintenance windows and flapping", async () => {
     // delta sits behind gamma (DOWN) and fails: UNREACHABLE. Its policy sets two fields; a window is booked.

@@ -106,7 +106,14 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
     ...(writer
       ? [
           {
-            title: <span class="sr-only">Select</span>,
+            title: (
+              <input
+                type="checkbox"
+                aria-label="Select every host on this page"
+                checked={hosts.length > 0 && hosts.every((h) => selected.has(h.id))}
+                onChange={(e) => setSelected((e.target as HTMLInputElement).checked ? new Set(hosts.map((h) => h.id)) : new Set())}
+              />
+            ),
             cell: (h: Host) => (
               <input
                 type="checkbox"
