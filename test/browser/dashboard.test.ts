@@ -299,6 +299,32 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('checks a host on opening its page when it has no recent result, and not again while that result is fresh', async () => {
+    // In maintenance, so no scheduled check runs: only the page's JIT checks reach its history.
+    const res = await vigil.http().post('/api/hosts').send({ name: 'kilo', address: '127.0.0.1', maintenance: true, probes: [{ type: 'tcp', port: bravo.port }] });
+    expect(res.status).toBe(201);
+    ids.kilo = res.body.id as string;
+    const jitChecks = async () => ((await vigil.http().get(`/api/monitoring/hosts/${ids.kilo}/history?limit=100`)).body.checks as { checked_by: string }[]).filter((c) => c.checked_by === 'jit').length;
+    expect(await jitChecks()).toBe(0);
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    const asked: string[] = [];
+    page.on('request', (r) => r.url().includes('/check-connectivity') && asked.push(r.url()));
+    await hostPage.open(page, base, ids.kilo!);
+    await expect.poll(() => hostPage.latest(page).textContent(), { timeout: 20_000 }).toMatch(/\(jit\)/);
+    expect(await jitChecks()).toBe(1);
+    // It asked with max_age=60 (a result that young, say from a colleague's page, is answered without a check).
+    expect(asked.map((url) => new URL(url).searchParams.get('max_age'))).toEqual(['60']);
+    // Opened again within the minute: the result is fresh, so the page asks for no check at all.
+    await page.reload();
+    await hostPage.latest(page).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    expect(asked).toHaveLength(1);
+    expect(await jitChecks()).toBe(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   // After the flows above: it adds hosts their counts do not expect.
   it("shows what governs a host: its parents, effective policy, maintenance windows and flapping", async () => {
     // delta sits behind gamma (DOWN) and fails: UNREACHABLE. Its policy sets two fields; a window is booked.
