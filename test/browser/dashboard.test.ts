@@ -389,13 +389,16 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     }
   });
 
-  it('keeps the pages usable at 1280×800 without horizontal scrolling', async () => {
-    const { context, page } = await newUser(browser, DESKTOP);
+  it.each([
+    ['1280×800', DESKTOP],
+    ['a phone (390 px)', PHONE],
+  ])('keeps the pages usable at %s without horizontal scrolling (wide tables scroll in their own box)', async (_name, viewport) => {
+    const { context, page } = await newUser(browser, viewport);
     await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
-    for (const path of ['/', '/hosts', `/hosts/${ids.alpha}`, '/incidents']) {
+    for (const path of ['/', '/hosts', `/hosts/${ids.alpha}`, `/hosts/${ids.delta}`, '/incidents']) {
       await page.goto(`${base}${path}`);
       await page.locator('main h1').waitFor();
-      expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(DESKTOP.width);
+      expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(viewport.width);
     }
     await context.close();
   });
