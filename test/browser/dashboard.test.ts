@@ -114,6 +114,8 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await expect.poll(() => hostsPage.names(page)).toEqual(['gamma']);
     expect(new URL(page.url()).search).toBe('?state=DOWN');
     expect(await hostsPage.row(page, 'gamma').getByText('Down').count()).toBe(1);
+    // Its last error: the type and the message, on screen (not only in a tooltip).
+    expect(await hostsPage.row(page, 'gamma').locator('.error-cell').innerText()).toMatch(/^connection_refused\s+connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
     await screenshot(page, '03-hosts-down');
     expect(await seriousAxeViolations(page)).toEqual([]);
     expect(errors).toEqual([]);

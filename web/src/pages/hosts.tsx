@@ -135,7 +135,19 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
     { title: 'Since', cell: (h) => ago(h.last_state_change, 'no change yet') },
     { title: 'Last check', cell: (h) => ago(h.last_check) },
     { title: 'Response', cell: (h) => ms(h.response_time_ms), class: 'num' },
-    { title: 'Last error', cell: (h) => (h.last_error_type ? <span title={h.last_error_message ?? ''}><code>{h.last_error_type}</code></span> : <span class="muted">—</span>) },
+    {
+      title: 'Last error',
+      // The message on screen (one clipped line, whole on hover): a tooltip alone reaches no keyboard or phone user.
+      cell: (h) =>
+        h.last_error_type ? (
+          <span class="error-cell" title={h.last_error_message ?? ''}>
+            <code>{h.last_error_type}</code>
+            {h.last_error_message && <span class="muted small clip">{h.last_error_message}</span>}
+          </span>
+        ) : (
+          <span class="muted">—</span>
+        ),
+    },
     { title: 'Group', cell: (h) => h.group ?? <span class="muted">—</span> },
   ];
 
