@@ -97,6 +97,12 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(await overviewPage.counts(page)).toEqual(summary.by_state);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     expect(await page.getByTestId('open-incidents').textContent()).toBe('1');
+    expect(await page.getByTestId('in-maintenance').textContent()).toBe('0');
+    // The checking pool: the one worker of this Vigil, and a verdict in words.
+    const pool = page.getByRole('heading', { name: 'Checking pool' }).locator('..');
+    expect(await pool.locator('dt:has-text("Workers") + dd').textContent()).toBe('1');
+    expect(await page.getByTestId('pool-status').textContent()).toMatch(/^(✓ Keeping up|▲ Overloaded: the oldest due check waits \d+ s)/);
+    expect(await page.getByTestId('success-rate').textContent()).toMatch(/^\d+(\.\d)? %$/);
     await screenshot(page, '02-overview');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.setViewportSize(PHONE);
@@ -293,6 +299,12 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     const inMaintenance = async () => ((await vigil.http().get('/api/hosts?group=web')).body.hosts as { maintenance: boolean }[]).map((h) => h.maintenance);
     expect(await inMaintenance()).toEqual([true, true]);
     await expect.poll(() => hostsPage.row(page, 'alpha').getByText('maintenance', { exact: true }).count()).toBe(1);
+    // The overview counts them, and its card leads to the list of hosts in maintenance.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await expect.poll(() => page.getByTestId('in-maintenance').textContent()).toBe('2');
+    await page.getByRole('link', { name: /In maintenance/ }).click();
+    await expect.poll(() => hostsPage.names(page)).toEqual(['alpha', 'bravo']);
+    expect(new URL(page.url()).search).toBe('?maintenance=true');
     await page.getByRole('checkbox', { name: 'Select every host on this page' }).check();
     await page.getByRole('button', { name: 'Maintenance off' }).click();
     await page.getByRole('status').filter({ hasText: 'Maintenance off: done for 2 host(s)' }).waitFor();
