@@ -41,6 +41,12 @@ export const hostPage = {
   checkNow: (page: Page) => page.getByRole('button', { name: 'Check now' }).click(),
   latest: (page: Page) => page.getByTestId('latest-result'),
   timelineItems: (page: Page) => page.locator('ol.timeline > li'),
+  /** The panels of what governs the host: its policy, maintenance, parents; and its flapping fact. */
+  policy: (page: Page) => page.getByTestId('policy'),
+  policyRow: (page: Page, setting: string) => page.getByTestId('policy').getByRole('row', { name: new RegExp(`^${setting}`) }),
+  maintenance: (page: Page) => page.getByTestId('maintenance'),
+  parents: (page: Page) => page.getByTestId('parents'),
+  flapping: (page: Page) => page.getByTestId('flapping'),
 };
 
 export const incidentsPage = {

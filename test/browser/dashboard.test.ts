@@ -97,6 +97,12 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(await overviewPage.counts(page)).toEqual(summary.by_state);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     expect(await page.getByTestId('open-incidents').textContent()).toBe('1');
+    expect(await page.getByTestId('in-maintenance').textContent()).toBe('0');
+    // The checking pool: the one worker of this Vigil, and a verdict in words.
+    const pool = page.getByRole('heading', { name: 'Checking pool' }).locator('..');
+    expect(await pool.locator('dt:has-text("Workers") + dd').textContent()).toBe('1');
+    expect(await page.getByTestId('pool-status').textContent()).toMatch(/^(✓ Keeping up|▲ Overloaded: the oldest due check waits \d+ s)/);
+    expect(await page.getByTestId('success-rate').textContent()).toMatch(/^\d+(\.\d)? %$/);
     await screenshot(page, '02-overview');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.setViewportSize(PHONE);
@@ -114,6 +120,8 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await expect.poll(() => hostsPage.names(page)).toEqual(['gamma']);
     expect(new URL(page.url()).search).toBe('?state=DOWN');
     expect(await hostsPage.row(page, 'gamma').getByText('Down').count()).toBe(1);
+    // Its last error: the type and the message, on screen (not only in a tooltip).
+    expect(await hostsPage.row(page, 'gamma').locator('.error-cell').innerText()).toMatch(/^connection_refused\s+connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
     await screenshot(page, '03-hosts-down');
     expect(await seriousAxeViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
@@ -279,13 +287,132 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await context.close();
   });
 
-  it('keeps the pages usable at 1280×800 without horizontal scrolling', async () => {
-    const { context, page } = await newUser(browser, DESKTOP);
+  it('selects every host on a page and puts them in maintenance and back, in bulk', async () => {
+    const { context, page, errors } = await newUser(browser);
     await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
-    for (const path of ['/', '/hosts', `/hosts/${ids.alpha}`, '/incidents']) {
+    await hostsPage.open(page, base, '?group=web');
+    await expect.poll(() => hostsPage.names(page)).toEqual(['alpha', 'bravo']);
+    await page.getByRole('checkbox', { name: 'Select every host on this page' }).check();
+    expect([await page.getByRole('checkbox', { name: 'Select alpha' }).isChecked(), await page.getByRole('checkbox', { name: 'Select bravo' }).isChecked()]).toEqual([true, true]);
+    await page.getByRole('button', { name: 'Maintenance on' }).click();
+    await page.getByRole('status').filter({ hasText: 'Maintenance on: done for 2 host(s)' }).waitFor();
+    const inMaintenance = async () => ((await vigil.http().get('/api/hosts?group=web')).body.hosts as { maintenance: boolean }[]).map((h) => h.maintenance);
+    expect(await inMaintenance()).toEqual([true, true]);
+    await expect.poll(() => hostsPage.row(page, 'alpha').getByText('maintenance', { exact: true }).count()).toBe(1);
+    // The overview counts them, and its card leads to the list of hosts in maintenance.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await expect.poll(() => page.getByTestId('in-maintenance').textContent()).toBe('2');
+    await page.getByRole('link', { name: /In maintenance/ }).click();
+    await expect.poll(() => hostsPage.names(page)).toEqual(['alpha', 'bravo']);
+    expect(new URL(page.url()).search).toBe('?maintenance=true');
+    await page.getByRole('checkbox', { name: 'Select every host on this page' }).check();
+    await page.getByRole('button', { name: 'Maintenance off' }).click();
+    await page.getByRole('status').filter({ hasText: 'Maintenance off: done for 2 host(s)' }).waitFor();
+    expect(await inMaintenance()).toEqual([false, false]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('checks a host on opening its page when it has no recent result, and not again while that result is fresh', async () => {
+    // In maintenance, so no scheduled check runs: only the page's JIT checks reach its history.
+    const res = await vigil.http().post('/api/hosts').send({ name: 'kilo', address: '127.0.0.1', maintenance: true, probes: [{ type: 'tcp', port: bravo.port }] });
+    expect(res.status).toBe(201);
+    ids.kilo = res.body.id as string;
+    const jitChecks = async () => ((await vigil.http().get(`/api/monitoring/hosts/${ids.kilo}/history?limit=100`)).body.checks as { checked_by: string }[]).filter((c) => c.checked_by === 'jit').length;
+    expect(await jitChecks()).toBe(0);
+    const { context, page, errors } = await newUser(browser);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    const asked: string[] = [];
+    page.on('request', (r) => r.url().includes('/check-connectivity') && asked.push(r.url()));
+    await hostPage.open(page, base, ids.kilo!);
+    await expect.poll(() => hostPage.latest(page).textContent(), { timeout: 20_000 }).toMatch(/\(jit\)/);
+    expect(await jitChecks()).toBe(1);
+    // It asked with max_age=60 (a result that young, say from a colleague's page, is answered without a check).
+    expect(asked.map((url) => new URL(url).searchParams.get('max_age'))).toEqual(['60']);
+    // Opened again within the minute: the result is fresh, so the page asks for no check at all.
+    await page.reload();
+    await hostPage.latest(page).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    expect(asked).toHaveLength(1);
+    expect(await jitChecks()).toBe(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  // After the flows above: it adds hosts their counts do not expect.
+  it("shows what governs a host: its parents, effective policy, maintenance windows and flapping", async () => {
+    // delta sits behind gamma (DOWN) and fails: UNREACHABLE. Its policy sets two fields; a window is booked.
+    const policy = await vigil.http().post('/api/policies').send({ name: 'edge-strict', settings: { down_after_failures: 5, probe_retries: 2 } });
+    expect(policy.status).toBe(201);
+    const delta = await vigil.http().post('/api/hosts').send({
+      name: 'delta', address: '127.0.0.1', group: 'edge', depends_on: [ids.gamma], policy_id: policy.body.id, probes: [{ type: 'tcp', port: refused.port }],
+    });
+    expect(delta.status).toBe(201);
+    ids.delta = delta.body.id as string;
+    const startsAt = new Date(Date.now() + 2 * 3600_000);
+    const window = await vigil.http().post('/api/maintenance-windows').send({
+      label: 'Edge firmware', reason: 'firmware 9.3', starts_at: startsAt.toISOString(), ends_at: new Date(startsAt.getTime() + 3600_000).toISOString(), hosts: [ids.delta],
+    });
+    expect(window.status).toBe(201);
+    // echo answers 200 and 503 in turn; with one failure to DEGRADED and one success back, it flaps.
+    let served = 0;
+    const echo = await startHttpTarget({ '/health': (_req, res) => void res.writeHead(served++ % 2 ? 503 : 200).end() });
+    try {
+      const twitchy = await vigil.http().post('/api/policies').send({ name: 'twitchy', settings: { degraded_after_failures: 1, healthy_after_successes: 1 } });
+      const flappy = await vigil.http().post('/api/hosts').send({ name: 'echo', address: '127.0.0.1', policy_id: twitchy.body.id, probes: [{ type: 'http', url: `${echo.url}/health` }] });
+      ids.echo = flappy.body.id as string;
+      await waitFor('delta UNREACHABLE', async () => (await stateOf('delta')) === 'UNREACHABLE', 30_000);
+      await waitFor('echo flapping', async () => (await vigil.http().get(`/api/hosts/${ids.echo}`)).body.flapping === true, 30_000);
+      await vigil.http().patch(`/api/hosts/${ids.echo}`).send({ enabled: false });
+
+      const { context, page, errors } = await newUser(browser);
+      await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+      await hostPage.open(page, base, ids.delta!);
+      // Parents: gamma, Down, a link to its page; and why delta's failures count as UNREACHABLE.
+      const gammaRow = hostPage.parents(page).locator('li[data-parent="gamma"]');
+      await gammaRow.waitFor();
+      expect(await gammaRow.getByRole('link', { name: 'gamma' }).getAttribute('href')).toBe(`/hosts/${ids.gamma}`);
+      expect(await gammaRow.textContent()).toMatch(/Down/);
+      expect(await page.getByTestId('behind-failing-parent').textContent()).toMatch(/Behind a failing parent: gamma \(down\)/);
+      // Policy: the host's policy by name, each value with where it came from; the current state's row marked in words.
+      expect(await page.getByTestId('policy-names').textContent()).toBe('edge-strict');
+      expect(await hostPage.policyRow(page, 'Down after').textContent()).toMatch(/5 failure\(s\) in a row.*policy edge-strict/);
+      expect(await hostPage.policyRow(page, 'Probe retries').textContent()).toMatch(/2.*policy edge-strict/);
+      expect(await hostPage.policyRow(page, 'Degraded after').textContent()).toMatch(/defaults/);
+      expect(await hostPage.policyRow(page, 'When unreachable').textContent()).toMatch(/\(now\)/);
+      // Maintenance: not now, the booked window next, with its label and reason.
+      expect(await page.getByTestId('maintenance-now').textContent()).toBe('Not in maintenance');
+      expect(await page.getByTestId('maintenance-next').textContent()).toMatch(/“Edge firmware” in 1 h.*firmware 9\.3/);
+      expect(await hostPage.flapping(page).textContent()).toMatch(/^no,/);
+      await screenshot(page, '13-host-unreachable-policy');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      // gamma's open incident counts delta among the hosts it made unreachable.
+      await incidentsPage.open(page, base);
+      await expect.poll(() => incidentsPage.row(page, 'gamma').textContent()).toMatch(/1 host\(s\)/);
+
+      await hostPage.open(page, base, ids.echo!);
+      await expect.poll(() => hostPage.flapping(page).textContent()).toMatch(/^↯ yes, state changed on \d+ % of recent checks/);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Flapping \d+%/);
+      expect(await hostPage.parents(page).textContent()).toMatch(/No parents/);
+      expect(await page.getByTestId('policy-names').textContent()).toBe('twitchy');
+      await screenshot(page, '14-host-flapping');
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it.each([
+    ['1280×800', DESKTOP],
+    ['a phone (390 px)', PHONE],
+  ])('keeps the pages usable at %s without horizontal scrolling (wide tables scroll in their own box)', async (_name, viewport) => {
+    const { context, page } = await newUser(browser, viewport);
+    await signInPage.signIn(page, base, TEST_ADMIN_TOKEN);
+    for (const path of ['/', '/hosts', `/hosts/${ids.alpha}`, `/hosts/${ids.delta}`, '/incidents']) {
       await page.goto(`${base}${path}`);
       await page.locator('main h1').waitFor();
-      expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(DESKTOP.width);
+      expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(viewport.width);
     }
     await context.close();
   });

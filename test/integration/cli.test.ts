@@ -56,6 +56,11 @@ describe('vigil command line', () => {
       running.push(run);
       await waitFor('the API to listen', async () => run.output().includes(`listening on http://127.0.0.1:${port}`), 90_000, 100);
       expect(run.output()).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/api\/hosts/);
+      // The banner names the dashboard, and the dashboard is there (built at start when missing or stale).
+      expect(run.output()).toContain(`Dashboard: http://127.0.0.1:${port}/`);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await page.text()).toContain('<title>');
       // The first embedded start prints an admin token once; the quick start uses it.
       const token = /\n\s+(vgl_[A-Za-z0-9_-]{43})\n/.exec(run.output())?.[1];
       expect(token).toBeDefined();

@@ -110,6 +110,21 @@ describe('introspection', () => {
     expect(queue.body.next_due).toHaveLength(5);
   });
 
+  it('does not count hosts in a maintenance window as late: the pool keeps up while they wait', async () => {
+    const [inWindow] = await seedHosts(ctx.pool, { count: 1, namePrefix: 'patched', probes: [{ type: 'tcp', port: tcp.port }], dueAgoMs: 60_000 });
+    const v = await ctx.start(['api'], { VIGIL_DELAY_THRESHOLD_SECONDS: '10' });
+    const now = Date.now();
+    const window = await v.call('post', '/api/maintenance-windows', {
+      label: 'disk swap', starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 3_600_000).toISOString(), hosts: [inWindow],
+    });
+    expect(window.status).toBe(201);
+    // The window marks the host (as the scheduler's reconciliation does); it stays due, unclaimed.
+    await ctx.pool.query(`UPDATE hosts SET maintenance_window_id = $1, next_check_time = now() - interval '60 seconds' WHERE id = $2`, [window.body.id, inWindow]);
+    expect((await v.call('get', `/api/monitoring/hosts/${inWindow}/state`)).body.maintenance).toBe(true);
+    const queue = await v.call('get', '/api/monitoring/queue');
+    expect(queue.body).toMatchObject({ oldest_lag_seconds: 0, overloaded: false, next_due: [] });
+  });
+
   it('lists live workers with their slots and drops them when they stop', async () => {
     await seedHosts(ctx.pool, { count: 5, namePrefix: 'busy', probes: [{ type: 'tcp', port: tcp.port }] });
     const api = await ctx.start(['api']);

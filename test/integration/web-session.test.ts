@@ -88,6 +88,20 @@ describe('dashboard sessions', () => {
     expect(after.body.detail).toMatch(/sign in again/);
   });
 
+  it('ends the session at its own expiry, and when its token expires first', async () => {
+    const own = await mint(['read']);
+    const first = await signIn(own.token);
+    expect((await withCookie(first.cookie).get('/api/hosts')).status).toBe(200);
+    await ctx.pool.query(`UPDATE web_sessions SET expires_at = now() - interval '1 second' WHERE token_id = $1`, [own.id]);
+    expect((await withCookie(first.cookie).get('/api/hosts')).status).toBe(401);
+
+    const expiring = await mint(['read']);
+    const second = await signIn(expiring.token);
+    expect((await withCookie(second.cookie).get('/api/hosts')).status).toBe(200);
+    await ctx.pool.query(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.id]);
+    expect((await withCookie(second.cookie).get('/api/hosts')).status).toBe(401);
+  });
+
   it('signs out: the cookie is cleared and no longer works', async () => {
     const { token } = await mint(['read']);
     const { cookie, body } = await signIn(token);

@@ -5,25 +5,17 @@
  * pass the last id as last_event_id, so no event is missed or seen twice.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { eventStreamUrl, type HostState } from './api.ts';
+import { eventStreamUrl, type Schemas } from './api.ts';
 
-/**
- * An event as the stream sends it (openapi.yaml documents it as the Event schema, which the
- * generated types do not include because it only appears in text/event-stream).
- */
-export interface LiveEvent {
-  id: string;
-  type: (typeof EVENT_TYPES)[number];
-  occurred_at: string;
-  host: { id: string; name: string; group: string | null };
-  from_state: HostState | null;
-  to_state: HostState | null;
-  reason: string | null;
-  incident_id: string | null;
-}
+/** An event as the stream sends it (the Event schema of openapi.yaml). */
+export type LiveEvent = Schemas['Event'];
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'off';
 
-const EVENT_TYPES = ['state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged'] as const;
+/** Every type the stream sends: a page decides which ones concern it. */
+const EVENT_TYPES = [
+  'state_changed', 'incident_opened', 'incident_updated', 'incident_resolved', 'incident_acknowledged',
+  'check_not_run', 'flapping_started', 'flapping_stopped', 'maintenance_window_started', 'maintenance_window_ended',
+] as const satisfies readonly LiveEvent['type'][];
 const MAX_BACKOFF_MS = 15_000;
 
 type Listener = (event: LiveEvent) => void;

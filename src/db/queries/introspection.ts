@@ -17,13 +17,15 @@ export async function queuedByPriority(db: Queryable, queues: readonly string[])
 
 /**
  * How late the most overdue scheduled check is, in seconds: the older of a due host not yet
- * claimed and a claimed check still waiting in the queue. 0 when nothing is overdue.
+ * claimed and a claimed check still waiting in the queue. 0 when nothing is overdue. A host in
+ * maintenance (its own, its group's or a scheduled window's) is never claimed, so it is not late:
+ * the same conditions as claimDueHosts, or a host in a window would show the pool as overloaded.
  */
 export async function oldestLagSeconds(db: Queryable, queues: readonly string[]): Promise<number> {
   const { rows } = await db.query<{ lag: number | null }>(
     `SELECT GREATEST(
        (SELECT extract(epoch FROM now() - min(h.next_check_time)) FROM hosts h
-         WHERE h.enabled AND NOT h.maintenance AND h.next_check_time <= now()
+         WHERE h.enabled AND NOT h.maintenance AND h.maintenance_window_id IS NULL AND h.next_check_time <= now()
            AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)),
        (SELECT extract(epoch FROM now() - min((data ->> 'due_at')::timestamptz)) FROM pgboss.job
          WHERE name = ANY ($1) AND state IN ('created', 'retry') AND data ->> 'checked_by' = 'scheduler'),
@@ -33,10 +35,13 @@ export async function oldestLagSeconds(db: Queryable, queues: readonly string[])
   return rows[0]?.lag ?? 0;
 }
 
+/** The hosts the scheduler will claim next (maintenance of any kind excluded, as claimDueHosts does). */
 export async function nextDueHosts(db: Queryable, limit: number) {
   const { rows } = await db.query<{ host_id: string; name: string; next_check_time: Date; monitoring_state: string; check_priority: number }>(
-    `SELECT id AS host_id, name, next_check_time, monitoring_state, check_priority FROM hosts
-      WHERE enabled AND NOT maintenance ORDER BY next_check_time LIMIT $1`,
+    `SELECT id AS host_id, name, next_check_time, monitoring_state, check_priority FROM hosts h
+      WHERE enabled AND NOT maintenance AND maintenance_window_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)
+      ORDER BY next_check_time LIMIT $1`,
     [limit],
   );
   return rows;

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { api, bodyOf, can, type Schemas, type Session } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
+import { MaintenancePanel, ParentsPanel, PolicyPanel, type Parent } from '../components/host-context.tsx';
 import { FlappingBadge, StateBadge } from '../components/state-badge.tsx';
 import { Table } from '../components/table.tsx';
 import { Timeline } from '../components/timeline.tsx';
@@ -30,6 +31,23 @@ async function loadHost(hostId: string) {
   return { host, state, transitions: transitions.transitions, checks: history.checks, incidents: incidents.incidents, badge: { own: badge, groupPublic } };
 }
 
+/** At most this many parents are looked up by name (a host behind more is shown with a count). */
+const MAX_PARENTS_SHOWN = 20;
+
+/** The host's parents: its own (depends_on) and its group's gateway, each with its name and state now. */
+async function loadParents(host: Schemas['Host']): Promise<{ parents: Parent[]; more: number }> {
+  const gateway = host.group ? (await api.GET('/api/groups/{group}', { params: { path: { group: host.group } } }).then(bodyOf)).gateway_host_id : null;
+  const ids = [...new Set([...(gateway && gateway !== host.id ? [gateway] : []), ...host.depends_on])];
+  const shown = ids.slice(0, MAX_PARENTS_SHOWN);
+  const parents = await Promise.all(
+    shown.map(async (id): Promise<Parent> => {
+      const parent = await api.GET('/api/hosts/{host_id}', { params: { path: { host_id: id } } }).then(bodyOf);
+      return { id, name: parent.name, state: parent.monitoring_state, ...(id === gateway && host.group ? { gatewayOf: host.group } : {}) };
+    }),
+  );
+  return { parents, more: ids.length - shown.length };
+}
+
 /**
  * One host: its state machine, timeline, response-time trend, recent checks and incidents, with
  * Check now (a JIT check that waits for its result) and the maintenance switch.
@@ -40,8 +58,12 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
   const [checking, setChecking] = useState(false);
   const [checkNote, setCheckNote] = useState<string | undefined>();
   const [fresh, setFresh] = useState<Schemas['JitCheck'] | undefined>();
+  const host0 = data.data?.host;
+  const parentsKey = host0 ? `${host0.group ?? ''}|${host0.depends_on.join(',')}|${data.data!.state.failing_parents.map((p) => `${p.host_id}:${p.state}`).join(',')}` : '';
+  const parents = useLoad(async () => (host0 ? loadParents(host0) : undefined), [parentsKey]);
   const refresh = useThrottled(data.reload, 500);
-  useLiveEvents((e) => e.host.id === hostId && refresh(), [hostId]);
+  // Its own events; a parent's state change shows here too (its badge, and maybe why this host is UNREACHABLE).
+  useLiveEvents((e) => (e.host.id === hostId || parents.data?.parents.some((p) => p.id === e.host.id)) && refresh(), [hostId, parents.data]);
   useLiveResync(refresh);
 
   async function checkNow(maxAgeSeconds?: number) {
@@ -95,9 +117,15 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
         {host.address}
         {host.group && ` · group ${host.group}`}
         {host.tags.length > 0 && ` · tags ${host.tags.join(', ')}`}
-        {host.maintenance && ' · in maintenance'}
+        {state.maintenance && ' · in maintenance'}
         {!host.enabled && ' · disabled'}
       </p>
+      {state.failing_parents.length > 0 && (
+        <p class="notice" role="note" data-testid="behind-failing-parent">
+          <span aria-hidden="true">⊘ </span>Behind a failing parent: {state.failing_parents.map((p) => `${p.name} (${p.state.toLowerCase()})`).join(', ')}. Its failed checks count as
+          Unreachable, open no incident and notify no one.
+        </p>
+      )}
 
       <div class="actions">
         {can(session, 'check') && (
@@ -132,9 +160,18 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
               {state.consecutive_failures} / {state.consecutive_successes}
             </dd>
             <dt>Next check</dt>
-            <dd title={time(state.next_check_time)}>{until(state.next_check_time)}</dd>
+            <dd title={time(state.next_check_time)}>{!host.enabled ? 'none while disabled' : state.maintenance ? 'none while in maintenance' : until(state.next_check_time)}</dd>
+            <dt>Flapping</dt>
+            <dd data-testid="flapping">
+              {state.flapping ? <strong>↯ yes</strong> : 'no'}, state changed on {Math.round(state.flap_percent)} % of recent checks (weighted)
+            </dd>
           </dl>
         </div>
+      </div>
+
+      <div class="grid-2">
+        <ParentsPanel parents={parents.data?.parents} more={parents.data?.more ?? 0} failing={state.failing_parents} error={parents.error} />
+        <MaintenancePanel state={state} ownFlag={host.maintenance} />
       </div>
 
       <div class="panel">
@@ -174,6 +211,8 @@ export function HostPage({ hostId, session }: { hostId: string; session: Session
           ]}
         />
       </div>
+
+      <PolicyPanel policy={state.effective_policy} current={state.current_state} />
 
       <BadgePanel hostId={hostId} own={badge.own} groupPublic={badge.groupPublic} writer={can(session, 'write')} onChanged={data.reload} />
 

@@ -66,9 +66,11 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
   const [changed, setChanged] = useState<Record<string, { state: HostState; at: string }>>({});
   const refresh = useThrottled(page.reload, 1000);
   useLiveEvents((e) => {
-    if (e.type !== 'state_changed' || !e.to_state) return;
+    const visible = page.data?.hosts.some((h) => h.id === e.host.id) ?? false;
+    // Flapping and maintenance windows change a visible row's badges and tags: fetch the page again.
+    if (e.type !== 'state_changed' || !e.to_state) return void (visible && e.type !== 'check_not_run' && refresh());
     // Shown at once on a visible row; the throttled reload then brings filters and order up to date.
-    if (page.data?.hosts.some((h) => h.id === e.host.id)) setChanged((c) => ({ ...c, [e.host.id]: { state: e.to_state as HostState, at: e.occurred_at } }));
+    if (visible) setChanged((c) => ({ ...c, [e.host.id]: { state: e.to_state as HostState, at: e.occurred_at } }));
     refresh();
   }, [page.data]);
   useLiveResync(refresh);
@@ -104,7 +106,14 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
     ...(writer
       ? [
           {
-            title: <span class="sr-only">Select</span>,
+            title: (
+              <input
+                type="checkbox"
+                aria-label="Select every host on this page"
+                checked={hosts.length > 0 && hosts.every((h) => selected.has(h.id))}
+                onChange={(e) => setSelected((e.target as HTMLInputElement).checked ? new Set(hosts.map((h) => h.id)) : new Set())}
+              />
+            ),
             cell: (h: Host) => (
               <input
                 type="checkbox"
@@ -126,7 +135,19 @@ export function HostsPage({ query, session }: { query: URLSearchParams; session:
     { title: 'Since', cell: (h) => ago(h.last_state_change, 'no change yet') },
     { title: 'Last check', cell: (h) => ago(h.last_check) },
     { title: 'Response', cell: (h) => ms(h.response_time_ms), class: 'num' },
-    { title: 'Last error', cell: (h) => (h.last_error_type ? <span title={h.last_error_message ?? ''}><code>{h.last_error_type}</code></span> : <span class="muted">—</span>) },
+    {
+      title: 'Last error',
+      // The message on screen (one clipped line, whole on hover): a tooltip alone reaches no keyboard or phone user.
+      cell: (h) =>
+        h.last_error_type ? (
+          <span class="error-cell" title={h.last_error_message ?? ''}>
+            <code>{h.last_error_type}</code>
+            {h.last_error_message && <span class="muted small clip">{h.last_error_message}</span>}
+          </span>
+        ) : (
+          <span class="muted">—</span>
+        ),
+    },
     { title: 'Group', cell: (h) => h.group ?? <span class="muted">—</span> },
   ];
 

@@ -53,6 +53,8 @@ export function IncidentsPage({ session }: { session: Session }) {
           { title: 'Now', cell: (i) => <StateBadge state={i.current_state} /> },
           { title: 'Opened', cell: (i) => <time dateTime={i.opened_at} title={time(i.opened_at)}>{ago(i.opened_at)}</time> },
           { title: 'Failures', cell: (i) => i.failure_count, class: 'num' },
+          // Hosts behind it that its failure made UNREACHABLE: how far the outage reaches.
+          { title: 'Unreachable behind it', cell: (i) => (i.unreachable_count > 0 ? `${i.unreachable_count} host(s)` : <span class="muted">none</span>), class: 'num' },
           { title: 'Last error', cell: (i) => (i.last_error_type ? <span><code>{i.last_error_type}</code> {i.last_error_message}</span> : '—') },
           {
             title: 'Acknowledged',

@@ -41,7 +41,8 @@ export function OverviewPage() {
     reloadRest();
   };
   const refresh = useThrottled(reload, 1000);
-  useLiveEvents(refresh);
+  // Every event but a check that could not run changes a figure here (states, incidents, maintenance).
+  useLiveEvents((e) => e.type !== 'check_not_run' && refresh());
   useLiveResync(refresh);
   useInterval(reload, 15_000);
 
