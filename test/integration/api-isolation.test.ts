@@ -140,7 +140,7 @@ describe('event streams', () => {
   });
 
   it('serves every live stream from one read per batch of new events, and caps streams per process with 429', async () => {
-    const streams = [];
+    const streams: ReturnType<typeof openSse>[] = [];
     for (let i = 0; i < 6; i++) streams.push(openSse(`${vigil.apiUrl}/api/events`, authHeader((await mint(['read'])).token)));
     const query = vi.spyOn(vigil.apiPools!.streamPool, 'query');
     try {
