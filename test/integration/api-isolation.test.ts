@@ -107,6 +107,22 @@ describe('history exports', () => {
   }, 60_000);
 });
 
+describe('an API pool with every connection taken', () => {
+  it('answers 503 with Retry-After once the pool wait runs out, not 500', async () => {
+    const { pool } = vigil.apiPools!;
+    const held = await Promise.all(Array.from({ length: vigil.config.apiLimits.poolMax }, () => pool.connect()));
+    try {
+      const res = await vigil.http().get('/api/hosts');
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    } finally {
+      for (const client of held) client.release();
+    }
+    expect((await vigil.http().get('/api/hosts')).status).toBe(200);
+  }, 30_000);
+});
+
 describe('event streams', () => {
   it('caps streams per token with 429', async () => {
     const a = openSse(`${vigil.apiUrl}/api/events`, authHeader(otherToken));
