@@ -242,6 +242,7 @@ const creds: Record<string, string> = {};
 const tokens: Record<string, string> = {};
 const hooks: Record<string, string> = {};
 const ECHO_OID = '1.3.6.1.4.1.99999.1';
+const COMMUNITY_TABLE = '1.3.6.1.4.1.99999.2.1';
 
 beforeAll(async () => {
   ssh = await startTestSshServer({
@@ -259,6 +260,13 @@ beforeAll(async () => {
     sysName: 'olt-7',
     // As SNMP-COMMUNITY-MIB's snmpCommunityName does: an agent that serves its own community.
     extras: [{ oid: ECHO_OID, type: 'OctetString', value: SECRETS.community }],
+    // And, as snmpCommunityTable does, a table naming its communities (a column walked as values' labels).
+    tables: [{
+      name: 'communities',
+      oid: COMMUNITY_TABLE,
+      columns: [{ number: 1, name: 'index', type: 'Integer' }, { number: 2, name: 'name', type: 'OctetString' }, { number: 3, name: 'uses', type: 'Counter' }],
+      rows: [[1, SECRETS.community, 5], [2, 'public-ro', 7]],
+    }],
   });
   otherOrigin = await startHttpTarget({ '/landing': (_req, res) => void res.writeHead(200).end('elsewhere') });
   target = await startHttpTarget({
@@ -412,6 +420,7 @@ describe('a full run with every kind of credential', () => {
     await host('snmp-v3-wrong-priv', [snmpProbe('v3-wrong-priv', { version: '3' })]);
     await host('snmp-v3-unknown-user', [snmpProbe('v3-unknown-user', { version: '3' })]);
     await host('snmp-down', [{ ...snmpProbe('v2c'), port: refused.port }]);
+    await host('snmp-table-echo', [{ type: 'snmp-table', port: snmp.port, credential_id: creds.v2c, columns: { name: `${COMMUNITY_TABLE}.2`, uses: `${COMMUNITY_TABLE}.3` }, row_conditions: [{ kind: 'every_row', column: 'name', matches: '.' }] }]);
     await host('http-basic', [{ type: 'http', url: `${target.url}/basic`, credential_id: creds.basic }]);
     await host('http-bearer-refused', [{ type: 'http', url: `${target.url}/bearer-refused`, credential_id: creds.bearer }]);
     await host('http-bearer-echo', [{ type: 'http', url: `${target.url}/echo`, credential_id: creds.bearer, follow_redirects: true }]);
@@ -428,6 +437,8 @@ describe('a full run with every kind of credential', () => {
     const timing = await template('secrets-http', [{ source: 'http', name: 'response_time', unit: 'seconds', scale: 0.001, measure: 'response_time' }]);
     expect((await api('post', `/api/hosts/${hosts['ssh-echo']}/value-templates`, { body: { template_ids: [echoed] } })).status).toBe(200);
     for (const h of ['http-basic', 'http-secret']) expect((await api('post', `/api/hosts/${hosts[h]}/value-templates`, { body: { template_ids: [timing] } })).status).toBe(200);
+    const uses = await template('secrets-snmp', [{ source: 'snmp', name: 'community_uses', kind: 'counter', column: `${COMMUNITY_TABLE}.3`, label_column: `${COMMUNITY_TABLE}.2` }]);
+    expect((await api('post', `/api/hosts/${hosts['snmp-v2c']}/value-templates`, { body: { template_ids: [uses] } })).status).toBe(200);
 
     // Notification channels of every type, a dead one among them, and a rule sending every event to all of them.
     const channel = (name: string, type: string, config: Record<string, unknown>) => create('/api/notification-channels', { name, type, config });
@@ -459,7 +470,7 @@ describe('a full run with every kind of credential', () => {
       'snmp-v2c': 'ok', 'snmp-echo': 'ok', 'snmp-v2c-wrong': 'timeout', 'snmp-v3': 'ok', 'snmp-v3-wrong-auth': 'snmp_auth_failed',
       'snmp-v3-wrong-priv': 'snmp_auth_failed', 'snmp-v3-unknown-user': 'snmp_auth_failed', 'snmp-down': 'timeout',
       'http-basic': 'ok', 'http-bearer-refused': 'unexpected_status', 'http-bearer-echo': 'ok', 'http-bearer-away': 'ok', 'http-down': 'connection_refused',
-      'http-digest': 'ok', chain: 'auth_failed', 'http-secret': 'ok', 'http-secret-echo': 'ok',
+      'http-digest': 'ok', chain: 'auth_failed', 'http-secret': 'ok', 'http-secret-echo': 'ok', 'snmp-table-echo': 'ok',
     });
   }, 60_000);
 
