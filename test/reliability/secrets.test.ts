@@ -128,7 +128,8 @@ const ENV = {
   VIGIL_PRODUCER_INTERVAL_MS: '100',
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: '0',
   VIGIL_INTERVAL_JITTER: '0',
-  VIGIL_CHECK_TIMEOUT_MS: '1500',
+  // An SSH handshake is CPU work: on a loaded 2-core runner 1.5 s was not always enough for a working host.
+  VIGIL_CHECK_TIMEOUT_MS: '3000',
   VIGIL_WORKER_CONCURRENCY: '12',
   VIGIL_WEBHOOK_TIMEOUT_MS: '1000',
   VIGIL_WEBHOOK_RETRY_LIMIT: '1',
