@@ -112,6 +112,8 @@ const envSchema = z.object({
   VIGIL_MAINTENANCE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000).describe('How often the scheduler opens and closes maintenance windows (a window starts and ends within this of its time)'),
   VIGIL_PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://vigil.example.com' })
+    // It is the link in every notification message.
+    .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not contain credentials (user:password@): it is the link in every notification')
     .transform((u) => u.replace(/\/+$/, ''))
     .optional()
     .describe("Base URL people open the dashboard at; notifications link to <this>/hosts/<id> (unset: http://HOST:PORT)"),
