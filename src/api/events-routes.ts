@@ -1,6 +1,6 @@
 import { acknowledgeWithEvent, getIncident, incidentTimeline, listIncidents, type ListedIncident } from '../db/queries/incidents.ts';
 import { notFound } from '../lib/errors.ts';
-import { principalOf } from './auth.ts';
+import { principalOf, sessionOf } from './auth.ts';
 import { encodeCursor } from './cursor.ts';
 import type { ApiDeps } from './deps.ts';
 import { EVENT_STREAM_EXAMPLE } from './examples.ts';
@@ -64,7 +64,8 @@ export function eventRoutes(deps: ApiDeps): RouteSpec[] {
         const filter = { hostIds: query.host_id, groups: query.group, types: query.type };
         const principal = principalOf(res);
         const release = deps.sse.reserve(principal);
-        return { status: 200, stream: (out) => deps.sse.serve(req, out, { principal, filter, lastEventId: query.last_event_id ?? fromHeader, release }) };
+        const sessionId = sessionOf(res)?.id;
+        return { status: 200, stream: (out) => deps.sse.serve(req, out, { principal, sessionId, filter, lastEventId: query.last_event_id ?? fromHeader, release }) };
       },
     }),
     defineRoute({

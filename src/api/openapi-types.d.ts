@@ -3721,7 +3721,7 @@ export interface components {
                 path?: string;
                 /**
                  * Format: uri
-                 * @description json: the URL to GET (default: the host's http probe URL)
+                 * @description json: the URL to GET (default: the host's http probe URL); no credentials in it
                  */
                 url?: string;
             })[];
@@ -3893,7 +3893,7 @@ export interface components {
                 path?: string;
                 /**
                  * Format: uri
-                 * @description json: the URL to GET (default: the host's http probe URL)
+                 * @description json: the URL to GET (default: the host's http probe URL); no credentials in it
                  */
                 url?: string;
             })[];

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { liveSessionIds } from '../auth/session-service.ts';
 import type { Principal } from '../auth/token-service.ts';
 import type { Config } from '../config/config.ts';
 import { eventsAfter, latestEventId, type EventFilter, type EventRow } from '../db/queries/events.ts';
@@ -28,6 +29,8 @@ export interface SseHubDeps {
 
 interface Stream {
   principal: Principal;
+  /** The dashboard session it was opened with (cookie), if any: signing out or expiring ends it. */
+  sessionId: string | undefined;
   filter: EventFilter;
   res: Response;
   gone: AbortSignal;
@@ -48,7 +51,8 @@ interface Stream {
  * event) from the database at the pace its client reads; every write waits for the socket to
  * drain, at most the stall timeout. A stream whose live backlog grows too long drops it and reads
  * from the database again, so memory per stream stays bounded. Each heartbeat also closes streams
- * whose token has been revoked or has expired. close() ends every stream (shutdown).
+ * whose token has been revoked or has expired, or whose dashboard session has been signed out or
+ * has expired. close() ends every stream (shutdown).
  */
 export class SseHub {
   private readonly streams = new Set<Stream>();
@@ -78,7 +82,11 @@ export class SseHub {
     return this.slots.take(principal);
   }
 
-  async serve(req: Request, res: Response, o: { principal: Principal; filter: EventFilter; lastEventId: string | undefined; release: () => void }): Promise<void> {
+  async serve(
+    req: Request,
+    res: Response,
+    o: { principal: Principal; sessionId: string | undefined; filter: EventFilter; lastEventId: string | undefined; release: () => void },
+  ): Promise<void> {
     // Listen for the client going away before anything is awaited: a browser that navigates on
     // while the first read waits for a connection must not leave its stream (and slot) behind.
     const gone = disconnectSignal(res);
@@ -92,7 +100,7 @@ export class SseHub {
       res.write(': connected\n\n');
       const start = o.lastEventId === undefined || tooFar ? latest : o.lastEventId;
       await new Promise<void>((resolve) => {
-        const stream: Stream = { principal: o.principal, filter: o.filter, res, gone, cursor: start, queue: [], live: false, pumping: false, end: () => {} };
+        const stream: Stream = { principal: o.principal, sessionId: o.sessionId, filter: o.filter, res, gone, cursor: start, queue: [], live: false, pumping: false, end: () => {} };
         stream.end = () => {
           if (!this.streams.delete(stream)) return;
           res.end();
@@ -176,20 +184,31 @@ export class SseHub {
     }
   }
 
-  /** A heartbeat comment on every stream, and the end of streams whose token is no longer live. */
+  /** A heartbeat comment on every stream, and the end of streams whose token or session is no longer live. */
   private async beat(): Promise<void> {
     for (const stream of this.streams) {
       if (stream.queue.length < LIVE_QUEUE_MAX) stream.queue.push(': heartbeat\n\n');
       this.pump(stream);
     }
-    const ids = [...new Set([...this.streams].map((s) => s.principal.tokenId).filter((id) => id !== 'env'))];
-    if (ids.length === 0) return;
     try {
-      const live = await liveTokenIds(this.deps.pool, ids);
-      for (const stream of [...this.streams]) if (stream.principal.tokenId !== 'env' && !live.has(stream.principal.tokenId)) stream.end();
+      for (const stream of await this.unauthorisedStreams()) stream.end();
     } catch (err) {
       this.deps.logger.warn('could not check the tokens of open event streams', { err: coerceError(err).message });
     }
+  }
+
+  /** Streams whose token was revoked or has expired, or whose session was signed out or has expired. */
+  private async unauthorisedStreams(): Promise<Stream[]> {
+    const streams = [...this.streams];
+    const tokenIds = [...new Set(streams.map((s) => s.principal.tokenId).filter((id) => id !== 'env'))];
+    const sessionIds = [...new Set(streams.flatMap((s) => (s.sessionId === undefined ? [] : [s.sessionId])))];
+    const [liveTokens, liveSessions] = await Promise.all([
+      tokenIds.length > 0 ? liveTokenIds(this.deps.pool, tokenIds) : new Set<string>(),
+      sessionIds.length > 0 ? liveSessionIds(this.deps.pool, sessionIds) : new Set<string>(),
+    ]);
+    const tokenGone = (s: Stream) => s.principal.tokenId !== 'env' && !liveTokens.has(s.principal.tokenId);
+    const sessionGone = (s: Stream) => s.sessionId !== undefined && !liveSessions.has(s.sessionId);
+    return streams.filter((s) => tokenGone(s) || sessionGone(s));
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
 import { useToken } from '../db/queries/tokens.ts';
-import { deleteExpiredWebSessions, deleteWebSession, findLiveWebSession, insertWebSession } from '../db/queries/web-sessions.ts';
+import { deleteExpiredWebSessions, deleteWebSession, findLiveWebSession, insertWebSession, liveWebSessionHashes } from '../db/queries/web-sessions.ts';
 import { MINUTE_MS } from '../lib/time.ts';
 import { forbidden, unauthorized, type Principal } from './token-service.ts';
 import { hashToken, tokensEqual } from './tokens.ts';
@@ -66,6 +66,12 @@ export async function resolveSession(pool: Pool, adminToken: string | undefined,
   // A VIGIL_ADMIN_TOKEN session lives only while the variable still holds the same token.
   if (!adminToken || !row.env_token_hash || !timingSafeEqual(row.env_token_hash, hashToken(adminToken))) return undefined;
   return { principal: { tokenId: 'env', name: 'VIGIL_ADMIN_TOKEN', scopes: ['admin'] }, expiresAt: row.expires_at, csrfToken };
+}
+
+/** Which of these session ids are still live (not signed out, not expired): long responses check theirs now and then. */
+export async function liveSessionIds(pool: Pool, sessionIds: string[]): Promise<Set<string>> {
+  const live = await liveWebSessionHashes(pool, sessionIds.map(sha256));
+  return new Set(sessionIds.filter((id) => live.has(sha256(id).toString('hex'))));
 }
 
 export async function signOut(pool: Pool, sessionId: string): Promise<void> {

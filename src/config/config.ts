@@ -112,6 +112,8 @@ const envSchema = z.object({
   VIGIL_MAINTENANCE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000).describe('How often the scheduler opens and closes maintenance windows (a window starts and ends within this of its time)'),
   VIGIL_PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://vigil.example.com' })
+    // It is the link in every notification message.
+    .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not contain credentials (user:password@): it is the link in every notification')
     .transform((u) => u.replace(/\/+$/, ''))
     .optional()
     .describe("Base URL people open the dashboard at; notifications link to <this>/hosts/<id> (unset: http://HOST:PORT)"),
@@ -148,7 +150,12 @@ const envSchema = z.object({
   VIGIL_METRICS_OPEN: bool(false).describe('Serve /metrics without a token although HOST is beyond loopback (an explicit opt-out)'),
   VIGIL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('Serve /metrics on this port in processes without the api role'),
   // Values (src/values/): where samples go, by the Prometheus remote-write protocol.
-  VIGIL_REMOTE_WRITE_URL: z.url({ protocol: /^https?$/ }).optional().describe('Remote-write endpoint of a Prometheus-compatible TSDB, e.g. http://victoriametrics:8428/api/v1/write; unset: values are kept as latest values and in history only'),
+  VIGIL_REMOTE_WRITE_URL: z
+    .url({ protocol: /^https?$/ })
+    // fetch refuses such a URL with an error that quotes it whole, and that error is logged.
+    .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not contain credentials (user:password@): set VIGIL_REMOTE_WRITE_USERNAME and VIGIL_REMOTE_WRITE_PASSWORD, which are never logged')
+    .optional()
+    .describe('Remote-write endpoint of a Prometheus-compatible TSDB, e.g. http://victoriametrics:8428/api/v1/write; unset: values are kept as latest values and in history only'),
   VIGIL_REMOTE_WRITE_USERNAME: z.string().min(1).max(256).optional().describe('Basic-auth user for the remote-write endpoint'),
   VIGIL_REMOTE_WRITE_PASSWORD: z.string().min(1).max(1024).optional().describe('Basic-auth password for the remote-write endpoint'),
   VIGIL_REMOTE_WRITE_BEARER_TOKEN: z.string().min(1).max(4096).optional().describe('Bearer token for the remote-write endpoint (instead of basic auth)'),

@@ -93,7 +93,11 @@ export const httpItemSchema = z
     ...common,
     measure: z.enum(HTTP_MEASURES).describe("response_time: the http probe's, in ms (scale 0.001 for seconds); tls_days_left: its certificate's days left; json: a number from a JSON body at path"),
     path: valuePathSchema.optional().describe('json: where the number is'),
-    url: z.url({ protocol: /^https?$/ }).optional().describe("json: the URL to GET (default: the host's http probe URL)"),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not contain user:password@: value templates are readable by every read token')
+      .optional()
+      .describe("json: the URL to GET (default: the host's http probe URL); no credentials in it"),
   })
   .strict()
   .refine((i) => (i.measure === 'json') === (i.path !== undefined), 'path is needed for measure json, and only for it')

@@ -173,7 +173,8 @@ export class RemoteWriter implements SampleSink {
       if (res.ok) return 'ok';
       // 4xx but 429 will never succeed (out-of-order or malformed samples): retrying would block the buffer for good.
       const permanent = res.status >= 400 && res.status < 500 && res.status !== 429;
-      this.logWarn(`time-series database answered ${res.status}`, { body: text.slice(0, 200), permanent });
+      // A proxy's error page may quote the request's Authorization: redacted before it is clipped and logged.
+      this.logWarn(`time-series database answered ${res.status}`, { body: this.redact(text, headers.authorization).slice(0, 200), permanent });
       return permanent ? 'rejected' : 'retry';
     } catch (err) {
       this.logWarn('time-series database unreachable', { err: coerceError(err).message });
@@ -182,6 +183,12 @@ export class RemoteWriter implements SampleSink {
       clearTimeout(timer);
       this.inflight = undefined;
     }
+  }
+
+  /** text without the endpoint's credentials (the header value, its encoded part, the password or token). */
+  private redact(text: string, authorization: string | undefined): string {
+    const secrets = [authorization, authorization?.split(' ')[1], this.config.password, this.config.bearerToken].filter((s): s is string => s !== undefined && s.length >= 4);
+    return secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
   }
 
   /** The first failure and every 30th after are logged: an hour-long outage is not a log flood. */

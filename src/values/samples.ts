@@ -11,13 +11,21 @@ export interface LatestValues {
   samples: Sample[];
 }
 
+/**
+ * Decimal numbers as text. Each digit run can be read one way only: the former `\d+\.?\d*` could
+ * split a run of digits anywhere, so a target's 64 KiB of digits ending in a letter (an SSH capture,
+ * an SNMP string, a JSON string value of up to 1 MiB) took V8 seconds to hours of backtracking on
+ * the worker's event loop. This one is linear.
+ */
+const DECIMAL = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
 /** A number from a raw reading (SNMP integers, Counter64 decimals, numeric text); null when it is not one. */
 export function toNumber(raw: unknown): number | null {
   if (typeof raw === 'number') return Number.isFinite(raw) ? raw : null;
   if (typeof raw === 'bigint') return Number(raw);
   if (typeof raw !== 'string') return null;
   const text = raw.trim();
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return null;
+  if (!DECIMAL.test(text)) return null;
   return Number(text);
 }
 

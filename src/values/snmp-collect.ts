@@ -121,10 +121,15 @@ function describe(err: unknown): string {
   return error.name === 'RequestTimedOutError' ? 'no answer from the agent' : error.message;
 }
 
-/** net-snmp quotes communities in some messages: never let one reach history or logs. */
+/**
+ * net-snmp quotes communities in some messages, and an agent may serve one as a row label (as
+ * snmpCommunityTable does): never let one reach history, the host's latest values, the TSDB's
+ * labels or logs.
+ */
 function scrubbed(outcome: CollectOutcome, secrets: string[]): CollectOutcome {
   const live = secrets.filter(Boolean);
-  return { ...outcome, errors: outcome.errors.map((e) => live.reduce((text, s) => text.split(s).join('***'), e)) };
+  const scrub = (text: string) => live.reduce((t, s) => t.split(s).join('***'), text);
+  return { ...outcome, samples: outcome.samples.map((s) => (s.row === null ? s : { ...s, row: scrub(s.row) })), errors: outcome.errors.map(scrub) };
 }
 
 /** sysObjectID.0: the vendor and model an agent says it is. */

@@ -33,8 +33,8 @@ export async function collectSshItems(
   const connection = openSshConnection({ host: address, port: server.port, auth, expectedHostKeySha256: server.hostKeySha256, timeoutMs, signal });
   const outcome: CollectOutcome = { samples: [], errors: [] };
   // Messages come from servers and ssh2: never let a password or key reach history or logs.
-  const secrets = [auth.password, auth.passphrase, auth.privateKey].filter((s): s is string => s !== undefined && s.length >= 4);
-  const scrubbed = (o: CollectOutcome): CollectOutcome => ({ ...o, errors: o.errors.map((e) => secrets.reduce((t, x) => t.split(x).join('[redacted]'), e)) });
+  const redact = redactor([auth.password, auth.passphrase, auth.privateKey]);
+  const scrubbed = (o: CollectOutcome): CollectOutcome => ({ ...o, errors: o.errors.map(redact) });
   try {
     const failure = await connection.ready;
     if (failure) return scrubbed({ samples: [], errors: [`SSH values: ${failure.message}`] });
@@ -49,7 +49,8 @@ export async function collectSshItems(
         outcome.errors.push(`${command}: exited with status ${ran.exitCode ?? ran.exitSignal}`);
         continue;
       }
-      const text = ran.output.toString('utf8');
+      // Redacted before parsing: a parse error quotes the output (JSON-escaped, clipped), and a key_value row is labelled by it.
+      const text = redact(ran.output.toString('utf8'));
       for (const assigned of readers) readItem(assigned, text, outcome);
     }
     return scrubbed(outcome);
@@ -66,6 +67,13 @@ function readItem(assigned: AssignedItem, text: string, outcome: CollectOutcome)
     const sample: Sample = { template: assigned.template, item: item.name, unit: item.unit, kind: item.kind, row, value: value * item.scale };
     outcome.samples.push(sample);
   }
+}
+
+/** Replaces each secret (4 characters or more), as written and JSON-escaped, with [redacted]. */
+function redactor(candidates: (string | undefined)[]): (text: string) => string {
+  const forms = candidates.filter((s): s is string => s !== undefined && s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+  const secrets = [...new Set(forms)].sort((a, b) => b.length - a.length);
+  return (text) => secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
 }
 
 function byCommand(items: AssignedItem[]): Map<string, AssignedItem[]> {

@@ -1,11 +1,11 @@
 /**
  * Long readers cannot take what the checks need: exports and event streams are capped per token
  * and per process (429 + Retry-After beyond), a replay reaches back a bounded number of
- * events (then `resync`), and a revoked token's stream is closed. Slow clients are real sockets
- * whose responses are paused.
+ * events (then `resync`), one read serves every live stream, and a revoked or expired token's
+ * stream is closed. Slow clients are real sockets whose responses are paused.
  */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSse } from '../helpers/sse.ts';
 import { authHeader, type TestVigil, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
@@ -42,6 +42,7 @@ const ctx = useTestVigil({
     VIGIL_EXPORTS_PER_TOKEN: '2',
     VIGIL_STREAM_STALL_SECONDS: '3',
     VIGIL_SSE_STREAMS_PER_TOKEN: '2',
+    VIGIL_SSE_STREAMS_MAX: '6',
     VIGIL_SSE_REPLAY_MAX_EVENTS: '1000',
     VIGIL_SSE_HEARTBEAT_SECONDS: '0.5',
   },
@@ -105,6 +106,22 @@ describe('history exports', () => {
   }, 60_000);
 });
 
+describe('an API pool with every connection taken', () => {
+  it('answers 503 with Retry-After once the pool wait runs out, not 500', async () => {
+    const { pool } = vigil.apiPools!;
+    const held = await Promise.all(Array.from({ length: vigil.config.apiLimits.poolMax }, () => pool.connect()));
+    try {
+      const res = await vigil.http().get('/api/hosts');
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    } finally {
+      for (const client of held) client.release();
+    }
+    expect((await vigil.http().get('/api/hosts')).status).toBe(200);
+  }, 30_000);
+});
+
 describe('event streams', () => {
   it('caps streams per token with 429', async () => {
     const a = openSse(`${vigil.apiUrl}/api/events`, authHeader(otherToken));
@@ -135,6 +152,44 @@ describe('event streams', () => {
       near.close();
       far.close();
     }
+  });
+
+  it('serves every live stream from one read per batch of new events, and caps streams per process with 429', async () => {
+    const streams: ReturnType<typeof openSse>[] = [];
+    for (let i = 0; i < 6; i++) streams.push(openSse(`${vigil.apiUrl}/api/events`, authHeader((await mint(['read'])).token)));
+    const query = vi.spyOn(vigil.apiPools!.streamPool, 'query');
+    try {
+      await waitFor('six streams open', async () => streams.every((s) => s.status() === 200));
+      const over = await vigil.http((await mint(['read'])).token).get('/api/events');
+      expect(over.status).toBe(429);
+      expect(over.body.detail).toMatch(/this server already has 6 event streams open/);
+
+      const { rows } = await vigil.pool.query<{ id: string }>(`SELECT id::text FROM host_events ORDER BY id DESC LIMIT 1`);
+      const hostId = (await vigil.pool.query<{ id: string }>(`SELECT id FROM hosts LIMIT 1`)).rows[0]!.id;
+      const insertEvents = async (n: number) => {
+        await vigil.pool.query(`INSERT INTO host_events (type, host_id, host_name, to_state) SELECT 'state_changed', $1, 'iso-host', 'DOWN' FROM generate_series(1, $2::int)`, [hostId, n]);
+        await vigil.pool.query(`SELECT pg_notify('vigil_events', (SELECT max(id)::text FROM host_events))`);
+      };
+      // The first event reaches every stream once each has caught up (its own read) and gone live.
+      await insertEvents(1);
+      await waitFor('every stream live', async () => streams.every((s) => s.events.some((e) => BigInt(e.id) > BigInt(rows[0]!.id))));
+      query.mockClear();
+      await insertEvents(300);
+      await waitFor('300 more events on every stream', async () => streams.every((s) => s.events.length === 301), 20_000);
+      // One read of the batch (and one finding nothing more), not one per stream.
+      expect(query.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      query.mockRestore();
+      for (const s of streams) s.close();
+    }
+  });
+
+  it('closes the stream of a token that expires', async () => {
+    const expiring = await mint(['read']);
+    const stream = openSse(`${vigil.apiUrl}/api/events`, authHeader(expiring.token));
+    await waitFor('the stream to open', async () => stream.status() === 200);
+    await vigil.pool.query(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.id]);
+    await stream.ended;
   });
 
   it('closes the stream of a token that is revoked', async () => {

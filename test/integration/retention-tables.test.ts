@@ -11,6 +11,7 @@ const RETENTION_ENV = {
   VIGIL_WEBHOOK_DELIVERY_RETENTION_DAYS: RETENTION_DAYS,
   VIGIL_TOMBSTONE_RETENTION_DAYS: RETENTION_DAYS,
   VIGIL_INCIDENT_RETENTION_DAYS: RETENTION_DAYS,
+  VIGIL_NOTIFY_DELIVERY_RETENTION_DAYS: RETENTION_DAYS,
   VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
 };
 
@@ -27,8 +28,8 @@ async function createHost(name: string): Promise<string> {
   return res.body.id;
 }
 
-/** Events, deliveries and incidents of one generation; returns their ids by role. */
-async function writeGeneration(hostId: string, webhookId: string) {
+/** Events, webhook and notification deliveries and incidents of one generation; returns their ids by role. */
+async function writeGeneration(hostId: string, webhookId: string, channelId: string) {
   const q = (sql: string, params: unknown[]) => vigil.pool.query<{ id: string }>(sql, params).then((r) => r.rows.map((row) => row.id));
   const events = await q(
     `INSERT INTO host_events (type, host_id, host_name, from_state, to_state)
@@ -43,13 +44,20 @@ async function writeGeneration(hostId: string, webhookId: string) {
      RETURNING id::text`,
     [webhookId, events],
   );
+  // Finished ones (delivered, failed, suppressed, digested) go after the retention; pending and held ones wait to be sent.
+  const notifications = await q(
+    `INSERT INTO notification_deliveries (channel_id, kind, event_id, message_key, message, status)
+     SELECT $1, 'event', $2, 'k', '{"title":"t"}', s FROM unnest(ARRAY['delivered', 'failed', 'suppressed', 'digested', 'pending', 'held']) AS s
+     RETURNING id::text`,
+    [channelId, events[0]],
+  );
   const incidents = await q(
     `INSERT INTO incidents (id, host_id, fingerprint, status, trigger_state, current_state, opened_at, updated_at, resolved_at)
      VALUES ($1::uuid, $3, $1::text, 'resolved', 'DOWN', 'HEALTHY', now(), now(), now()), ($2::uuid, $3, $2::text, 'open', 'DOWN', 'DOWN', now(), now(), NULL)
      RETURNING id::text`,
     [randomUUID(), randomUUID(), hostId],
   );
-  return { events, deliveries, incidents };
+  return { events, deliveries, notifications, incidents };
 }
 
 async function ids(table: string, column = 'id'): Promise<string[]> {
@@ -57,20 +65,22 @@ async function ids(table: string, column = 'id'): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-describe('retention of events, deliveries, tombstones and incidents', () => {
+describe('retention of events, webhook and notification deliveries, tombstones and incidents', () => {
   it('prunes each past its retention, keeping what is still needed and everything newer', async () => {
     const hostId = await createHost('kept');
     const webhook = await vigil.http().post('/api/webhooks').send({ url: 'http://127.0.0.1:9/hook' });
     expect(webhook.status).toBe(201);
+    const channel = await vigil.http().post('/api/notification-channels').send({ name: 'ops', type: 'email', config: { smtp_host: 'smtp.example.com', from: 'vigil@example.com', to: ['ops@example.com'] } });
+    expect(channel.status).toBe(201);
     const cursor = (await vigil.http().get('/api/monitoring/changes')).body.next_cursor;
     const doomed = await createHost('deleted');
     expect((await vigil.http().delete(`/api/hosts/${doomed}`)).status).toBe(204);
-    const old = await writeGeneration(hostId, webhook.body.id);
+    const old = await writeGeneration(hostId, webhook.body.id, channel.body.id);
     await waitFor('the old rows to pass the retention', async () => {
       const { rows } = await vigil.pool.query(`SELECT now() - interval '5.2 seconds' > max(occurred_at) AS past FROM host_events`);
       return rows[0].past;
     });
-    const fresh = await writeGeneration(hostId, webhook.body.id);
+    const fresh = await writeGeneration(hostId, webhook.body.id, channel.body.id);
 
     const { pruned } = await runRetention({ pool: vigil.pool, config: vigil.config, logger: createSilentLogger() }, 'cron');
 
@@ -79,7 +89,8 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
     expect(await ids('host_events')).toEqual([old.events[2], ...fresh.events].sort());
     expect(await ids('incidents')).toEqual([old.incidents[1], ...fresh.incidents].sort());
     expect(await ids('host_tombstones', 'host_id')).toEqual([]);
-    expect(pruned).toEqual({ events: 2, deliveries: 2, notification_deliveries: 0, tombstones: 1, resolved_incidents: 1 });
+    expect(await ids('notification_deliveries')).toEqual([...old.notifications.slice(4), ...fresh.notifications].sort());
+    expect(pruned).toEqual({ events: 2, deliveries: 2, notification_deliveries: 4, tombstones: 1, resolved_incidents: 1 });
 
     // A change-feed cursor from before the forgotten deletion must list again.
     const stale = await vigil.http().get(`/api/monitoring/changes?since=${cursor}`);
@@ -88,6 +99,28 @@ describe('retention of events, deliveries, tombstones and incidents', () => {
     const relisted = await vigil.http().get('/api/monitoring/changes');
     expect(relisted.status).toBe(200);
     expect((await vigil.http().get(`/api/monitoring/changes?since=${relisted.body.next_cursor}`)).status).toBe(200);
+  });
+
+  it('knows how every table is bounded: a new table fails here until it is pruned or named', async () => {
+    const BOUNDED_BY = {
+      // Pruned by the hourly run after their own retention (src/retention/bounded-tables.ts), history by daily partitions.
+      retention: ['host_events', 'webhook_deliveries', 'notification_deliveries', 'host_tombstones', 'incidents', 'incident_unreachable_hosts', 'host_monitoring_history'],
+      // Rows of live things only: expired sessions go at each sign-in, dead workers when workers are listed.
+      expiry: ['web_sessions', 'vigil_workers'],
+      // What operators configure (at most a few rows per host, group, token or channel); deleting the owner deletes them.
+      configuration: [
+        'hosts', 'host_groups', 'group_check_slots', 'credentials', 'host_credentials', 'api_tokens', 'webhooks', 'public_badges', 'host_dependencies',
+        'notification_channels', 'notification_rules', 'notification_rule_channels', 'check_policies', 'maintenance_windows',
+        'value_templates', 'host_value_templates', 'group_value_templates', 'host_value_auto_detect',
+      ],
+      // One row each.
+      single: ['webhook_dispatch_cursor', 'notification_dispatch_cursor', 'change_feed_pruned', 'secret_key_check', 'vigil_migrations'],
+    };
+    const { rows } = await vigil.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(Object.values(BOUNDED_BY).flat().sort());
   });
 
   it('keeps everything when a retention is 0 (forever)', async () => {

@@ -1,10 +1,11 @@
 import request from 'supertest';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { expectConforms } from '../helpers/openapi.ts';
 import { openSse } from '../helpers/sse.ts';
 import { TEST_ADMIN_TOKEN, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
-const ctx = useTestVigil({ roles: ['api'] });
+const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SSE_HEARTBEAT_SECONDS: '0.5' } });
 
 async function mint(scopes: string[]) {
   const res = await ctx.vigil.http().post('/api/tokens').send({ name: `web-${scopes.join('-')}`, scopes });
@@ -117,6 +118,21 @@ describe('dashboard sessions', () => {
     expect(res.body).toEqual({ name: 'VIGIL_ADMIN_TOKEN', scopes: ['admin'], expires_at: null, csrf_token: null });
     const garbage = await request(ctx.vigil.apiUrl!).get('/api/hosts').set('cookie', 'other=1; vigil_session=garbage');
     expect(garbage.status).toBe(401);
+  });
+
+  it('ends the event stream of a session that signs out or expires, as for a revoked token', async () => {
+    const [out, expiring] = [await signIn((await mint(['read'])).token), await signIn((await mint(['read'])).token)];
+    const streams = [out, expiring].map((s) => openSse(`${ctx.vigil.apiUrl}/api/events`, { cookie: s.cookie }));
+    try {
+      await waitFor('both streams to open', async () => streams.every((s) => s.comments.includes('connected')));
+      expect((await withCookie(out.cookie).delete('/api/session', out.body.csrf_token)).status).toBe(204);
+      await streams[0]!.ended;
+      const idHash = createHash('sha256').update(expiring.cookie.slice('vigil_session='.length)).digest();
+      expect((await ctx.pool.query(`UPDATE web_sessions SET expires_at = now() - interval '1 second' WHERE id_hash = $1`, [idHash])).rowCount).toBe(1);
+      await streams[1]!.ended;
+    } finally {
+      for (const s of streams) s.close();
+    }
   });
 
   it('streams events to an EventSource that only has the cookie', async () => {

@@ -6,11 +6,14 @@
  * stream, the export, webhook requests a receiver got, /metrics, the process's stdout and stderr,
  * and every row of every table in the database (history, events, incidents, deliveries, pg-boss
  * jobs...). Also: a host whose SSH host key does not match is never sent the credential.
+ * Notification channels (e-mail, Slack, Teams, PagerDuty, webhook) and remote write of values run
+ * too: their credentials reach only their own receivers, and the messages they carry hold none.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.ts';
 import { expectAnswerConforms } from '../helpers/openapi.ts';
@@ -38,6 +41,15 @@ const SECRETS = {
   httpPassword: 'Zj4core-basic pw:/+=',
   bearerToken: 'Zj5core-bearer.tok+/=',
   digestPassword: 'Zg1core-digest pw/+="x',
+  apiKey: 'Zf6core-api key+/="x',
+  // Notification channels and remote write.
+  smtpPassword: 'Zf5core-smtp pw/+="x',
+  slackPath: 'Zf2core-slack-path',
+  teamsPath: 'Zf3core-teams-path',
+  routingKey: 'Zf1coreRoutingKey0123456789abcd',
+  channelSecret: 'Zf4core-channel-whsec-01',
+  deadSlackPath: 'Zf8core-dead-slack',
+  tsdbPassword: 'Zf7core-tsdb pw/+="x',
   webhookSecret: 'Zj6core-whsec-0123456789',
   webhookOldSecret: 'Zj7core-whsec-rotated-away',
   webhookRotatedSecret: 'Zj8core-whsec-rotated-in!',
@@ -48,6 +60,7 @@ const SECRETS = {
   rejectedShortUsmKey: 'Zh3core',
   rejectedUrlPassword: 'Zh4core-url-pw',
   rejectedShortWebhookSecret: 'Zh5core-short',
+  rejectedChannelUrlPassword: 'Zh9core-chan-url-pw',
   bogusBearer: 'Zh6core-not-a-token-at-all',
   // Process configuration.
   adminToken: `Zh7core-admin-${randomBytes(16).toString('hex')}`,
@@ -115,7 +128,8 @@ const ENV = {
   VIGIL_PRODUCER_INTERVAL_MS: '100',
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: '0',
   VIGIL_INTERVAL_JITTER: '0',
-  VIGIL_CHECK_TIMEOUT_MS: '1500',
+  // An SSH handshake is CPU work: on a loaded 2-core runner 1.5 s was not always enough for a working host.
+  VIGIL_CHECK_TIMEOUT_MS: '3000',
   VIGIL_WORKER_CONCURRENCY: '12',
   VIGIL_WEBHOOK_TIMEOUT_MS: '1000',
   VIGIL_WEBHOOK_RETRY_LIMIT: '1',
@@ -123,6 +137,15 @@ const ENV = {
   VIGIL_WEBHOOK_RETRY_DELAY_MAX_SECONDS: '1',
   VIGIL_SSE_HEARTBEAT_SECONDS: '1',
   VIGIL_SHUTDOWN_GRACE_MS: '5000',
+  VIGIL_NOTIFY_TIMEOUT_MS: '1000',
+  VIGIL_NOTIFY_RETRY_LIMIT: '1',
+  VIGIL_NOTIFY_RETRY_DELAY_SECONDS: '1',
+  VIGIL_NOTIFY_RETRY_DELAY_MAX_SECONDS: '1',
+  VIGIL_NOTIFY_DIGEST_SECONDS: '2',
+  VIGIL_REMOTE_WRITE_USERNAME: 'vigil',
+  VIGIL_REMOTE_WRITE_PASSWORD: SECRETS.tsdbPassword,
+  VIGIL_REMOTE_WRITE_FLUSH_MS: '200',
+  VIGIL_REMOTE_WRITE_TIMEOUT_MS: '1000',
 };
 
 interface Answer {
@@ -147,6 +170,13 @@ let otherOrigin: HttpTarget;
 let receiver: HttpTarget;
 let silentTcp: LoopbackTarget;
 let refused: LoopbackTarget;
+/** Where channels deliver (Slack, Teams, PagerDuty, webhook channel) and where values are written: they get the secrets meant for them. */
+let channels: HttpTarget;
+let tsdb: HttpTarget;
+let smtp: SMTPServer;
+let smtpPort = 0;
+const smtpLogins: string[] = [];
+const mails: string[] = [];
 const answers: Answer[] = [];
 /** Answers allowed to hold one secret: the token creation answers, each with its own token. */
 const allowed = new Map<Answer, string>();
@@ -183,7 +213,8 @@ async function create(p: string, body: unknown): Promise<string> {
 }
 
 function startVigilProcess(databaseUrl: string): Promise<string> {
-  child = spawn(process.execPath, [MAIN, 'start'], { env: { PATH: process.env.PATH!, DATABASE_URL: databaseUrl, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { PATH: process.env.PATH!, DATABASE_URL: databaseUrl, ...ENV, VIGIL_REMOTE_WRITE_URL: `${tsdb.url}/api/v1/write` };
+  child = spawn(process.execPath, [MAIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -212,6 +243,7 @@ const creds: Record<string, string> = {};
 const tokens: Record<string, string> = {};
 const hooks: Record<string, string> = {};
 const ECHO_OID = '1.3.6.1.4.1.99999.1';
+const COMMUNITY_TABLE = '1.3.6.1.4.1.99999.2.1';
 
 beforeAll(async () => {
   ssh = await startTestSshServer({
@@ -229,6 +261,13 @@ beforeAll(async () => {
     sysName: 'olt-7',
     // As SNMP-COMMUNITY-MIB's snmpCommunityName does: an agent that serves its own community.
     extras: [{ oid: ECHO_OID, type: 'OctetString', value: SECRETS.community }],
+    // And, as snmpCommunityTable does, a table naming its communities (a column walked as values' labels).
+    tables: [{
+      name: 'communities',
+      oid: COMMUNITY_TABLE,
+      columns: [{ number: 1, name: 'index', type: 'Integer' }, { number: 2, name: 'name', type: 'OctetString' }, { number: 3, name: 'uses', type: 'Counter' }],
+      rows: [[1, SECRETS.community, 5], [2, 'public-ro', 7]],
+    }],
   });
   otherOrigin = await startHttpTarget({ '/landing': (_req, res) => void res.writeHead(200).end('elsewhere') });
   target = await startHttpTarget({
@@ -247,7 +286,41 @@ beforeAll(async () => {
       res.writeHead(200).end(`seen ${answer}`);
     },
     '/away': (_req, res) => void res.writeHead(302, { location: `${otherOrigin.url}/landing` }).end(),
+    '/api-key': (req, res) => void res.writeHead(req.headers['x-api-key'] === SECRETS.apiKey ? 200 : 401).end(),
+    // A target that echoes the placed query secret into a redirect, then lands.
+    '/api-key-echo': (req, res) => void res.writeHead(302, { location: `/landing?seen=${encodeURIComponent(new URL(req.url!, 'http://t').searchParams.get('api_key') ?? '')}` }).end(),
   });
+  channels = await startHttpTarget({
+    [`/services/${SECRETS.slackPath}`]: (_req, res) => void res.writeHead(200).end('ok'),
+    [`/teams/${SECRETS.teamsPath}`]: (_req, res) => void res.writeHead(202).end(),
+    '/pagerduty/v2/enqueue': (_req, res) => void res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success","message":"Event processed"}'),
+    '/channel-hook': (_req, res) => void res.writeHead(204).end(),
+  });
+  // A TSDB that is down at first, and (as a careless proxy might) echoes the Authorization it got into its error.
+  let writes = 0;
+  tsdb = await startHttpTarget({
+    '/api/v1/write': (req, res) => void (++writes <= 2 ? res.writeHead(503).end(`unavailable; you sent ${req.headers.authorization}`) : res.writeHead(204).end()),
+  });
+  smtp = new SMTPServer({
+    authOptional: false,
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onAuth(auth, _session, cb) {
+      smtpLogins.push(auth.password ?? '');
+      if (auth.username === 'mailer' && auth.password === SECRETS.smtpPassword) cb(null, { user: auth.username });
+      else cb(new Error('Invalid username or password'));
+    },
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mails.push(Buffer.concat(chunks).toString('utf8'));
+        cb();
+      });
+    },
+  });
+  smtpPort = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as { port: number }).port)));
   receiver = await startHttpTarget({ '/hook': (_req, res) => void res.writeHead(204).end(), '/fail': (_req, res) => void res.writeHead(500).end() });
   silentTcp = await startTcpTarget();
   refused = await reserveRefusedPort();
@@ -260,7 +333,8 @@ afterAll(async () => {
     child.kill('SIGKILL');
     await exited;
   }
-  await Promise.all([ssh?.close(), snmp?.close(), target?.close(), otherOrigin?.close(), receiver?.close(), silentTcp?.close()]);
+  await Promise.all([ssh?.close(), snmp?.close(), target?.close(), otherOrigin?.close(), receiver?.close(), silentTcp?.close(), channels?.close(), tsdb?.close()]);
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
 });
 
 describe('a full run with every kind of credential', () => {
@@ -300,6 +374,7 @@ describe('a full run with every kind of credential', () => {
     await credential('basic', { kind: 'http-basic', username: 'web', password: SECRETS.httpPassword });
     await credential('bearer', { kind: 'http-bearer', token: SECRETS.bearerToken });
     await credential('digest', { kind: 'http-digest', username: 'cam', password: SECRETS.digestPassword });
+    await credential('api-key', { kind: 'http-secret', value: SECRETS.apiKey });
     // A rotation: the old secret is replaced, then PATCHed back to the one the checks use.
     expect((await api('patch', `/api/credentials/${creds['ssh-wrong']}`, { body: { password: SECRETS.sshWrongPassword } })).status).toBe(200);
 
@@ -312,8 +387,11 @@ describe('a full run with every kind of credential', () => {
       await api('patch', `/api/credentials/${creds.v2c}`, { body: { password: SECRETS.rejectedFieldSecret } }),
       await api('post', '/api/webhooks', { body: { url: `http://user:${SECRETS.rejectedUrlPassword}@127.0.0.1/hook` } }),
       await api('post', '/api/webhooks', { body: { url: `${receiver.url}/hook`, secret: SECRETS.rejectedShortWebhookSecret } }),
+      await api('post', '/api/notification-channels', { body: { name: 'x', type: 'slack', config: { url: `http://u:${SECRETS.rejectedChannelUrlPassword}@127.0.0.1/x` } } }),
+      await api('post', '/api/notification-channels', { body: { name: 'x', type: 'pagerduty', config: { routing_key: SECRETS.routingKey, events_url: 'http://169.254.169.254/v2/enqueue' } } }),
+      await api('post', '/api/notification-channels', { body: { name: 'x', type: 'email', config: { smtp_host: '127.0.0.1', password: SECRETS.smtpPassword, from: 'not an address', to: ['ops@example.test'] } } }),
     ];
-    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400]);
+    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
     expect((await api('get', '/api/hosts', { token: SECRETS.bogusBearer })).status).toBe(401);
     expect((await api('get', '/api/hosts', { token: tokens.revoked })).status).toBe(401);
     expect((await api('get', '/api/credentials', { token: tokens.checker })).status).toBe(403);
@@ -343,6 +421,7 @@ describe('a full run with every kind of credential', () => {
     await host('snmp-v3-wrong-priv', [snmpProbe('v3-wrong-priv', { version: '3' })]);
     await host('snmp-v3-unknown-user', [snmpProbe('v3-unknown-user', { version: '3' })]);
     await host('snmp-down', [{ ...snmpProbe('v2c'), port: refused.port }]);
+    await host('snmp-table-echo', [{ type: 'snmp-table', port: snmp.port, credential_id: creds.v2c, columns: { name: `${COMMUNITY_TABLE}.2`, uses: `${COMMUNITY_TABLE}.3` }, row_conditions: [{ kind: 'every_row', column: 'name', matches: '.' }] }]);
     await host('http-basic', [{ type: 'http', url: `${target.url}/basic`, credential_id: creds.basic }]);
     await host('http-bearer-refused', [{ type: 'http', url: `${target.url}/bearer-refused`, credential_id: creds.bearer }]);
     await host('http-bearer-echo', [{ type: 'http', url: `${target.url}/echo`, credential_id: creds.bearer, follow_redirects: true }]);
@@ -350,6 +429,30 @@ describe('a full run with every kind of credential', () => {
     await host('http-down', [{ type: 'http', url: `${refused.url}/basic`, credential_id: creds.basic }]);
     await host('http-digest', [{ type: 'http', url: `${target.url}/digest`, credential_id: creds.digest, body_contains: 'seen Digest' }]);
     await host('chain', [{ type: 'tcp', port: silentTcp.port }, sshProbe('ssh-wrong'), snmpProbe('v2c')]);
+    await host('http-secret', [{ type: 'http', url: `${target.url}/api-key`, credential_id: creds['api-key'], secret_placement: { in: 'header', name: 'X-Api-Key' } }]);
+    await host('http-secret-echo', [{ type: 'http', url: `${target.url}/api-key-echo?x=1`, credential_id: creds['api-key'], secret_placement: { in: 'query', name: 'api_key' }, follow_redirects: true }]);
+
+    // Values: an SSH item whose command echoes the password (a careless motd) into a capture, an HTTP item written to the TSDB.
+    const template = (name: string, items: unknown[]) => create('/api/value-templates', { name, items });
+    const echoed = await template('secrets-ssh', [{ source: 'ssh', name: 'echoed', command: 'cat /etc/motd', parser: { kind: 'regex', pattern: 'password is (.+)' } }]);
+    const timing = await template('secrets-http', [{ source: 'http', name: 'response_time', unit: 'seconds', scale: 0.001, measure: 'response_time' }]);
+    expect((await api('post', `/api/hosts/${hosts['ssh-echo']}/value-templates`, { body: { template_ids: [echoed] } })).status).toBe(200);
+    for (const h of ['http-basic', 'http-secret']) expect((await api('post', `/api/hosts/${hosts[h]}/value-templates`, { body: { template_ids: [timing] } })).status).toBe(200);
+    const uses = await template('secrets-snmp', [{ source: 'snmp', name: 'community_uses', kind: 'counter', column: `${COMMUNITY_TABLE}.3`, label_column: `${COMMUNITY_TABLE}.2` }]);
+    expect((await api('post', `/api/hosts/${hosts['snmp-v2c']}/value-templates`, { body: { template_ids: [uses] } })).status).toBe(200);
+
+    // Notification channels of every type, a dead one among them, and a rule sending every event to all of them.
+    const channel = (name: string, type: string, config: Record<string, unknown>) => create('/api/notification-channels', { name, type, config });
+    const channelIds = [
+      await channel('mail', 'email', { smtp_host: '127.0.0.1', smtp_port: smtpPort, security: 'none', username: 'mailer', password: SECRETS.smtpPassword, from: 'vigil@example.test', to: ['ops@example.test'] }),
+      await channel('slack', 'slack', { url: `${channels.url}/services/${SECRETS.slackPath}` }),
+      await channel('teams', 'teams', { url: `${channels.url}/teams/${SECRETS.teamsPath}` }),
+      await channel('pagerduty', 'pagerduty', { routing_key: SECRETS.routingKey, events_url: `${channels.url}/pagerduty/v2/enqueue` }),
+      await channel('hook', 'webhook', { url: `${channels.url}/channel-hook`, secret: SECRETS.channelSecret }),
+      await channel('dead slack', 'slack', { url: `${refused.url}/services/${SECRETS.deadSlackPath}` }),
+    ];
+    await create('/api/notification-rules', { name: 'everything', channel_ids: channelIds });
+    for (const id of channelIds) await api('post', `/api/notification-channels/${id}/test`);
   });
 
   it('checks them on schedule until the failing ones are DOWN with incidents, delivered to the webhooks', async () => {
@@ -368,7 +471,7 @@ describe('a full run with every kind of credential', () => {
       'snmp-v2c': 'ok', 'snmp-echo': 'ok', 'snmp-v2c-wrong': 'timeout', 'snmp-v3': 'ok', 'snmp-v3-wrong-auth': 'snmp_auth_failed',
       'snmp-v3-wrong-priv': 'snmp_auth_failed', 'snmp-v3-unknown-user': 'snmp_auth_failed', 'snmp-down': 'timeout',
       'http-basic': 'ok', 'http-bearer-refused': 'unexpected_status', 'http-bearer-echo': 'ok', 'http-bearer-away': 'ok', 'http-down': 'connection_refused',
-      'http-digest': 'ok', chain: 'auth_failed',
+      'http-digest': 'ok', chain: 'auth_failed', 'http-secret': 'ok', 'http-secret-echo': 'ok', 'snmp-table-echo': 'ok',
     });
   }, 60_000);
 
@@ -401,6 +504,13 @@ describe('a full run with every kind of credential', () => {
     await api('get', '/api/credentials');
     for (const id of Object.values(creds)) expect((await api('get', `/api/credentials/${id}`)).body).not.toHaveProperty('password');
     await api('get', '/api/tokens');
+    await api('get', '/api/value-templates');
+    await api('get', '/api/notification-rules');
+    const channelList = await api('get', '/api/notification-channels');
+    for (const c of channelList.body.channels) {
+      await api('get', `/api/notification-channels/${c.id}`);
+      await api('get', `/api/notification-channels/${c.id}/deliveries`);
+    }
     for (const format of ['ndjson', 'csv', 'json']) {
       const exported = await api('get', `/api/monitoring/history/export?format=${format}`, { token: tokens.reader });
       expect(exported.status).toBe(200);
@@ -441,6 +551,27 @@ describe('a full run with every kind of credential', () => {
     expect(target.requests.some((r) => r.url === `/landing?seen=${encodeURIComponent(`Bearer ${SECRETS.bearerToken}`)}`)).toBe(true);
   });
 
+  it('delivered notifications on every channel and wrote values to the TSDB, each with its own credential', async () => {
+    await waitFor('a message on every channel and values written after the TSDB came back', async () => {
+      const to = (path: string) => channels.requests.filter((r) => r.url.startsWith(path)).length;
+      return mails.length > 1 && to('/services/') > 1 && to('/teams/') > 1 && to('/pagerduty/') > 1 && to('/channel-hook') > 1 && tsdb.requests.length > 2;
+    }, 30_000, 200);
+    expect(smtpLogins).toContain(SECRETS.smtpPassword);
+    const pagerduty = channels.requests.filter((r) => r.url.startsWith('/pagerduty/'));
+    expect(pagerduty.every((r) => JSON.parse(r.body).routing_key === SECRETS.routingKey)).toBe(true);
+    const hook = channels.requests.filter((r) => r.url === '/channel-hook');
+    expect(hook.every((r) => signedWith(r, SECRETS.channelSecret))).toBe(true);
+    const basic = `Basic ${Buffer.from(`vigil:${SECRETS.tsdbPassword}`).toString('base64')}`;
+    expect(tsdb.requests.every((r) => r.headers.authorization === basic)).toBe(true);
+    // The placed API key reached its target in the header, and in the query of the echoing one.
+    expect(target.requests.some((r) => r.url === '/api-key' && r.headers['x-api-key'] === SECRETS.apiKey)).toBe(true);
+    expect(target.requests.some((r) => r.url === `/landing?seen=${encodeURIComponent(SECRETS.apiKey)}`)).toBe(true);
+    const echoed = (await api('get', `/api/monitoring/hosts/${hosts['http-secret-echo']}/state`, { token: tokens.reader })).body.last_result;
+    expect(echoed.detail.redirects[0].location).toMatch(/\/landing\?seen=\[redacted\]$/);
+    const { rows } = await ctx.pool.query<{ values: unknown }>(`SELECT latest_values AS values FROM hosts WHERE id = $1`, [hosts['ssh-echo']]);
+    expect(JSON.stringify(rows[0]!.values)).toMatch(/"samples":\[\]/);
+  }, 40_000);
+
   it('signed webhooks with the current secret, not the rotated-away one', () => {
     const all = receiver.requests.filter((r) => r.url === '/hook');
     const incidents = receiver.requests.filter((r) => r.url === '/hook?only=incidents');
@@ -469,17 +600,24 @@ describe('after the run, no secret anywhere', () => {
       const { rows } = await ctx.pool.query<{ t: string }>(`SELECT row_to_json(t)::text AS t FROM ${name} t`);
       dump.push(...rows.map((r, i): [string, string] => [`table ${name} row ${i}`, r.t]));
     }
+    // What the channels carried: their messages, without the one field PagerDuty is meant to get.
+    const carried = channels.requests.map((r): [string, string] => {
+      const body = r.url.startsWith('/pagerduty/') ? JSON.stringify({ ...JSON.parse(r.body), routing_key: undefined }) : r.body;
+      return [`channel request ${r.url.startsWith('/pagerduty/') ? r.url : r.url.slice(0, 10)}`, JSON.stringify(r.headers) + body];
+    });
     surfaces = [
       ...answers.filter((a) => !allowed.has(a)).map((a): [string, string] => [`answer ${a.method} ${a.path} ${a.status}`, JSON.stringify(a.headers) + a.text]),
       ['SSE stream', sseText],
       ...receiver.requests.map((r): [string, string] => [`webhook request ${r.url}`, JSON.stringify(r.headers) + r.body]),
+      ...carried,
+      ...mails.map((m, i): [string, string] => [`mail ${i}`, m]),
       ['stdout', stdout],
       ['stderr', stderr],
       ...dump,
     ];
   }, 30_000);
 
-  it('covered every surface: answers, stream, webhooks, debug logs, history, events, incidents, deliveries and pg-boss jobs', async () => {
+  it('covered every surface: answers, stream, webhooks, notifications, debug logs, history, events, incidents, deliveries and pg-boss jobs', async () => {
     const count = async (sql: string) => (await ctx.pool.query<{ n: number }>(sql)).rows[0]!.n;
     expect(answers.length).toBeGreaterThan(150);
     expect(sseText).toMatch(/event: state_changed[\s\S]*event: incident_opened/);
@@ -493,6 +631,9 @@ describe('after the run, no secret anywhere', () => {
     expect(await count(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE last_error IS NOT NULL`)).toBeGreaterThan(0);
     expect(await count(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-checks%'`)).toBeGreaterThan(50);
     expect(await count(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'vigil-webhooks' AND state = 'failed'`)).toBeGreaterThan(0);
+    expect(await count(`SELECT count(DISTINCT channel_id)::int AS n FROM notification_deliveries WHERE status = 'delivered'`)).toBe(5);
+    expect(await count(`SELECT count(*)::int AS n FROM notification_deliveries WHERE last_error IS NOT NULL`)).toBeGreaterThan(0);
+    expect(messages).toContain('remote write: time-series database answered 503; retrying with backoff');
     // The search itself works: the one answer that shows a new token holds it.
     const [creation, name] = [...allowed.entries()][0]!;
     expect(leaksIn('creation', creation.text)).toContain(`creation: ${name} API token (raw)`);

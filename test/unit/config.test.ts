@@ -37,12 +37,20 @@ describe('loadConfig', () => {
     ['VIGIL_EVENT_RETENTION_DAYS', '-1', /VIGIL_EVENT_RETENTION_DAYS/],
     ['VIGIL_PUBLIC_URL', 'vigil.example.com', /VIGIL_PUBLIC_URL: must be an http:\/\/ or https:\/\/ URL/],
     ['VIGIL_PUBLIC_URL', 'ftp://vigil.example.com', /VIGIL_PUBLIC_URL/],
+    ['VIGIL_PUBLIC_URL', 'https://ops:pw@vigil.example.com', /VIGIL_PUBLIC_URL: must not contain credentials/],
     ['VIGIL_NOTIFY_CONCURRENCY', '0', /VIGIL_NOTIFY_CONCURRENCY/],
+    ['VIGIL_REMOTE_WRITE_URL', 'http://vm:Zsecret-pw@tsdb:8428/api/v1/write', /VIGIL_REMOTE_WRITE_URL: must not contain credentials.*VIGIL_REMOTE_WRITE_PASSWORD/],
     ['VIGIL_NOTIFY_DIGEST_SECONDS', '0', /VIGIL_NOTIFY_DIGEST_SECONDS/],
     ['VIGIL_CRITICAL_AFTER_FAILURES', '9', /VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('never repeats a refused remote-write password', () => {
+    expect(() => loadConfig({ VIGIL_REMOTE_WRITE_URL: 'https://vm:Zsecret-pw@tsdb.example/api/v1/write' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('Zsecret') }),
+    );
   });
 
   it.each([

@@ -36,6 +36,7 @@ describe('item schema', () => {
     [{ source: 'http', name: 'x', measure: 'json' }, 'path is needed'],
     [{ source: 'http', name: 'x', measure: 'json', path: '$..a' }, 'JSONPath'],
     [{ source: 'snmp', name: 'x', oid: '1.3.6.1.2.1.1.3.0', threshold: {} }, 'give above, below or both'],
+    [{ source: 'http', name: 'x', measure: 'json', path: '$.a', url: 'https://ops:Zsecret@status.example/health' }, 'must not contain user:password@'],
   ])('rejects %j', (item, message) => {
     const parsed = itemSchema.safeParse(item);
     expect(parsed.success).toBe(false);

@@ -14,7 +14,20 @@ describe('toNumber', () => {
     ['', null],
     [null, null],
     [Number.NaN, null],
+    ['1.', 1],
+    ['.5', 0.5],
+    ['-2.5E-3', -0.0025],
+    ['1.2.3', null],
+    ['1e', null],
   ])('%j -> %j', (raw, expected) => expect(toNumber(raw)).toBe(expected));
+
+  // Target-controlled text (a JSON string value of up to 1 MiB, 64 KiB of SSH output): the former
+  // pattern backtracked quadratically here (17 s for 64 KiB of digits; this case would run for hours).
+  it.each([
+    ['a MiB of digits and a letter', `${'7'.repeat(1 << 20)}x`],
+    ['digits, a point, digits and a letter', `${'7'.repeat(1 << 19)}.${'7'.repeat(1 << 19)}x`],
+    ['an exponent of a MiB of digits and a letter', `1e${'7'.repeat(1 << 20)}x`],
+  ])('reads %s as no number, in linear time', (_case, raw) => expect(toNumber(raw)).toBeNull());
 });
 
 describe('breachOf', () => {

@@ -44,6 +44,12 @@ export async function findLiveWebSession(db: Queryable, idHash: Buffer): Promise
   return rows[0];
 }
 
+/** Which of these id hashes (hex) are sessions still live: not signed out, not expired. Their tokens are checked apart. */
+export async function liveWebSessionHashes(db: Queryable, idHashes: Buffer[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id_hash: Buffer }>(`SELECT id_hash FROM web_sessions WHERE id_hash = ANY ($1::bytea[]) AND expires_at > now()`, [idHashes]);
+  return new Set(rows.map((r) => r.id_hash.toString('hex')));
+}
+
 export async function deleteWebSession(db: Queryable, idHash: Buffer): Promise<void> {
   await db.query(`DELETE FROM web_sessions WHERE id_hash = $1`, [idHash]);
 }
