@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The package's bin, run as a user would: `node src/main.ts …`. */
 export const VIGIL_BIN = path.resolve('src/main.ts');
@@ -32,4 +35,25 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     });
     child.stdin.end(input ?? '');
   });
+}
+
+/**
+ * A temporary folder for one test file's input files (inventories, CSVs), made before its tests
+ * and removed after them. `file(name, text)` writes one there and returns its path.
+ */
+export function useInputFiles(prefix: string): { file(name: string, text: string): Promise<string> } {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    file: async (name, text) => {
+      const p = path.join(dir!, name);
+      await writeFile(p, text);
+      return p;
+    },
+  };
 }

@@ -1,35 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, useInputFiles } from '../helpers/cli.ts';
 import { TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // `vigil apply` beyond hosts and groups, through the bin against a live API: parents and gateways,
 // check policies, maintenance windows, notification channels (secrets from environment variables)
 // and rules, all named in the file; dry-run diff, apply, idempotent re-apply, prune, export round trip.
 let vigil: TestVigil;
-let dir: string;
 let env: Record<string, string>;
 const HOOK_SECRET = 'hook-secret-0123456789abcdef';
 
 const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64'), VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8' } });
 beforeAll(async () => {
   vigil = ctx.vigil;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-apply-sections-'));
   env = { VIGIL_URL: vigil.apiUrl!, VIGIL_TOKEN: TEST_ADMIN_TOKEN };
 });
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const p = path.join(dir, name);
-  await writeFile(p, text);
-  return p;
-}
+const { file } = useInputFiles('vigil-apply-sections-');
 
 const FLEET = `policies:
   - name: core

@@ -1,34 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, useInputFiles } from '../helpers/cli.ts';
 import { TEST_ADMIN_TOKEN, type TestVigil, useTestVigil } from '../helpers/vigil.ts';
 
 // Inventory as code through the bin: diff, apply, idempotent re-apply, prune, line-numbered errors,
 // export-inventory round trip, CSV import. Only the API runs: nothing here needs checks.
 let vigil: TestVigil;
-let dir: string;
 let env: Record<string, string>;
 
 const ctx = useTestVigil({ roles: ['api'], env: { VIGIL_SECRET_KEY: randomBytes(32).toString('base64') } });
 beforeAll(async () => {
   vigil = ctx.vigil;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-apply-'));
   env = { VIGIL_URL: vigil.apiUrl!, VIGIL_TOKEN: TEST_ADMIN_TOKEN };
   await vigil.http().post('/api/credentials').send({ name: 'status-token', kind: 'http-bearer', token: 'sekret-bearer-value' }).expect(201);
 });
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const p = path.join(dir, name);
-  await writeFile(p, text);
-  return p;
-}
+const { file } = useInputFiles('vigil-apply-');
 
 const FLEET = `# the fleet
 groups:

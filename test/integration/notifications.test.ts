@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { appendEvents, type NewEvent } from '../../src/db/queries/events.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
 import { pruneBoundedTables } from '../../src/retention/bounded-tables.ts';
+import { SMTPServer } from 'smtp-server';
+import { startSmtpTarget, type SmtpTarget } from '../helpers/smtp.ts';
 import { generateSelfSignedCert, reserveRefusedPort, startHttpTarget, startTcpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
 import { FAST_ENV, useTestVigil, waitFor } from '../helpers/vigil.ts';
 
@@ -33,17 +34,10 @@ const ENV = {
   VIGIL_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
 };
 
-interface ReceivedMail {
-  from: string;
-  to: string[];
-  raw: string;
-  user: string | undefined;
-}
 
 let receiver: HttpTarget;
-let smtp: SMTPServer;
+let smtp: SmtpTarget;
 let smtpPort: number;
-const mails: ReceivedMail[] = [];
 let dead: LoopbackTarget;
 /** Accepts connections and never answers, counting how many it holds at once. */
 let silent: LoopbackTarget & { open: number; maxOpen: number };
@@ -63,30 +57,8 @@ beforeAll(async () => {
     '/cooldown': ok(200),
     '/hook': ok(204),
   });
-  smtp = new SMTPServer({
-    authOptional: false,
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) cb(null, { user: auth.username });
-      else cb(new Error('Invalid username or password'));
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-          user: session.user as string | undefined,
-        });
-        cb();
-      });
-    },
-  });
-  smtpPort = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as { port: number }).port)));
+  smtp = await startSmtpTarget(SMTP_USER, SMTP_PASSWORD);
+  smtpPort = smtp.port;
   dead = await reserveRefusedPort();
   silent = await startCountingSilentTarget();
   alive = await startTcpTarget();
@@ -95,7 +67,7 @@ afterAll(async () => {
   await receiver?.close();
   await silent?.close();
   await alive?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
 });
 
 const ctx = useTestVigil({
@@ -203,7 +175,7 @@ describe('channels and their messages, from real checks', () => {
     });
     await createRule({ name: 'mail incidents', channel_ids: [channel], event_types: ['incident_opened'], groups: ['mail'] });
     const host = await failingHost('mail-web-1', 'mail', { tags: ['prod'] });
-    const mail = await waitFor('the e-mail', async () => mails.find((m) => m.raw.includes('mail-web-1')));
+    const mail = await waitFor('the e-mail', async () => smtp.mails.find((m) => m.raw.includes('mail-web-1')));
     expect(mail).toMatchObject({ from: 'vigil@example.test', to: ['oncall@example.test', 'lead@example.test'], user: SMTP_USER });
     const { subject, parts } = parseMail(mail.raw);
     expect(subject).toBe('[Vigil] DOWN: mail-web-1 (127.0.0.1) — incident opened');

@@ -13,12 +13,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.ts';
 import { expectAnswerConforms } from '../helpers/openapi.ts';
 import { startSnmpAgent, type TestSnmpAgent } from '../helpers/snmp-agent.ts';
 import { closedLoopbackPort, generateTestKeyPair, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts';
+import { startSmtpTarget, type SmtpTarget } from '../helpers/smtp.ts';
 import { reserveRefusedPort, startHttpTarget, startTcpTarget, type HttpTarget, type LoopbackTarget, type ReceivedRequest } from '../helpers/targets.ts';
 import { waitFor } from '../helpers/vigil.ts';
 
@@ -173,10 +173,7 @@ let refused: LoopbackTarget;
 /** Where channels deliver (Slack, Teams, PagerDuty, webhook channel) and where values are written: they get the secrets meant for them. */
 let channels: HttpTarget;
 let tsdb: HttpTarget;
-let smtp: SMTPServer;
-let smtpPort = 0;
-const smtpLogins: string[] = [];
-const mails: string[] = [];
+let smtp: SmtpTarget;
 const answers: Answer[] = [];
 /** Answers allowed to hold one secret: the token creation answers, each with its own token. */
 const allowed = new Map<Answer, string>();
@@ -301,26 +298,7 @@ beforeAll(async () => {
   tsdb = await startHttpTarget({
     '/api/v1/write': (req, res) => void (++writes <= 2 ? res.writeHead(503).end(`unavailable; you sent ${req.headers.authorization}`) : res.writeHead(204).end()),
   });
-  smtp = new SMTPServer({
-    authOptional: false,
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onAuth(auth, _session, cb) {
-      smtpLogins.push(auth.password ?? '');
-      if (auth.username === 'mailer' && auth.password === SECRETS.smtpPassword) cb(null, { user: auth.username });
-      else cb(new Error('Invalid username or password'));
-    },
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push(Buffer.concat(chunks).toString('utf8'));
-        cb();
-      });
-    },
-  });
-  smtpPort = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as { port: number }).port)));
+  smtp = await startSmtpTarget('mailer', SECRETS.smtpPassword);
   receiver = await startHttpTarget({ '/hook': (_req, res) => void res.writeHead(204).end(), '/fail': (_req, res) => void res.writeHead(500).end() });
   silentTcp = await startTcpTarget();
   refused = await reserveRefusedPort();
@@ -334,7 +312,7 @@ afterAll(async () => {
     await exited;
   }
   await Promise.all([ssh?.close(), snmp?.close(), target?.close(), otherOrigin?.close(), receiver?.close(), silentTcp?.close(), channels?.close(), tsdb?.close()]);
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
 });
 
 describe('a full run with every kind of credential', () => {
@@ -444,7 +422,7 @@ describe('a full run with every kind of credential', () => {
     // Notification channels of every type, a dead one among them, and a rule sending every event to all of them.
     const channel = (name: string, type: string, config: Record<string, unknown>) => create('/api/notification-channels', { name, type, config });
     const channelIds = [
-      await channel('mail', 'email', { smtp_host: '127.0.0.1', smtp_port: smtpPort, security: 'none', username: 'mailer', password: SECRETS.smtpPassword, from: 'vigil@example.test', to: ['ops@example.test'] }),
+      await channel('mail', 'email', { smtp_host: '127.0.0.1', smtp_port: smtp.port, security: 'none', username: 'mailer', password: SECRETS.smtpPassword, from: 'vigil@example.test', to: ['ops@example.test'] }),
       await channel('slack', 'slack', { url: `${channels.url}/services/${SECRETS.slackPath}` }),
       await channel('teams', 'teams', { url: `${channels.url}/teams/${SECRETS.teamsPath}` }),
       await channel('pagerduty', 'pagerduty', { routing_key: SECRETS.routingKey, events_url: `${channels.url}/pagerduty/v2/enqueue` }),
@@ -554,9 +532,9 @@ describe('a full run with every kind of credential', () => {
   it('delivered notifications on every channel and wrote values to the TSDB, each with its own credential', async () => {
     await waitFor('a message on every channel and values written after the TSDB came back', async () => {
       const to = (path: string) => channels.requests.filter((r) => r.url.startsWith(path)).length;
-      return mails.length > 1 && to('/services/') > 1 && to('/teams/') > 1 && to('/pagerduty/') > 1 && to('/channel-hook') > 1 && tsdb.requests.length > 2;
+      return smtp.mails.length > 1 && to('/services/') > 1 && to('/teams/') > 1 && to('/pagerduty/') > 1 && to('/channel-hook') > 1 && tsdb.requests.length > 2;
     }, 30_000, 200);
-    expect(smtpLogins).toContain(SECRETS.smtpPassword);
+    expect(smtp.logins).toContain(SECRETS.smtpPassword);
     const pagerduty = channels.requests.filter((r) => r.url.startsWith('/pagerduty/'));
     expect(pagerduty.every((r) => JSON.parse(r.body).routing_key === SECRETS.routingKey)).toBe(true);
     const hook = channels.requests.filter((r) => r.url === '/channel-hook');
@@ -610,7 +588,7 @@ describe('after the run, no secret anywhere', () => {
       ['SSE stream', sseText],
       ...receiver.requests.map((r): [string, string] => [`webhook request ${r.url}`, JSON.stringify(r.headers) + r.body]),
       ...carried,
-      ...mails.map((m, i): [string, string] => [`mail ${i}`, m]),
+      ...smtp.mails.map((m, i): [string, string] => [`mail ${i}`, m.raw]),
       ['stdout', stdout],
       ['stderr', stderr],
       ...dump,
