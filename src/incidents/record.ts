@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import { linkDescendantsToIncident, linkUnreachableToIncidents } from '../db/queries/dependencies.ts';
+import { linkDescendantsToIncidents, linkUnreachableToIncidents, type OpenedIncident } from '../db/queries/dependencies.ts';
 import { appendEvents, type NewEvent } from '../db/queries/events.ts';
 import { openIncident, openIncidentsFor, resolveIncident, updateIncidents, type IncidentUpdate } from '../db/queries/incidents.ts';
 import type { Queryable } from '../db/pool.ts';
@@ -33,6 +33,7 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
   const open = await openIncidentsFor(tx, live.map((c) => incidentFingerprint(c.host.id)));
   const events: NewEvent[] = [];
   const updates: IncidentUpdate[] = [];
+  const openedNow: OpenedIncident[] = [];
   for (const { host, outcome: o, historyId, check } of live) {
     const base = { hostId: host.id, hostName: host.name, hostGroup: host.group, occurredAt: o.checkTime, checkId: historyId, jobId: check.jobId };
     const flapping = o.flap.flapping;
@@ -44,7 +45,7 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
     const change = { state: o.state, at: o.checkTime, errorType: o.errorType, errorMessage: o.errorMessage };
     if (action.kind === 'open') {
       const opened = await openIncident(tx, { hostId: host.id, fingerprint, ...change });
-      await linkDescendantsToIncident(tx, opened.id, host.id, config.dependencies.maxDepth, o.checkTime);
+      openedNow.push({ incidentId: opened.id, hostId: host.id, at: o.checkTime });
       events.push({ ...base, type: 'incident_opened', incidentId: opened.id, fromState: o.previousState, toState: o.state, reason: o.errorMessage });
     } else if (action.kind === 'update' && incident) {
       updates.push({ id: incident.id, ...change });
@@ -57,6 +58,7 @@ export async function recordCheckEffects(tx: Queryable, checks: RecordedCheck[],
     }
   }
   await updateIncidents(tx, updates);
+  await linkDescendantsToIncidents(tx, openedNow, config.dependencies.maxDepth);
   const unreachable = live.filter((c) => c.outcome.state === 'UNREACHABLE');
   await linkUnreachableToIncidents(tx, unreachable.map((c) => ({ hostId: c.host.id, parentIds: c.outcome.failingParents.map((p) => p.id) })));
   await appendEvents(tx, events);
