@@ -164,17 +164,23 @@ export interface PolicySchedule {
  * never before its spread offset from now, so a policy change over thousands of overdue hosts is
  * spread like first checks rather than a burst. A host whose check is queued or running is left
  * to it: recording that check schedules the next one by the new policy; a host never checked keeps
- * its first check (already soon and spread).
+ * its first check (already soon and spread). A host whose priority and next check stay as they
+ * are is not written: a bulk import of hosts on the fleet's defaults rewrote every row it had
+ * just inserted (every index of it again) for nothing.
  */
 export async function applyPolicySchedules(tx: Queryable, schedules: PolicySchedule[]): Promise<void> {
   if (schedules.length === 0) return;
   await tx.query(
-    `UPDATE hosts h SET check_priority = r.priority,
-        next_check_time = CASE WHEN h.lease_job_id IS NOT NULL OR h.last_check IS NULL THEN h.next_check_time
-          ELSE GREATEST(COALESCE(h.last_check, now()) + r.interval_ms * interval '1 millisecond', now() + r.spread_ms * interval '1 millisecond') END,
-        state_version = h.state_version + 1, updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, priority int, interval_ms double precision, spread_ms double precision)
-      WHERE h.id = r.id`,
+    `WITH r AS (
+       SELECT r.id, r.priority,
+              CASE WHEN h.lease_job_id IS NOT NULL OR h.last_check IS NULL THEN h.next_check_time
+                ELSE GREATEST(COALESCE(h.last_check, now()) + r.interval_ms * interval '1 millisecond', now() + r.spread_ms * interval '1 millisecond') END AS next_check_time
+         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, priority int, interval_ms double precision, spread_ms double precision)
+         JOIN hosts h ON h.id = r.id
+     )
+     UPDATE hosts h SET check_priority = r.priority, next_check_time = r.next_check_time, state_version = h.state_version + 1, updated_at = now()
+       FROM r
+      WHERE h.id = r.id AND (h.check_priority <> r.priority OR h.next_check_time IS DISTINCT FROM r.next_check_time)`,
     [JSON.stringify(schedules.map((s) => ({ id: s.id, priority: s.priority, interval_ms: s.intervalMs, spread_ms: s.spreadMs })))],
   );
 }
