@@ -5,12 +5,10 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeUsers, describeOpenPages, DESKTOP, launchBrowser, newUser, PHONE, screenshot, seriousAxeViolations } from '../helpers/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { reserveRefusedPort, startHttpTarget, type HttpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { FAST_ENV, startTestVigil, TEST_ADMIN_TOKEN, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { FAST_ENV, TEST_ADMIN_TOKEN, useTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 import { hostPage, hostsPage, incidentsPage, overviewPage, signInPage } from './dashboard-pages.ts';
 
-let db: TestDatabase;
 let vigil: TestVigil;
 let browser: Browser;
 let alpha: HttpTarget;
@@ -37,12 +35,12 @@ async function mint(name: string, scopes: string[]): Promise<{ id: string; token
   return res.body as { id: string; token: string };
 }
 
+const running = useTestVigil({ roles: ['api', 'scheduler', 'worker'], env: FAST_ENV });
 beforeAll(async () => {
-  db = await createTestDatabase();
+  vigil = running.vigil;
   alpha = await startHttpTarget({ '/health': (_req, res) => void res.writeHead(alphaUp ? 200 : 503).end(alphaUp ? 'ok' : 'down') });
   bravo = await startHttpTarget({ '/health': (_req, res) => void res.writeHead(200).end('ok') });
   refused = await reserveRefusedPort();
-  vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], FAST_ENV);
   base = vigil.apiUrl!;
   await addHost('alpha', { type: 'http', url: `${alpha.url}/health`, expect_status: [200] });
   await addHost('bravo', { type: 'http', url: `${bravo.url}/health`, expect_status: [200] });
@@ -66,9 +64,7 @@ afterEach(async (ctx) => {
 
 afterAll(async () => {
   await browser?.close();
-  await vigil?.stop();
   await Promise.all([alpha?.close(), bravo?.close(), refused?.close()]);
-  await db?.drop();
 });
 
 // When a test fails, afterEach prints what the pages showed and Vigil's last warnings, and

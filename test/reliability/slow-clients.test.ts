@@ -6,12 +6,10 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startTcpTarget, type LoopbackTarget } from '../helpers/targets.ts';
-import { authHeader, startTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
+import { authHeader, useTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 
 const HOSTS = 20;
-let db: TestDatabase;
 let vigil: TestVigil;
 let tcp: LoopbackTarget;
 const hostIds: string[] = [];
@@ -28,13 +26,16 @@ function pausedGet(url: string, token: string): Promise<number> {
   });
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  tcp = await startTcpTarget();
-  vigil = await startTestVigil(db.url, ['api', 'scheduler', 'worker'], {
+const ctx = useTestVigil({
+  roles: ['api', 'scheduler', 'worker'],
+  env: {
     VIGIL_HEALTHY_INTERVAL_SECONDS: '2', VIGIL_PRODUCER_INTERVAL_MS: '200', VIGIL_FIRST_CHECK_SPREAD_SECONDS: '0',
     VIGIL_CHECK_TIMEOUT_MS: '2000', VIGIL_DELAY_THRESHOLD_SECONDS: '10', VIGIL_SSE_STREAMS_PER_TOKEN: '50', VIGIL_SHUTDOWN_GRACE_MS: '5000',
-  });
+  },
+});
+beforeAll(async () => {
+  vigil = ctx.vigil;
+  tcp = await startTcpTarget();
   for (let i = 0; i < HOSTS; i++) {
     const res = await vigil.http().post('/api/hosts').send({ name: `slow-${i}`, address: '127.0.0.1', probes: [{ type: 'tcp', port: tcp.port }] });
     hostIds.push(res.body.id);
@@ -49,9 +50,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   for (const req of slow) req.destroy();
-  await vigil?.stop();
   await tcp?.close();
-  await db?.drop();
 });
 
 it('keeps checks on schedule and JIT under 2 s while slow exports and streams hold on', async () => {
