@@ -164,7 +164,7 @@ export interface SlotUse {
   probesRunningMean: number;
 }
 
-/** Samples, once a second in the window, how many check jobs are active and how many probes run. */
+/** Samples, once a second in the window, how many checks active jobs hold (a job may carry several) and how many probes run. */
 export class SlotSampler {
   private samples = 0;
   private probes = 0;
@@ -177,7 +177,7 @@ export class SlotSampler {
 
   async sample(): Promise<void> {
     const jobs = await this.pool.query<{ name: string; n: string }>(
-      `SELECT name, count(*) AS n FROM pgboss.job WHERE name = ANY ($1::text[]) AND state = 'active' GROUP BY name`,
+      `SELECT name, sum(COALESCE(jsonb_array_length(data -> 'hosts'), 1)) AS n FROM pgboss.job WHERE name = ANY ($1::text[]) AND state = 'active' GROUP BY name`,
       [CHECK_QUEUES],
     );
     const { rows } = await this.pool.query<{ running: string | null }>(`SELECT sum(running) AS running FROM vigil_workers`);

@@ -218,7 +218,7 @@ function readingNotes(r: BenchReport, m: Measurements): string[] {
   notes.push(`All measured processes together used ${total.toFixed(0)} % of one core in the window (${r.machine.cores * 100} % available)${total >= r.machine.cores * 90 ? ': the machine\'s CPU was saturated' : ''}.`);
   const active = s.slot_use.active_jobs.reduce((a, j) => a + j.mean, 0);
   if (active > 0 && s.slot_use.probes_running_mean < active / 2) {
-    notes.push(`pg-boss held ${active.toFixed(1)} check jobs active on average but the workers were probing only ${s.slot_use.probes_running_mean.toFixed(1)}: most of a job's time is outside its probe (see where a scheduled check's time goes).`);
+    notes.push(`pg-boss held ${active.toFixed(1)} checks in active jobs on average but the workers were probing only ${s.slot_use.probes_running_mean.toFixed(1)}: most of a job's time is outside its probe (see where a scheduled check's time goes).`);
   }
   if (m.serverKind === 'external') notes.push('PostgreSQL is the one in DATABASE_URL: "postgres (whole server)" includes every database on it; the bracketed postgres rows are this run\'s database only (sampled each second, so a backend that lived under a second may be missed).');
   for (const e of m.exits) {

@@ -71,9 +71,9 @@ function summaryTable(r: BenchReport): string {
       ['rows written (window)', `${r.database.history_rows_in_window} history rows; ${f(r.database.rows_written_per_check, 1)} rows inserted/updated/deleted per check, all tables; ${f(r.database.commits_per_check, 1)} commits per check (all clients)`],
       ['database growth per million checks', `${f(r.database.growth_mb_per_million_checks, 0)} MB (${f(r.database.growth_bytes / 2 ** 20)} MB in the window)`],
       ['probe time p50 / p95 / p99 (ms), success', `${ms(s.probe_ms.p50, s.probe_ms.p95, s.probe_ms.p99)}, ${pct(s.success_share)}`],
-      ['queue at window end', q ? `${q.waiting_total} jobs waiting, oldest lag ${f(q.oldest_lag_seconds)} s${q.overloaded ? ' (overloaded)' : ''}` : '–'],
+      ['queue at window end', q ? `${q.waiting_total} checks waiting, oldest lag ${f(q.oldest_lag_seconds)} s${q.overloaded ? ' (overloaded)' : ''}` : '–'],
       ['worker slots busy (last minute)', busy],
-      ['check jobs active (pg-boss) / probes running (workers), mean', `${s.slot_use.active_jobs.map((a) => `${a.queue} ${f(a.mean)} (peak ${a.peak})`).join(', ')} / ${f(s.slot_use.probes_running_mean)} — of ${r.parameters.total_slots} slots`],
+      ['checks in active jobs (pg-boss) / probes running (workers), mean', `${s.slot_use.active_jobs.map((a) => `${a.queue} ${f(a.mean)} (peak ${a.peak})`).join(', ')} / ${f(s.slot_use.probes_running_mean)} — of ${r.parameters.total_slots} slots`],
       ['bulk registration', `${r.registration.hosts} hosts in ${f(r.registration.seconds, 2)} s (${f(r.registration.hosts_per_second, 0)} hosts/s)`],
     ],
   );

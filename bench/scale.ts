@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import type { Config } from '../src/config/config.ts';
-import { claimDueHosts } from '../src/db/queries/claims.ts';
+import { lockDueHosts } from '../src/db/queries/claims.ts';
 import { CHECK_QUEUES } from '../src/queue/names.ts';
 import { planBulkHosts, type BulkHost } from '../src/db/queries/hosts-bulk.ts';
 import { withClient } from './database.ts';
 
 /**
  * The scale pass: does the producer's claim stay cheap as the fleet grows? We take the exact
- * statement claimDueHosts sends (recorded through a stand-in pool, so this cannot drift from
+ * statement lockDueHosts sends — the scan that finds and locks due hosts; the leases are then
+ * written by primary key — (recorded through a stand-in pool, so this cannot drift from
  * src/db/queries/claims.ts) and EXPLAIN ANALYZE it inside a transaction that is rolled back, so
  * nothing is claimed. Two shapes of the hosts table, at each size:
  *
@@ -40,7 +41,7 @@ export interface ScalePoint {
 /** The partial index the claim is meant to use (db/migrations/0003_scheduling.sql). */
 export const DUE_INDEX = 'hosts_due_idx';
 
-/** Records the statement claimDueHosts would run, without a database. */
+/** Records the statement lockDueHosts would run, without a database. */
 export async function captureClaimStatement(config: Config): Promise<ClaimStatement> {
   const sent: ClaimStatement[] = [];
   const client = {
@@ -49,10 +50,10 @@ export async function captureClaimStatement(config: Config): Promise<ClaimStatem
       return { rows: [], rowCount: 0 };
     },
   };
-  const opts = { batchSize: config.producer.batchSize, leaseSeconds: config.producer.leaseSeconds, groupDefaultLimit: config.groupDefaultConcurrency, checkQueues: CHECK_QUEUES };
-  await claimDueHosts(client as never, opts);
+  const opts = { batchSize: config.producer.batchSize, groupDefaultLimit: config.groupDefaultConcurrency, checkQueues: CHECK_QUEUES };
+  await lockDueHosts(client as never, opts);
   const [claim] = sent;
-  if (!claim) throw new Error('claimDueHosts sent no statement');
+  if (!claim) throw new Error('lockDueHosts sent no statement');
   return claim;
 }
 

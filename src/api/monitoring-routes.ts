@@ -3,7 +3,7 @@ import { historyForJob, recentHistory, type HistoryRow } from '../db/queries/his
 import { conflict, notFound } from '../lib/errors.ts';
 import { describeInterval } from '../machine/schedule.ts';
 import { requestJitCheck } from '../queue/jit.ts';
-import { QUEUES, type CheckJobData } from '../queue/names.ts';
+import { hostsOfJob, QUEUES, type CheckJobData } from '../queue/names.ts';
 import { JitRateLimiter, principalOf } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ETAG_HEADER, etagHeaders, etagOf, matchesIfNoneMatch, NOT_MODIFIED, notModified } from './etag.ts';
@@ -200,13 +200,14 @@ function taskRoute(deps: ApiDeps): RouteSpec {
         historyForJob(deps.pool, params.task_id),
       ]);
       const job = normal ?? failing;
-      if (!job && !result) throw notFound('check task');
+      // A task is one check: a scheduled job carrying several hosts is not one.
+      if ((!job && !result) || (job && hostsOfJob(job.data).length !== 1)) throw notFound('check task');
       const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
       return {
         status: 200,
         body: {
           task_id: params.task_id,
-          host_id: job?.data.host_id ?? result!.host_id,
+          host_id: job ? hostsOfJob(job.data)[0]!.host_id : result!.host_id,
           checked_by: job?.data.checked_by ?? result!.checked_by,
           // A recorded result is final: pg-boss marks the job completed a moment later (when its
           // whole fetched batch is done), and deletes completed jobs after a while.

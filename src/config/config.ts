@@ -69,6 +69,7 @@ const envSchema = z.object({
 
   VIGIL_PRODUCER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   VIGIL_CLAIM_BATCH_SIZE: count(500, 10_000),
+  VIGIL_CHECKS_PER_JOB: count(16, 100).describe("Scheduled checks one queue job carries (hosts due together on the same lane, at the same priority, outside any group): the queue's writes are per job, so this divides them; 1 makes a job per check"),
   VIGIL_LEASE_SECONDS: seconds(15 * 60).describe('How long a claim lasts before the scheduler looks at the host again: extended while its job is queued or running, renewed with a new job if the job is gone; at least twice VIGIL_CHECK_TIMEOUT_MS'),
   VIGIL_FIRST_CHECK_SPREAD_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   VIGIL_WORKER_CONCURRENCY: count(200, 5000).describe('Checks in flight per worker process (probes mostly wait on the network; the failing lane gets VIGIL_FAILING_SHARE of them)'),
@@ -195,6 +196,8 @@ export interface Config {
   producer: {
     intervalMs: number;
     batchSize: number;
+    /** Scheduled checks one job carries at most; see VIGIL_CHECKS_PER_JOB. */
+    checksPerJob: number;
     leaseSeconds: number;
     firstCheckSpreadSeconds: number;
     /** Scheduled checks per second at most; 0 = unlimited. */
@@ -318,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     producer: {
       intervalMs: e.VIGIL_PRODUCER_INTERVAL_MS,
       batchSize: e.VIGIL_CLAIM_BATCH_SIZE,
+      checksPerJob: e.VIGIL_CHECKS_PER_JOB,
       leaseSeconds: e.VIGIL_LEASE_SECONDS,
       firstCheckSpreadSeconds: e.VIGIL_FIRST_CHECK_SPREAD_SECONDS,
       ratePerSecond: e.VIGIL_DISPATCH_RATE_PER_SECOND,

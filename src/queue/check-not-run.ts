@@ -9,7 +9,7 @@ import { nextCheckDelayMs } from '../machine/schedule.ts';
 import { effectivePolicyOf } from '../policies/resolve.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Boss } from './boss.ts';
-import { QUEUES, type CheckJobData } from './names.ts';
+import { hostsOfJob, QUEUES, type CheckJobData } from './names.ts';
 
 /**
  * Check jobs pg-boss gave up on: their retries ran out (Vigil's own failures, see the worker), or
@@ -49,10 +49,11 @@ export async function recordChecksNotRun(deps: CheckNotRunDeps, jobs: JobWithMet
   const abandoned = jobs.filter((j) => j.sourceId !== null);
   if (abandoned.length === 0) return;
   const released = await withTransaction(deps.pool, async (tx) => {
-    const hosts = await lockHostsForRecord(tx, abandoned.map((j) => j.data.host_id));
+    const hosts = await lockHostsForRecord(tx, abandoned.flatMap((j) => hostsOfJob(j.data).map((h) => h.host_id)));
     const events: NewEvent[] = [];
-    for (const job of abandoned) {
-      const host = hosts.get(job.data.host_id);
+    // A job carrying several hosts releases those still leased to it (one recorded by an earlier
+    // attempt holds the lease no more and is left alone).
+    for (const [job, host] of abandoned.flatMap((j) => hostsOfJob(j.data).map((h) => [j, hosts.get(h.host_id)] as const))) {
       if (!host) continue;
       const delayMs = nextCheckDelayMs(host.id, host.monitoring_state, deps.config, effectivePolicyOf(deps.config, host).policy);
       const freed = await releaseAbandonedCheck(tx, host.id, job.sourceId!, delayMs);

@@ -27,12 +27,29 @@ export const QUEUES = {
 
 export const CHECK_QUEUES = [QUEUES.checks, QUEUES.failingChecks] as const;
 
-/** Payload of a check job. */
-export interface CheckJobData {
+/** One host a check job checks, with the time it was due (scheduled checks). */
+export interface JobHost {
   host_id: string;
-  checked_by: CheckedBy;
-  /** ISO time the host was due (scheduled checks); the schedule lag is measured from it. */
+  /** ISO time the host was due; the schedule lag is measured from it. */
   due_at?: string;
+}
+
+/**
+ * Payload of a check job. A JIT job (and a scheduled job queued before jobs carried several
+ * hosts) names one host in `host_id`; a scheduled job lists its hosts in `hosts`, earliest due
+ * first, and `due_at` is the earliest (what the queue's oldest-due gauge reads).
+ */
+export interface CheckJobData {
+  host_id?: string;
+  checked_by: CheckedBy;
+  due_at?: string;
+  hosts?: JobHost[];
+}
+
+/** The hosts a check job checks, whichever shape its payload has. */
+export function hostsOfJob(data: CheckJobData): JobHost[] {
+  if (data.hosts) return data.hosts;
+  return data.host_id === undefined ? [] : [{ host_id: data.host_id, ...(data.due_at ? { due_at: data.due_at } : {}) }];
 }
 
 /** Payload of a webhook delivery job: the row in webhook_deliveries it sends. */

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { Client, Pool } from '../db/pool.ts';
 import { announceQueuedChecks } from '../db/queries/checks.ts';
-import { claimDueHosts, type ClaimedHost } from '../db/queries/claims.ts';
+import { leaseDueHosts, lockDueHosts, type DueHost, type LeaseRequest } from '../db/queries/claims.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { runBackgroundLoop } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -9,6 +9,7 @@ import { transactionDb, type Boss } from './boss.ts';
 import type { SchedulerLeadership } from './leader.ts';
 import { CHECK_QUEUES, jobGroup, queueForState, type CheckJobData } from './names.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { packChecks, type PackableHost, type PackedJob } from './job-packing.ts';
 
 export interface ProducerDeps {
   pool: Pool;
@@ -18,45 +19,55 @@ export interface ProducerDeps {
 }
 
 /**
- * One producer pass: claim due hosts in batches and enqueue one job per newly leased host at the
- * host's priority, on its state's lane, each batch in one transaction with its jobs. Loops while
- * batches come back full, up to `maxChecks` (the rate limit's allowance). Returns how many jobs it
- * enqueued (hosts whose queued job was kept are not counted).
+ * One producer pass: claim due hosts in batches and enqueue their checks at the hosts' priority,
+ * on their state's lane, hosts due together sharing a job (src/queue/job-packing.ts), each batch
+ * in one transaction with its jobs. Loops while batches come back full, up to `maxChecks` (the
+ * rate limit's allowance). Returns how many checks it enqueued (hosts whose queued job was kept
+ * are not counted).
  */
 export async function produceDueChecks(deps: ProducerDeps, maxChecks = Infinity): Promise<number> {
   let total = 0;
   let claimedTotal = 0;
   while (claimedTotal < maxChecks) {
     const size = Math.min(deps.config.producer.batchSize, maxChecks - claimedTotal);
-    const claimed = await claimAndEnqueue(deps, size);
-    claimedTotal += claimed.length;
-    total += claimed.filter((h) => !h.renewed).length;
-    if (claimed.length < size) break;
+    const { claimed, enqueued } = await claimAndEnqueue(deps, size);
+    claimedTotal += claimed;
+    total += enqueued;
+    if (claimed < size) break;
   }
   return total;
 }
 
-/** One batch: claim due hosts and create the jobs of those newly leased, in one transaction. */
-async function claimAndEnqueue(deps: ProducerDeps, batchSize: number): Promise<ClaimedHost[]> {
-  const { leaseSeconds } = deps.config.producer;
+/** One batch: lock due hosts, pack the new checks into jobs, write the leases and create the jobs, in one transaction. */
+async function claimAndEnqueue(deps: ProducerDeps, batchSize: number): Promise<{ claimed: number; enqueued: number }> {
+  const { config } = deps;
   return withTransaction(deps.pool, async (tx) => {
-    const claimed = await claimDueHosts(tx, { batchSize, leaseSeconds, groupDefaultLimit: deps.config.groupDefaultConcurrency, checkQueues: CHECK_QUEUES });
-    await enqueueChecks(deps, tx, claimed.filter((h) => !h.renewed));
-    return claimed;
+    const due = await lockDueHosts(tx, { batchSize, groupDefaultLimit: config.groupDefaultConcurrency, checkQueues: CHECK_QUEUES });
+    const fresh = due.filter((h) => !h.renewed).map((h) => ({ ...h, hostId: h.host_id, queue: queueForState(h.state, config) }));
+    const jobs = packChecks(fresh, config.producer.checksPerJob);
+    const jobOf = new Map(jobs.flatMap((job, index) => job.hosts.map((h) => [h.hostId, index] as const)));
+    const leases: LeaseRequest[] = due.map((h) => ({ hostId: h.host_id, job: jobOf.get(h.host_id) ?? null }));
+    const ids = await leaseDueHosts(tx, leases, jobs.length, config.producer.leaseSeconds);
+    await enqueueJobs(deps, tx, jobs.map((job, index) => ({ ...job, id: ids[index]! })));
+    return { claimed: due.length, enqueued: fresh.length };
   });
 }
 
-async function enqueueChecks(deps: ProducerDeps, tx: Client, hosts: ClaimedHost[]): Promise<void> {
+async function enqueueJobs(deps: ProducerDeps, tx: Client, jobs: (PackedJob<DueHost & PackableHost> & { id: string })[]): Promise<void> {
   const byQueue = new Map<string, object[]>();
-  for (const h of hosts) {
-    const queue = queueForState(h.state, deps.config);
-    const data: CheckJobData = { host_id: h.host_id, checked_by: 'scheduler', due_at: h.due_at.toISOString() };
-    const jobs = byQueue.get(queue) ?? [];
-    jobs.push({ id: h.job_id, priority: h.priority, data, ...jobGroup(h.group, h.group_limit) });
-    byQueue.set(queue, jobs);
+  for (const job of jobs) {
+    const first = job.hosts[0]!;
+    const hosts = job.hosts.map((h) => ({ host_id: h.host_id, due_at: h.due_at.toISOString() }));
+    // A job of one host keeps the one-host shape (what JIT jobs have); several hosts go in a list.
+    const data: CheckJobData =
+      hosts.length === 1 ? { host_id: first.host_id, checked_by: 'scheduler', due_at: hosts[0]!.due_at }
+        : { checked_by: 'scheduler', due_at: hosts.map((h) => h.due_at).sort()[0], hosts };
+    const list = byQueue.get(job.queue) ?? [];
+    list.push({ id: job.id, priority: job.priority, data, ...jobGroup(first.group, first.group_limit) });
+    byQueue.set(job.queue, list);
   }
-  for (const [queue, jobs] of byQueue) {
-    await deps.boss.insert(queue, jobs, { db: transactionDb(tx) });
+  for (const [queue, list] of byQueue) {
+    await deps.boss.insert(queue, list, { db: transactionDb(tx) });
     await announceQueuedChecks(tx, queue);
   }
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { Client, Pool } from '../db/pool.ts';
 import { ancestorsOf, makeHostsDueNow, makeUnreachableDescendantsDue } from '../db/queries/dependencies.ts';
-import { insertCheckHistory, lockHostsForRecord, notifyChecksDone, updateCheckedHosts, type CheckWrite, type LockedHost } from '../db/queries/checks.ts';
+import { heldJobAttempts, insertCheckHistory, lockHostsForRecord, notifyChecksDone, updateCheckedHosts, type CheckWrite, type LockedHost } from '../db/queries/checks.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { recordCheckEffects, type RecordedCheck as IncidentInput } from '../incidents/record.ts';
 import { decideOutcome, type CheckedBy, type CheckOutcome, type FinishedCheck, type ParentAtRecord } from '../machine/check-outcome.ts';
@@ -24,6 +24,11 @@ export interface JobToRecord {
   checkedBy: CheckedBy;
   queue: string;
   attempt: JobAttempt;
+  /**
+   * complete: this result settles its job (the job's last host, or its only one); fence: the job
+   * carries other hosts still to be recorded, so the result is only fenced to the job's attempt.
+   */
+  settle: 'complete' | 'fence';
   finished: FinishedCheck | null;
 }
 
@@ -87,7 +92,7 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
     await updateCheckedHosts(tx, writes);
     const historyIds = await insertCheckHistory(tx, writes);
     for (const r of recorded) {
-      r.historyId = historyIds.get(r.check.jobId)!;
+      r.historyId = historyIds.get(r.host.id)!;
       results[checks.indexOf(r.check)] = { recorded: true, historyId: r.historyId, outcome: r.outcome };
     }
     await makeHostsDueNow(tx, [...new Set(recorded.flatMap((r) => r.outcome.awaitingParents.map((p) => p.id)))]);
@@ -118,10 +123,18 @@ interface SettleResponse {
   settled?: string[];
 }
 
-/** Completes the batch's jobs (fenced to the attempts fetched) in the caller's transaction; returns the ids settled. */
+/**
+ * Settles the batch's jobs in the caller's transaction, fenced to the attempts fetched; returns
+ * the ids of the jobs still this worker's. Results that leave their job open are checked first
+ * (a job's other results may complete it in the same batch), then the jobs whose last result
+ * this is are completed.
+ */
 async function settleJobs(boss: Boss, tx: Client, checks: JobToRecord[]): Promise<Set<string>> {
   const settled = new Set<string>();
-  for (const [queue, attempts] of groupBy(checks, (c) => c.queue, (c) => c.attempt)) {
+  for (const [queue, attempts] of groupBy(checks.filter((c) => c.settle === 'fence'), (c) => c.queue, (c) => c.attempt)) {
+    for (const id of await heldJobAttempts(tx, queue, attempts)) settled.add(id);
+  }
+  for (const [queue, attempts] of groupBy(checks.filter((c) => c.settle === 'complete'), (c) => c.queue, (c) => c.attempt)) {
     const response = (await boss.complete(queue, attempts, null, { db: transactionDb(tx) })) as SettleResponse;
     const ids = response.settled ?? (response.affected === attempts.length ? attempts.map((a) => a.id) : undefined);
     // Without the ids a short count cannot say which jobs are gone: throwing splits the batch.

@@ -117,15 +117,20 @@ export class ResultRecorder {
 
 /**
  * Up to `max` pending results, one per host (a second result for a host waits for the next batch),
- * JIT results first (or only): someone is waiting for those.
+ * JIT results first (or only): someone is waiting for those. A result left waiting holds back the
+ * later results of its job, so the one that completes the job is never written before the others.
  */
 function takeBatch(pending: Pending[], max: number, jitOnly = false): Pending[] {
   const hosts = new Set<string>();
   const taken = new Set<Pending>();
+  const heldBack = new Set<string>();
   for (const jitFirst of jitOnly ? [true] : [true, false]) {
     for (const p of pending) {
-      if (taken.size >= max) break;
-      if ((p.job.checkedBy === 'jit') !== jitFirst || hosts.has(p.job.hostId)) continue;
+      if ((p.job.checkedBy === 'jit') !== jitFirst) continue;
+      if (taken.size >= max || hosts.has(p.job.hostId) || heldBack.has(p.job.jobId)) {
+        heldBack.add(p.job.jobId);
+        continue;
+      }
       hosts.add(p.job.hostId);
       taken.add(p);
     }

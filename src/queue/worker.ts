@@ -17,7 +17,7 @@ import type { ResolvedCredential } from '../probes/types.ts';
 import type { Boss } from './boss.ts';
 import { probeTypes, type FinishedCheck } from '../machine/check-outcome.ts';
 import { CLOCK_SYNC_INTERVAL_MS, DatabaseClock } from './database-clock.ts';
-import { GROUP_TIERS, QUEUES, type CheckJobData } from './names.ts';
+import { GROUP_TIERS, hostsOfJob, QUEUES, type CheckJobData, type JobHost } from './names.ts';
 import type { JobAttempt } from './record-batch.ts';
 import { ResultRecorder, type RecordOutcome } from './result-recorder.ts';
 import { runCheck } from '../probes/run-check.ts';
@@ -238,12 +238,15 @@ class CheckLane {
       this.notified = false;
       this.jitQueued = false;
       lastFetchAt = Date.now();
-      const fetched = await this.fetchAndCheck({ batchSize: free });
+      // A scheduled job carries up to checksPerJob checks: ask for as many jobs as fill the free
+      // slots (at least one, so a lane may run over by less than a job's worth).
+      const batchSize = Math.max(1, Math.floor(free / config.producer.checksPerJob));
+      const fetched = await this.fetchAndCheck({ batchSize });
       if (fetched === undefined) {
         await this.wakeup.sleep(backoffMs(this.fetchFailures, FETCH_BACKOFF));
         continue;
       }
-      drained = fetched < free;
+      drained = fetched < batchSize;
     }
   }
 
@@ -268,7 +271,7 @@ class CheckLane {
       this.held.set(job.id, { id: job.id, retryCount: job.retryCount });
       this.beatAt.set(job.id, fetchStartedAt);
     }
-    this.probing += jobs.length;
+    this.probing += jobs.reduce((n, job) => n + hostsOfJob(job.data).length, 0);
     if (jobs.length > 0) void this.checkBatch(jobs);
     return jobs.length;
   }
@@ -277,47 +280,75 @@ class CheckLane {
     let hosts: Map<string, HostToCheck>;
     let values: Map<string, HostValueWork>;
     try {
-      const ids = jobs.map((j) => j.data.host_id);
+      const ids = [...new Set(jobs.flatMap((j) => hostsOfJob(j.data).map((h) => h.host_id)))];
       [hosts, values] = await Promise.all([hostsToCheck(this.deps.pool, ids), valueWorkForHosts(this.deps.pool, ids)]);
     } catch (err) {
       // Database gone between fetch and load: hand the jobs back for a retry.
       const message = coerceError(err).message;
       this.deps.logger.warn('loading hosts for fetched checks failed; pg-boss will retry them', { queue: this.queue, jobs: jobs.length, err: message });
-      this.deps.metrics?.checksNotRun.inc({ outcome: 'retried' }, jobs.length);
+      const checks = jobs.reduce((n, job) => n + hostsOfJob(job.data).length, 0);
+      this.deps.metrics?.checksNotRun.inc({ outcome: 'retried' }, checks);
       await this.deps.boss.fail(this.queue, jobs.map((j) => this.held.get(j.id)!), { message }).catch(() => {});
-      this.probing -= jobs.length;
+      this.probing -= checks;
       for (const job of jobs) this.release(job.id);
       return;
     }
-    await Promise.all(jobs.map((job) => this.checkJob(job, hosts.get(job.data.host_id), values.get(job.data.host_id))));
+    await Promise.all(jobs.map((job) => this.checkJob(job, hosts, values)));
   }
 
-  private async checkJob(job: Job<CheckJobData>, host: HostToCheck | undefined, values?: HostValueWork): Promise<void> {
-    const { host_id: hostId, checked_by: checkedBy } = job.data;
+  /**
+   * Checks every host of a job at once and records each as it finishes. The job is settled with
+   * the result of the host that finishes last (recorded in order, so after the others); earlier
+   * results are only fenced to the job's attempt. A host that could not be checked (Vigil's own
+   * failure) fails the job once the others are recorded: pg-boss retries it, and the retry checks
+   * only the hosts that still hold the job's lease — a recorded check released its host's.
+   */
+  private async checkJob(job: Job<CheckJobData>, hosts: Map<string, HostToCheck>, values: Map<string, HostValueWork>): Promise<void> {
     const attempt = this.held.get(job.id)!;
+    const targets = hostsOfJob(job.data);
+    const run = { left: targets.length, failure: undefined as string | undefined };
     try {
-      // A scheduled job whose lease moved on (the host was claimed again) is dropped unchecked.
+      await Promise.all(targets.map((t) => this.checkHost(job, attempt, t, hosts.get(t.host_id), values.get(t.host_id), run)));
+      if (run.failure !== undefined) {
+        this.deps.metrics?.checksNotRun.inc({ outcome: 'retried' });
+        await this.deps.boss.fail(this.queue, attempt, { message: run.failure }).catch(() => {});
+      }
+    } finally {
+      this.release(job.id);
+    }
+  }
+
+  private async checkHost(
+    job: Job<CheckJobData>, attempt: JobAttempt, target: JobHost, host: HostToCheck | undefined, values: HostValueWork | undefined,
+    run: { left: number; failure: string | undefined },
+  ): Promise<void> {
+    const { host_id: hostId } = target;
+    const checkedBy = job.data.checked_by;
+    let finished: FinishedCheck | null = null;
+    try {
+      // A scheduled job whose lease moved on (the host was claimed again, or its check recorded
+      // by an earlier attempt of this job) leaves the host unchecked.
       const worthChecking = host !== undefined && !(checkedBy === 'scheduler' && host.lease_job_id !== job.id);
-      let finished: FinishedCheck | null = null;
       try {
-        if (worthChecking) finished = await this.probe(job, host, values);
+        if (worthChecking) finished = await this.probe(job, target, host, values);
       } finally {
         this.probing--;
         this.wakeup.wake();
       }
-      const outcome = await this.recorder.record({ hostId, jobId: job.id, checkedBy, queue: this.queue, attempt, finished });
-      this.report(job, host, finished, outcome);
     } catch (err) {
       // Vigil's own failure (a credential lookup, a group slot, its database), not the target's:
       // nothing is recorded against the host. pg-boss retries the job with backoff; when it gives
       // up, src/queue/check-not-run.ts reschedules the host and says so.
       const message = coerceError(err).message;
       this.deps.logger.warn('check could not be run; pg-boss will retry it', { job_id: job.id, host_id: hostId, attempt: attempt.retryCount + 1, err: message });
-      this.deps.metrics?.checksNotRun.inc({ outcome: 'retried' });
-      await this.deps.boss.fail(this.queue, attempt, { message }).catch(() => {});
-    } finally {
-      this.release(job.id);
+      run.failure ??= message;
     }
+    const last = --run.left === 0;
+    const settle = last && run.failure === undefined ? 'complete' : 'fence';
+    // Nothing to write: no result, and the job is not settled here.
+    if (finished === null && settle === 'fence') return;
+    const outcome = await this.recorder.record({ hostId, jobId: job.id, checkedBy, queue: this.queue, attempt, settle, finished });
+    this.report(job, hostId, host, finished, outcome);
   }
 
   private release(jobId: string): void {
@@ -326,7 +357,7 @@ class CheckLane {
     this.wakeup.wake();
   }
 
-  private async probe(job: Job<CheckJobData>, host: HostToCheck, values?: HostValueWork): Promise<FinishedCheck> {
+  private async probe(job: Job<CheckJobData>, target: JobHost, host: HostToCheck, values?: HostValueWork): Promise<FinishedCheck> {
     const { deps } = this;
     const slot = host.group === null ? undefined : await holdGroupSlot(deps, host.group, job.id);
     const checkTime = this.clock.now();
@@ -343,7 +374,7 @@ class CheckLane {
       if (result.memory) await this.saveMemory(host.id, result.memory);
       // Values are collected within the check, in what is left of its time (src/values/).
       if (values) result = await runValuesStep({ pool: deps.pool, logger: deps.logger, resolveCredential: deps.resolveCredential, sink: deps.sampleSink, now: () => this.clock.now() }, host, values, result, policy.checkTimeoutMs - (Date.now() - startedMs));
-      const lagMs = job.data.due_at ? Math.max(0, checkTime.getTime() - Date.parse(job.data.due_at)) : null;
+      const lagMs = target.due_at ? Math.max(0, checkTime.getTime() - Date.parse(target.due_at)) : null;
       return { result, checkTime, checkedBy: job.data.checked_by, lagMs };
     } finally {
       done?.();
@@ -360,8 +391,8 @@ class CheckLane {
   }
 
   /** Per-check lines are debug: at thousands of checks a second, info would be a firehose. */
-  private report(job: Job<CheckJobData>, host: HostToCheck | undefined, finished: FinishedCheck | null, outcome: RecordOutcome): void {
-    const log = { host_id: job.data.host_id, job_id: job.id, checked_by: job.data.checked_by };
+  private report(job: Job<CheckJobData>, hostId: string, host: HostToCheck | undefined, finished: FinishedCheck | null, outcome: RecordOutcome): void {
+    const log = { host_id: hostId, job_id: job.id, checked_by: job.data.checked_by };
     if (!outcome) return;
     if (!outcome.recorded) {
       this.deps.logger.debug('check result dropped', { ...log, reason: outcome.reason });

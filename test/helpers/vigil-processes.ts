@@ -5,7 +5,7 @@ import type { Pool } from '../../src/db/pool.ts';
 import type { HistoryRow } from '../../src/db/queries/history.ts';
 import { applyCheckResult, initialHealth, type PersistedHealth } from '../../src/machine/apply-result.ts';
 import { createHealthMachine } from '../../src/machine/health-machine.ts';
-import { CHECK_QUEUES } from '../../src/queue/names.ts';
+import { CHECK_QUEUES, hostsOfJob, type CheckJobData } from '../../src/queue/names.ts';
 
 /**
  * Shared by the reliability suite: Vigil roles as real child processes of src/main.ts, and the
@@ -125,7 +125,7 @@ export interface CheckJob {
   name: string;
   state: string;
   retry_count: number;
-  data: { host_id: string; checked_by: 'scheduler' | 'jit'; due_at?: string };
+  data: CheckJobData;
   output: { recorded?: boolean; skipped_reason?: string } | null;
   created_on: Date;
   started_on: Date | null;
@@ -148,24 +148,26 @@ export async function pendingCheckJobs(pool: Pool): Promise<number> {
 }
 
 /**
- * Matches every check job with its history rows: a finished job must have exactly one. (A
- * scheduled job whose lease was taken over is dropped by recordCheck as 'stale_lease' without a
- * row; that only happens once a lease ran out, VIGIL_LEASE_SECONDS, far longer than these runs —
- * or on a retry of a job whose first attempt already recorded, which then has its one row. So
- * zero rows is a skipped due time here, two a duplicate.) Returns one line per job that ran
- * twice, was never recorded, or is unfinished.
+ * Matches every check job with its history rows: each host a finished job carries must have
+ * exactly one. (A scheduled job whose lease was taken over is dropped by recordCheck as
+ * 'stale_lease' without a row; that only happens once a lease ran out, VIGIL_LEASE_SECONDS, far
+ * longer than these runs — or on a retry of a job whose first attempt already recorded the host,
+ * which then has its one row. So zero rows is a skipped due time here, two a duplicate.) Returns
+ * one line per job and host that ran twice, was never recorded, or is unfinished.
  */
 export async function unaccountedJobs(pool: Pool, jobs: CheckJob[]): Promise<string[]> {
-  const { rows } = await pool.query<{ job_id: string; n: number }>(
-    `SELECT job_id, count(*)::int AS n FROM host_monitoring_history WHERE job_id IS NOT NULL GROUP BY job_id`,
+  const { rows } = await pool.query<{ job_id: string; host_id: string; n: number }>(
+    `SELECT job_id, host_id, count(*)::int AS n FROM host_monitoring_history WHERE job_id IS NOT NULL GROUP BY job_id, host_id`,
   );
-  const rowsPerJob = new Map(rows.map((r) => [r.job_id, r.n]));
+  const rowsPerCheck = new Map(rows.map((r) => [`${r.job_id} ${r.host_id}`, r.n]));
   const problems: string[] = [];
   for (const job of jobs) {
-    const n = rowsPerJob.get(job.id) ?? 0;
-    const what = `${job.data.checked_by} job ${job.id} (host ${job.data.host_id}, ${job.state}, retries ${job.retry_count}, output ${JSON.stringify(job.output)})`;
-    if (job.state !== 'completed') problems.push(`${what}: not completed`);
-    else if (n !== 1) problems.push(`${what}: ${n} history rows`);
+    for (const { host_id: hostId } of hostsOfJob(job.data)) {
+      const n = rowsPerCheck.get(`${job.id} ${hostId}`) ?? 0;
+      const what = `${job.data.checked_by} job ${job.id} (host ${hostId}, ${job.state}, retries ${job.retry_count}, output ${JSON.stringify(job.output)})`;
+      if (job.state !== 'completed') problems.push(`${what}: not completed`);
+      else if (n !== 1) problems.push(`${what}: ${n} history rows`);
+    }
   }
   return problems;
 }

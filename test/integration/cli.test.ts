@@ -54,7 +54,8 @@ describe('vigil command line', () => {
       const port = await freePort();
       const run = vigil(['start'], { VIGIL_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
       running.push(run);
-      await waitFor('the API to listen', async () => run.output().includes(`listening on http://127.0.0.1:${port}`), 90_000, 100);
+      // The banner is several writes, which may arrive apart: wait for its last line.
+      await waitFor('the API to listen', async () => run.output().includes(`listening on http://127.0.0.1:${port}`) && run.output().includes('Add a host:'), 90_000, 100);
       expect(run.output()).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/api\/hosts/);
       // The banner names the dashboard, and the dashboard is there (built at start when missing or stale).
       expect(run.output()).toContain(`Dashboard: http://127.0.0.1:${port}/`);

@@ -81,7 +81,8 @@ describe('dispatch under backlog', () => {
     const boss = await startBoss(ctx.db.url, config, createSilentLogger());
     try {
       expect(await produceDueChecks({ pool: ctx.pool, boss, config, logger: createSilentLogger() }, 12)).toBe(12);
-      const { rows } = await ctx.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'created'`);
+      // Checks, not jobs: hosts due together share a job.
+      const { rows } = await ctx.pool.query(`SELECT sum(COALESCE(jsonb_array_length(data -> 'hosts'), 1))::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'created'`);
       expect(rows[0].n).toBe(12);
     } finally {
       await boss.stop({ graceful: false });
@@ -118,7 +119,7 @@ describe('JIT checks on a busy worker', () => {
       await seedHosts(ctx.pool, { count: 2, namePrefix: 'hang', probes: [{ type: 'http', url: `http://127.0.0.1:${silent.port}/` }], dueAgoMs: 1000 });
       const [quick] = await seedHosts(ctx.pool, { count: 1, namePrefix: 'quick', probes: [{ type: 'tcp', port: tcp.port }], dueAgoMs: -3_600_000 });
       const v = await ctx.start(['api', 'scheduler', 'worker'], env);
-      await waitFor('both slots to hang', async () => (await ctx.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'active'`)).rows[0].n === 2);
+      await waitFor('both slots to hang', async () => (await ctx.pool.query(`SELECT sum(COALESCE(jsonb_array_length(data -> 'hosts'), 1))::int AS n FROM pgboss.job WHERE name LIKE 'vigil-%' AND state = 'active'`)).rows[0].n === 2);
       const began = Date.now();
       const res = await v.http().post(`/api/monitoring/hosts/${quick}/check-connectivity?wait=true&timeout=20`);
       const tookMs = Date.now() - began;
@@ -147,7 +148,8 @@ describe('job heartbeats', () => {
       targets.push(medium);
       const fast: string[] = [];
       for (let i = 0; i < 20; i++) fast.push(...(await seedHosts(ctx.pool, { count: 1, namePrefix: `fast-${i}`, probes: [{ type: 'http', url: `${medium.url}/` }], dueAgoMs: -500 * i })));
-      await ctx.start(['scheduler', 'worker'], { VIGIL_CHECK_TIMEOUT_MS: '20000', VIGIL_LEASE_SECONDS: '60', VIGIL_JOB_HEARTBEAT_SECONDS: '10' });
+      // One check per job, so each job lives exactly as long as its check.
+      await ctx.start(['scheduler', 'worker'], { VIGIL_CHECK_TIMEOUT_MS: '20000', VIGIL_LEASE_SECONDS: '60', VIGIL_JOB_HEARTBEAT_SECONDS: '10', VIGIL_CHECKS_PER_JOB: '1' });
       const jobs = await waitFor('the slow check to be recorded', async () => {
         const { rows } = await ctx.pool.query<{ host_id: string; retry_count: number; started_on: Date; heartbeat_on: Date; state: string }>(
           `SELECT m.host_id, j.retry_count, j.started_on, j.heartbeat_on, j.state FROM host_monitoring_history m JOIN pgboss.job j ON j.id = m.job_id`);

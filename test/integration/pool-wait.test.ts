@@ -48,7 +48,7 @@ describe('a pool wait timeout', () => {
     const { logger, transport } = memoryLogger();
     boss = await startBoss(db.url, config, logger);
     const recorder = new ResultRecorder({ pool, boss, config, machine: createHealthMachine(config.machine), logger });
-    const job = { hostId: randomUUID(), jobId: randomUUID(), checkedBy: 'scheduler', queue: 'checks', attempt: { id: randomUUID(), retryCount: 0 }, finished: null };
+    const job = { hostId: randomUUID(), jobId: randomUUID(), checkedBy: 'scheduler', queue: 'checks', attempt: { id: randomUUID(), retryCount: 0 }, settle: 'complete', finished: null };
     void recorder.record(job as never);
     await waitFor('the recorder to report holding', async () => transport.entries.find((e) => e.message === 'database unavailable; holding check results'));
     expect(recorder.backlog).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
-import { claimDueHosts } from '../../src/db/queries/claims.ts';
+import { lockDueHosts } from '../../src/db/queries/claims.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
 import { insertHost } from '../../src/db/queries/hosts.ts';
 import { upsertGroup } from '../../src/db/queries/groups.ts';
@@ -11,7 +11,7 @@ import { initialHealth } from '../../src/machine/apply-result.ts';
 import { createHealthMachine } from '../../src/machine/health-machine.ts';
 import { firstCheckDelayMs } from '../../src/machine/schedule.ts';
 import { startBoss, type Boss } from '../../src/queue/boss.ts';
-import { CHECK_QUEUES, GROUP_TIERS, QUEUES, type CheckJobData } from '../../src/queue/names.ts';
+import { CHECK_QUEUES, GROUP_TIERS, hostsOfJob, QUEUES, type CheckJobData } from '../../src/queue/names.ts';
 import { produceDueChecks } from '../../src/queue/producer.ts';
 import { startCheckWorker } from '../../src/queue/worker.ts';
 import { waitFor } from '../helpers/vigil.ts';
@@ -68,11 +68,15 @@ describe('the producer', () => {
     ]);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(300);
     const jobs = await queuedJobs();
-    expect(jobs).toHaveLength(300);
-    expect(new Set(jobs.map((j) => j.data.host_id))).toEqual(new Set(ids));
-    // Each host's lease names exactly the job created for it, in the same transaction.
+    const carried = jobs.flatMap((j) => hostsOfJob(j.data).map((h) => ({ hostId: h.host_id, jobId: j.id })));
+    expect(carried).toHaveLength(300);
+    expect(new Set(carried.map((c) => c.hostId))).toEqual(new Set(ids));
+    // Hosts due together share jobs, none carrying more than VIGIL_CHECKS_PER_JOB.
+    expect(jobs.length).toBeLessThan(300 / 4);
+    expect(Math.max(...jobs.map((j) => hostsOfJob(j.data).length))).toBeLessThanOrEqual(config.producer.checksPerJob);
+    // Each host's lease names exactly the job carrying it, created in the same transaction.
     const { rows } = await producers[0]!.pool.query('SELECT id, lease_job_id, next_check_time FROM hosts');
-    const jobByHost = new Map(jobs.map((j) => [j.data.host_id, j.id]));
+    const jobByHost = new Map(carried.map((c) => [c.hostId, c.jobId]));
     for (const r of rows) expect(r.lease_job_id).toBe(jobByHost.get(r.id));
     // And nothing is due any more: a third pass finds no work.
     expect(await produceDueChecks(deps(producers[0]!))).toBe(0);
@@ -81,7 +85,7 @@ describe('the producer', () => {
   it('claims the highest priority first, then the longest overdue', async () => {
     // Host i is due (1 + i) s ago: a larger i is more overdue. Every third host is priority 9.
     const ids = await addDueHosts(60, (i) => (i % 3 === 0 ? 9 : 3));
-    const claimed = await withTransaction(producers[0]!.pool, (tx) => claimDueHosts(tx, { batchSize: 25, leaseSeconds: 60, groupDefaultLimit: 1, checkQueues: CHECK_QUEUES }));
+    const claimed = await withTransaction(producers[0]!.pool, (tx) => lockDueHosts(tx, { batchSize: 25, groupDefaultLimit: 1, checkQueues: CHECK_QUEUES }));
     const high = ids.filter((_, i) => i % 3 === 0);
     const mostOverdueLow = ids.filter((_, i) => i % 3 !== 0).slice(-5);
     expect(new Set(claimed.map((c) => c.host_id))).toEqual(new Set([...high, ...mostOverdueLow]));

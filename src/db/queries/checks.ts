@@ -66,7 +66,7 @@ export async function updateCheckedHosts(tx: Queryable, writes: CheckWrite[]): P
   );
 }
 
-/** Inserts the checks' history rows; returns each row's id by job id. */
+/** Inserts the checks' history rows (one per host); returns each row's id by host id. */
 export async function insertCheckHistory(tx: Queryable, writes: CheckWrite[]): Promise<Map<string, string>> {
   const records = writes.map((o) => ({
     host_id: o.hostId, check_time: o.checkTime.toISOString(), monitoring_state: o.state, previous_state: o.previousState,
@@ -74,16 +74,31 @@ export async function insertCheckHistory(tx: Queryable, writes: CheckWrite[]): P
     checked_by: o.checkedBy, job_id: o.jobId, detail: o.detail, schedule_lag_ms: o.scheduleLagMs, probe_type: o.probeType,
     in_maintenance: o.inMaintenance,
   }));
-  const { rows } = await tx.query<{ id: string; job_id: string }>(
+  const { rows } = await tx.query<{ id: string; host_id: string }>(
     `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, response_time_ms, success,
                                           error_message, error_type, checked_by, job_id, detail, schedule_lag_ms, probe_type, in_maintenance)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(host_id uuid, check_time timestamptz, monitoring_state text, previous_state text,
             response_time_ms double precision, success boolean, error_message text, error_type text, checked_by text, job_id uuid,
             detail jsonb, schedule_lag_ms double precision, probe_type text, in_maintenance boolean)
-     RETURNING id, job_id`,
+     RETURNING id, host_id`,
     [JSON.stringify(records)],
   );
-  return new Map(rows.map((r) => [r.job_id, r.id]));
+  return new Map(rows.map((r) => [r.host_id, r.id]));
+}
+
+/**
+ * Of these attempts of check jobs, the ids of those still running at that attempt: what a result
+ * is fenced to when its job carries other hosts and is not completed yet. pg-boss moves a job
+ * whose worker stopped beating back to retry (a new attempt), so a stale worker's result is
+ * dropped; the host's row lock, taken first, orders it against the retry's own record.
+ */
+export async function heldJobAttempts(tx: Queryable, queue: string, attempts: { id: string; retryCount: number }[]): Promise<string[]> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT j.id FROM pgboss.job j JOIN unnest($2::uuid[], $3::int[]) AS a(id, retry_count) ON a.id = j.id AND a.retry_count = j.retry_count
+      WHERE j.name = $1 AND j.state = 'active'`,
+    [queue, attempts.map((a) => a.id), attempts.map((a) => a.retryCount)],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Wakes the API requests waiting for these jobs' results (wait=true) when the transaction commits. */

@@ -6,9 +6,10 @@ import type { Queryable } from '../pool.ts';
  * directly (pg-boss has no per-priority count); it is only read, never written.
  */
 
+/** Checks waiting per queue and priority (a scheduled job may carry several; see VIGIL_CHECKS_PER_JOB). */
 export async function queuedByPriority(db: Queryable, queues: readonly string[]): Promise<{ queue: string; priority: number; waiting: number }[]> {
   const { rows } = await db.query(
-    `SELECT name AS queue, priority, count(*)::int AS waiting FROM pgboss.job
+    `SELECT name AS queue, priority, sum(COALESCE(jsonb_array_length(data -> 'hosts'), 1))::int AS waiting FROM pgboss.job
       WHERE name = ANY ($1) AND state IN ('created', 'retry') GROUP BY 1, 2 ORDER BY 1, 2 DESC`,
     [queues],
   );
@@ -19,7 +20,7 @@ export async function queuedByPriority(db: Queryable, queues: readonly string[])
  * How late the most overdue scheduled check is, in seconds: the older of a due host not yet
  * claimed and a claimed check still waiting in the queue. 0 when nothing is overdue. A host in
  * maintenance (its own, its group's or a scheduled window's) is never claimed, so it is not late:
- * the same conditions as claimDueHosts, or a host in a window would show the pool as overloaded.
+ * the same conditions as lockDueHosts, or a host in a window would show the pool as overloaded.
  */
 export async function oldestLagSeconds(db: Queryable, queues: readonly string[]): Promise<number> {
   const { rows } = await db.query<{ lag: number | null }>(
@@ -35,7 +36,7 @@ export async function oldestLagSeconds(db: Queryable, queues: readonly string[])
   return rows[0]?.lag ?? 0;
 }
 
-/** The hosts the scheduler will claim next (maintenance of any kind excluded, as claimDueHosts does). */
+/** The hosts the scheduler will claim next (maintenance of any kind excluded, as lockDueHosts does). */
 export async function nextDueHosts(db: Queryable, limit: number) {
   const { rows } = await db.query<{ host_id: string; name: string; next_check_time: Date; monitoring_state: string; check_priority: number }>(
     `SELECT id AS host_id, name, next_check_time, monitoring_state, check_priority FROM hosts h
