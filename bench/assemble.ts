@@ -111,6 +111,7 @@ export function assembleReport(m: Measurements): BenchReport {
       growth_bytes: w.sizeAfter - w.sizeBefore,
       growth_mb_per_million_checks: checks ? ((w.sizeAfter - w.sizeBefore) / MB / checks) * 1e6 : null,
       history_rows_in_window: w.checks.historyRows,
+      history_bytes_per_row: w.history.rows ? { heap: w.history.heapBytes / w.history.rows, indexes: w.history.indexBytes / w.history.rows } : null,
       rows_written: w.rowsWritten,
       rows_written_per_check: checks ? rowsWritten / checks : null,
       commits_per_check: checks ? w.commits / checks : null,

@@ -18,6 +18,7 @@ import { summariseProfiles } from './profile.ts';
 import type { BenchReport } from './report.ts';
 import { runScalePass } from './scale-pass.ts';
 import { runOutagePass } from './outage-pass.ts';
+import { runFleetPass } from './fleet-pass.ts';
 import { connectionBudget, startApiProcess, startSchedulerProcess, startWorkerProcesses, vigilEnv, waitForScheduledCheck } from './vigil-cluster.ts';
 import { measureWindow, repeat } from './window.ts';
 
@@ -103,11 +104,16 @@ export async function runBenchmark(opts: BenchOptions, ctx: BenchContext): Promi
     ctx.log(`outage pass: ${opts.outageHosts} hosts behind a gateway, down ${opts.outageSeconds} s, without and with dependencies`);
     const bystanders = Math.max(100, Math.round(opts.outageHosts / 2));
     const outage = await runOutagePass({ server: ctx.server, registry: ctx.registry, env, children: opts.outageHosts, bystanders, outageSeconds: opts.outageSeconds, log: ctx.log });
+    let largeFleet;
+    if (opts.fleetHosts > 0) {
+      ctx.log(`fleet pass: ${opts.fleetHosts} hosts on the seed's intervals, a ${opts.fleetSeconds} s window`);
+      largeFleet = await runFleetPass({ server: ctx.server, registry: ctx.registry, env, hosts: opts.fleetHosts, failingShare: opts.fleetFailingShare, seconds: opts.fleetSeconds, postmasterPid: facts.postmasterPid, log: ctx.log });
+    }
     const report = assembleReport({
       opts, startedAt, facts, serverKind: ctx.server.kind, vigilEnv: shown, drafts, layout, served, registration, baseline, jitIdle,
       window, activity: activity.summary(), usage: usage.usage(), exits, profile, scale, commitCeiling, notes,
     });
-    return { ...report, outage };
+    return { ...report, outage, ...(largeFleet ? { large_fleet: largeFleet } : {}) };
   } finally {
     await sampling?.stop();
     await pool.end();
@@ -128,7 +134,9 @@ function profileDir(opts: BenchOptions): string {
 /** The longest a run should take; children get it as their lifetime, run.ts as its watchdog. */
 export function lifetimeMs(opts: BenchOptions): number {
   // The outage pass: two variants, each a start, a warm-up of up to two minutes and the outage.
-  const phases = opts.baselineDuration + opts.warmup + opts.duration + opts.timeoutMs / 1000 + 2 * (opts.outageSeconds + 180);
+  const phases = opts.baselineDuration + opts.warmup + opts.duration + opts.timeoutMs / 1000 + 2 * (opts.outageSeconds + 180)
+    // The fleet pass: registration (thousands of hosts a second), a start, and its window.
+    + (opts.fleetHosts > 0 ? opts.fleetSeconds + opts.fleetHosts / 1000 + 180 : 0);
   const scale = opts.scaleHosts.at(-1)! / 1000; // bulk registration runs at thousands of hosts a second
   return (2 * (phases + scale) + 600) * 1000;
 }

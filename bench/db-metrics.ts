@@ -164,6 +164,16 @@ export async function databaseSize(pool: pg.Pool): Promise<number> {
   return Number(rows[0].size);
 }
 
+/** The history table's rows and bytes (all partitions): heap (with TOAST) and indexes, for bytes per row. */
+export async function historyFootprint(pool: pg.Pool): Promise<{ rows: number; heapBytes: number; indexBytes: number }> {
+  const { rows } = await pool.query(
+    `SELECT (SELECT count(*) FROM host_monitoring_history) AS rows,
+            COALESCE(sum(pg_table_size(c.oid)), 0) AS heap, COALESCE(sum(pg_indexes_size(c.oid)), 0) AS indexes
+       FROM pg_class c WHERE c.oid = 'host_monitoring_history'::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'host_monitoring_history'::regclass)`,
+  );
+  return { rows: Number(rows[0].rows), heapBytes: Number(rows[0].heap), indexBytes: Number(rows[0].indexes) };
+}
+
 /** Transactions committed and rolled back in the current database so far (pg_stat_database). */
 export async function transactionCounts(pool: pg.Pool): Promise<{ commits: number; rollbacks: number }> {
   const { rows } = await pool.query(`SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()`);

@@ -17,6 +17,8 @@ export function renderMarkdown(r: BenchReport): string {
     machineLine(r),
     parameterLine(r),
     summaryTable(r),
+    '### Efficiency targets (issue #21), this run',
+    targetsTable(r),
     '### Processes (measured window)',
     processTable(r),
     ...(r.system.check_timeline ? ['### Where a scheduled check\'s time goes (window, ms)', timelineTable(r)] : []),
@@ -26,6 +28,7 @@ export function renderMarkdown(r: BenchReport): string {
     activityTables(r),
     '### Scale pass: the claim query (EXPLAIN ANALYZE, rolled back)',
     scaleSection(r),
+    ...(r.large_fleet ? ['### Large fleet: seed intervals, minutes long', fleetTable(r)] : []),
     ...(r.outage ? ['### Mass outage: a gateway and the hosts behind it go down, without and with dependencies', outageTable(r)] : []),
     ...(r.profile ? ['### Where worker CPU goes (V8 CPU profiles, self time)', profileTable(r)] : []),
     ...(r.notes.length ? ['### Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
@@ -70,6 +73,7 @@ function summaryTable(r: BenchReport): string {
       ['PostgreSQL commit ceiling (1-row transactions)', r.database.commit_ceiling.map((c) => `${c.variant}: ${f(c.commits_per_second, 0)}/s`).join('; ') + ` (${r.database.commit_ceiling[0]?.clients ?? 0} clients)`],
       ['rows written (window)', `${r.database.history_rows_in_window} history rows; ${f(r.database.rows_written_per_check, 1)} rows inserted/updated/deleted per check, all tables; ${f(r.database.commits_per_check, 1)} commits per check (all clients)`],
       ['database growth per million checks', `${f(r.database.growth_mb_per_million_checks, 0)} MB (${f(r.database.growth_bytes / 2 ** 20)} MB in the window)`],
+      ['history bytes per row (heap + indexes)', r.database.history_bytes_per_row ? `${f(r.database.history_bytes_per_row.heap, 0)} + ${f(r.database.history_bytes_per_row.indexes, 0)}` : '–'],
       ['probe time p50 / p95 / p99 (ms), success', `${ms(s.probe_ms.p50, s.probe_ms.p95, s.probe_ms.p99)}, ${pct(s.success_share)}`],
       ['queue at window end', q ? `${q.waiting_total} checks waiting, oldest lag ${f(q.oldest_lag_seconds)} s${q.overloaded ? ' (overloaded)' : ''}` : '–'],
       ['worker slots busy (last minute)', busy],
@@ -183,5 +187,52 @@ function outageTable(r: BenchReport): string {
     '| run | probes to the hosts behind it | UNREACHABLE / DOWN at the end | incidents opened | state changes announced | bystanders\' schedule lag p50 / p95 / max (ms) |',
     '|---|---|---|---|---|---|',
     ...rows.map((v) => `| ${cell(v).join(' | ')} |`),
+  ].join('\n');
+}
+
+function fleetTable(r: BenchReport): string {
+  const x = r.large_fleet!;
+  const i = x.intervals_seconds;
+  return [
+    `${x.hosts} hosts, ${pct(x.failing_share)} failing (HTTP 503); intervals HEALTHY ${i.healthy / 60} min, DEGRADED ${i.degraded / 60}, CRITICAL ${i.critical / 60}, DOWN ${i.down / 60}; first checks spread over the HEALTHY interval; one API, one scheduler and one worker process; a ${f(x.window_seconds, 0)} s window.`,
+    '',
+    table(
+      ['metric', 'value'],
+      [
+        ['scheduled checks (per s)', `${x.checks} (${f(x.checks_per_second)})`],
+        ['schedule lag p50 / p95 / p99 / max (ms)', ms(x.lag_ms.p50, x.lag_ms.p95, x.lag_ms.p99, x.lag_ms.max)],
+        ['CPU s in the window: Vigil / PostgreSQL (whole server)', `${f(x.cpu_seconds.vigil)} / ${f(x.cpu_seconds.postgres)}`],
+        ['cores kept busy; hosts per core at this load', `${f(x.cores_used, 3)}; ${f(x.hosts_per_core, 0)}`],
+      ],
+    ),
+  ].join('\n');
+}
+
+/**
+ * Issue #21's targets against this run's figures. A ratio divides by the raw probe loop measured
+ * in the same run, so runs on different machines compare; "2× demand" is a run with half the interval.
+ */
+function targetsTable(r: BenchReport): string {
+  const s = r.system;
+  const cpuRatio = s.cpu_ms_per_check.total !== null && r.baseline.cpu_ms_per_check ? s.cpu_ms_per_check.total / r.baseline.cpu_ms_per_check : null;
+  const workerRss = Math.max(0, ...r.processes.filter((p) => p.name.startsWith('worker')).map((p) => p.peak_rss_mb));
+  const verdict = (ok: boolean | null) => (ok === null ? '–' : ok ? 'met' : 'not met');
+  const rows: (string | number)[][] = [
+    ['CPU per check, Vigil + PostgreSQL, ÷ raw loop', '≤ 2×', cpuRatio === null ? '–' : `${f(cpuRatio, 2)}×`, verdict(cpuRatio === null ? null : cpuRatio <= 2)],
+    ['scheduled checks/s ÷ raw loop', '≥ 0.5', f(s.ratio_to_baseline, 3), verdict(s.ratio_to_baseline === null ? null : s.ratio_to_baseline >= 0.5)],
+    ['JIT wait=true p95 under load', '≤ 250 ms', `${f(r.jit.under_load.latency_ms.p95, 0)} ms`, verdict(r.jit.under_load.latency_ms.p95 === null ? null : r.jit.under_load.latency_ms.p95 <= 250)],
+    ['state read p99 under load', '≤ 100 ms', `${f(r.state_reads.latency_ms.p99, 0)} ms`, verdict(r.state_reads.latency_ms.p99 === null ? null : r.state_reads.latency_ms.p99 <= 100)],
+    ['rows written per check', '≤ 3', f(r.database.rows_written_per_check, 2), verdict(r.database.rows_written_per_check === null ? null : r.database.rows_written_per_check <= 3)],
+    ['database growth per million checks', '≤ 600 MB', `${f(r.database.growth_mb_per_million_checks, 0)} MB`, verdict(r.database.growth_mb_per_million_checks === null ? null : r.database.growth_mb_per_million_checks <= 600)],
+    ['worker peak RSS', '≤ 200 MB', `${f(workerRss, 0)} MB`, verdict(workerRss > 0 ? workerRss <= 200 : null)],
+  ];
+  const large = r.large_fleet;
+  if (large) {
+    rows.push(['large fleet: schedule lag p99', '≤ 1 s', `${f(large.lag_ms.p99, 0)} ms (${large.hosts} hosts; ${f(large.hosts_per_core, 0)} hosts per core)`, verdict(large.lag_ms.p99 === null ? null : large.lag_ms.p99 <= 1000)]);
+  }
+  return [
+    `Machine baselines of this run: raw probe loop ${f(r.baseline.checks_per_second)} checks/s at ${f(r.baseline.cpu_ms_per_check, 2)} ms CPU per check; PostgreSQL commit ceiling ${r.database.commit_ceiling.map((c) => `${c.variant} ${f(c.commits_per_second, 0)}/s`).join(', ')}. The schedule asked ${f(s.offered_checks_per_second)} checks/s.`,
+    '',
+    table(['target', 'goal', 'this run', ''], rows),
   ].join('\n');
 }

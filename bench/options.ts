@@ -27,6 +27,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --scale-hosts A,B       host counts of the scale pass (default 10000,100000)
   --outage-hosts N        hosts behind the gateway in the mass-outage pass (default 2000)
   --outage-seconds S      how long the gateway stays down in that pass (default 60)
+  --fleet-hosts N         hosts of the large-fleet pass, on the seed's intervals; 0 skips it (default 100000)
+  --fleet-seconds S       that pass's measured window (default 600)
+  --fleet-failing-share F share of that fleet failing (default 0.05)
   --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/prof
   --results-dir DIR       where the JSON report goes (default bench/results)
   --smoke                 a few seconds on a small fleet (200 hosts, scale pass 2000,5000), for CI
@@ -65,6 +68,9 @@ const optionsSchema = z
       .refine((sizes) => sizes.every((n, i) => i === 0 || n > sizes[i - 1]!), 'sizes must be ascending, e.g. 10000,100000'),
     outageHosts: integer(10, 100_000),
     outageSeconds: positive(3600),
+    fleetHosts: integer(0, 1_000_000),
+    fleetSeconds: positive(7200),
+    fleetFailingShare: share,
     cpuProf: z.boolean(),
     resultsDir: z.string().min(1),
     smoke: z.boolean(),
@@ -92,6 +98,9 @@ const DEFAULTS = {
   scaleHosts: '10000,100000',
   outageHosts: '2000',
   outageSeconds: '60',
+  fleetHosts: '100000',
+  fleetSeconds: '600',
+  fleetFailingShare: '0.05',
   resultsDir: 'bench/results',
 };
 
@@ -107,6 +116,8 @@ const SMOKE_DEFAULTS: Partial<typeof DEFAULTS> = {
   scaleHosts: '2000,5000',
   outageHosts: '100',
   outageSeconds: '10',
+  fleetHosts: '2000',
+  fleetSeconds: '10',
 };
 
 const FLAGS = {
@@ -127,6 +138,9 @@ const FLAGS = {
   scaleHosts: 'scale-hosts',
   outageHosts: 'outage-hosts',
   outageSeconds: 'outage-seconds',
+  fleetHosts: 'fleet-hosts',
+  fleetSeconds: 'fleet-seconds',
+  fleetFailingShare: 'fleet-failing-share',
   resultsDir: 'results-dir',
 } as const satisfies Record<keyof typeof DEFAULTS, string>;
 

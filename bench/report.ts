@@ -161,6 +161,8 @@ export const benchReportSchema = z.object({
     growth_bytes: z.number().int(),
     growth_mb_per_million_checks: maybe,
     history_rows_in_window: count,
+    /** Bytes per history row at the window's end, all partitions: heap (with TOAST) and indexes. Absent in older reports. */
+    history_bytes_per_row: z.object({ heap: z.number(), indexes: z.number() }).nullable().optional(),
     rows_written: z.array(z.object({ table: z.string(), inserted: count, updated: count, deleted: count })),
     rows_written_per_check: maybe,
     /** Transactions committed in the window per check recorded (pg_stat_database; includes the API clients' reads and this benchmark's sampling). */
@@ -220,6 +222,21 @@ export const benchReportSchema = z.object({
         bystander_lag_ms: z.object({ count, p50: maybe, p95: maybe, max: maybe }),
       }),
     )
+    .optional(),
+  /** The large-fleet pass (bench/fleet-pass.ts): seed intervals, minutes long. Absent when skipped and in older reports. */
+  large_fleet: z
+    .object({
+      hosts: count,
+      failing_share: z.number(),
+      window_seconds: z.number(),
+      intervals_seconds: z.object({ healthy: z.number(), degraded: z.number(), critical: z.number(), down: z.number() }),
+      checks: count,
+      checks_per_second: z.number(),
+      lag_ms: z.object({ count, p50: maybe, p95: maybe, p99: maybe, max: maybe }),
+      cpu_seconds: z.object({ vigil: z.number(), postgres: maybe }),
+      cores_used: maybe,
+      hosts_per_core: maybe,
+    })
     .optional(),
   process_exits: z.array(z.object({ name: z.string(), code: z.number().int().nullable(), signal: z.string().nullable(), problem_lines: count })),
   notes: z.array(z.string()),

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { apiCall, type Api } from './api-client.ts';
 import { SlotSampler, type ActivitySampler, type SlotUse } from './activity.ts';
-import { checkTimeline, databaseSize, tableWrites, transactionCounts, windowChecks, type CheckTimeline, type WindowChecks } from './db-metrics.ts';
+import { checkTimeline, databaseSize, historyFootprint, tableWrites, transactionCounts, windowChecks, type CheckTimeline, type WindowChecks } from './db-metrics.ts';
 import { jitRequest, runOpenLoop, stateRequest, type LoadResult } from './load.ts';
 import { serverCpuSeconds, type UsageSampler } from './measure.ts';
 import type { BenchOptions } from './options.ts';
@@ -50,6 +50,8 @@ export interface WindowMeasurement {
   stateReads: LoadResult;
   sizeBefore: number;
   sizeAfter: number;
+  /** The history table at the window's end: its rows, heap and index bytes. */
+  history: { rows: number; heapBytes: number; indexBytes: number };
   rowsWritten: { table: string; inserted: number; updated: number; deleted: number }[];
   /** Transactions committed in the bench database during the window (every client, this benchmark's own included). */
   commits: number;
@@ -92,6 +94,7 @@ export async function measureWindow(deps: WindowDeps): Promise<WindowMeasurement
   const sizeAfter = await databaseSize(pool);
   const writesAfter = await tableWrites(pool);
   const transactionsAfter = await transactionCounts(pool);
+  const history = await historyFootprint(pool);
   const queue = await snapshot<QueueSnapshot>(deps.api, '/api/monitoring/queue', notes);
   const workers = (await snapshot<{ workers: WorkerSnapshot[] }>(deps.api, '/api/monitoring/workers', notes))?.workers ?? [];
   const [jit, stateReads] = await loads;
@@ -111,6 +114,7 @@ export async function measureWindow(deps: WindowDeps): Promise<WindowMeasurement
     stateReads,
     sizeBefore,
     sizeAfter,
+    history,
     rowsWritten: diffWrites(writesBefore, writesAfter),
     commits: transactionsAfter.commits - transactionsBefore.commits,
     serverCpuSeconds: serverAfter - serverBefore,

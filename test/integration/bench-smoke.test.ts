@@ -81,6 +81,13 @@ describe('npm run bench', () => {
     expect(report.scale.points.filter((p) => p.scenario === 'steady').every((p) => p.uses_partial_index)).toBe(true);
     expect(report.scale.claim_sql).toContain('FOR UPDATE OF h SKIP LOCKED');
 
+    // The large-fleet pass ran on its own database, and the targets table reads this run.
+    expect(report.large_fleet).toMatchObject({ hosts: 2000, intervals_seconds: { healthy: 1800, degraded: 300, critical: 120, down: 1800 } });
+    expect(report.large_fleet!.checks).toBeGreaterThan(0);
+    expect(report.large_fleet!.lag_ms.p99).not.toBeNull();
+    expect(report.database.history_bytes_per_row!.heap).toBeGreaterThan(0);
+    expect(run.stdout()).toContain('### Efficiency targets (issue #21), this run');
+    expect(run.stdout()).toMatch(/\| large fleet: schedule lag p99 \| ≤ 1 s \|/);
     expect(run.stdout()).toContain('| scheduled checks/s sustained (window) |');
     expect(run.stdout()).toContain('| ratio system ÷ baseline |');
     for (const p of report.processes.filter((p) => !p.name.startsWith('postgres') && !p.name.startsWith('bench client'))) {
