@@ -52,7 +52,7 @@ describe('a queue backlog longer than the lease', () => {
     const [{ t0 }] = (await query<{ t0: Date }>('SELECT now() AS t0')) as [{ t0: Date }];
     // No worker yet: the backlog only grows. Wait until every lease has run out at least three times.
     await waitFor('three leases to pass for every host', async () => {
-      const [row] = await query<{ passed: boolean }>(`SELECT min(lease_until) > $1::timestamptz + interval '2 seconds' AS passed FROM hosts`, [t0]);
+      const [row] = await query<{ passed: boolean }>(`SELECT min(next_check_time) > $1::timestamptz + interval '2 seconds' AS passed FROM hosts`, [t0]);
       return row!.passed;
     });
     // Jobs per host carried (a scheduled job may carry several hosts).

@@ -97,15 +97,11 @@ describe('the producer', () => {
     const deps = { ...producers[0]!, config, logger };
     expect(await produceDueChecks(deps)).toBe(1);
     const [queued] = await queuedJobs();
-    // While the lease runs, the host is not claimed again, though its check time has come.
-    expect(await produceDueChecks(deps)).toBe(0);
-    const running = await producers[0]!.pool.query('SELECT next_check_time <= now() AS due, lease_until > now() AS leased FROM hosts WHERE id = $1', [hostId]);
-    expect(running.rows[0]).toEqual({ due: true, leased: true });
     // The lease runs out while the job still waits in the queue (a backlog longer than the lease).
-    await producers[0]!.pool.query(`UPDATE hosts SET lease_until = now() - interval '1 second' WHERE id = $1`, [hostId]);
+    await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
     expect(await produceDueChecks(deps)).toBe(0);
     expect((await queuedJobs()).map((j) => j.id)).toEqual([queued!.id]);
-    const leased = await producers[0]!.pool.query('SELECT lease_job_id, lease_until > now() AS later FROM hosts WHERE id = $1', [hostId]);
+    const leased = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
     expect(leased.rows[0]).toEqual({ lease_job_id: queued!.id, later: true });
     // A real worker then runs the kept job, and its check is recorded.
     const worker = await startCheckWorker({ ...deps, machine, databaseUrl: ctx.db.url });
@@ -115,8 +111,8 @@ describe('the producer', () => {
     } finally {
       await worker.stop();
     }
-    const host = await producers[0]!.pool.query('SELECT lease_job_id, lease_until, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
-    expect(host.rows[0]).toEqual({ lease_job_id: null, lease_until: null, later: true });
+    const host = await producers[0]!.pool.query('SELECT lease_job_id, next_check_time > now() AS later FROM hosts WHERE id = $1', [hostId]);
+    expect(host.rows[0]).toEqual({ lease_job_id: null, later: true });
   });
 
   it('leases a host anew when its lease runs out and its job is no longer pending', async () => {
@@ -125,7 +121,7 @@ describe('the producer', () => {
     await produceDueChecks(deps);
     const [gone] = await queuedJobs();
     await producers[0]!.boss.cancel(QUEUES.checks, gone!.id);
-    await producers[0]!.pool.query(`UPDATE hosts SET lease_until = now() - interval '1 second' WHERE id = $1`, [hostId]);
+    await producers[0]!.pool.query(`UPDATE hosts SET next_check_time = now() - interval '1 second' WHERE id = $1`, [hostId]);
     expect(await produceDueChecks(deps)).toBe(1);
     const [fresh] = await queuedJobs();
     expect(fresh!.id).not.toBe(gone!.id);

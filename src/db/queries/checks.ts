@@ -53,7 +53,6 @@ export async function updateCheckedHosts(tx: Queryable, writes: CheckWrite[]): P
         last_check = r.check_time, last_success = r.success, last_response_time_ms = r.response_time_ms,
         last_error_type = r.error_type, last_error_message = r.error_message,
         lease_job_id = CASE WHEN h.lease_job_id = r.job_id THEN NULL ELSE h.lease_job_id END,
-        lease_until = CASE WHEN h.lease_job_id = r.job_id THEN NULL ELSE h.lease_until END,
         jit_job_id = CASE WHEN h.jit_job_id = r.job_id THEN NULL ELSE h.jit_job_id END,
         ssh_host_key_sha256 = COALESCE(h.ssh_host_key_sha256, r.ssh_host_key_sha256),
         flap_changes = r.flap_changes, flap_percent = r.flap_percent, flapping = r.flapping,
@@ -127,7 +126,6 @@ export async function releaseAbandonedCheck(
     `UPDATE hosts SET
         next_check_time = CASE WHEN lease_job_id = $2 THEN now() + $3 * interval '1 millisecond' ELSE next_check_time END,
         lease_job_id = CASE WHEN lease_job_id = $2 THEN NULL ELSE lease_job_id END,
-        lease_until = CASE WHEN lease_job_id = $2 THEN NULL ELSE lease_until END,
         jit_job_id = CASE WHEN jit_job_id = $2 THEN NULL ELSE jit_job_id END,
         updated_at = now(), state_version = state_version + 1
       WHERE id = $1 AND (lease_job_id = $2 OR jit_job_id = $2)

@@ -32,7 +32,6 @@ export interface ClaimOptions {
  * (leaseDueHosts) and creates their jobs before it commits, so a crash keeps the leases and the
  * jobs or neither.
  *
- * A host is due when its next check time has come and it holds no lease that is still running.
  * A host whose lease ran out while its job is still queued or running keeps that job: the lease is
  * only extended (renewed). Superseding it instead would starve the host whenever the queue's wait
  * outgrows the lease — every job dropped as stale before it runs — exactly when a mass outage
@@ -59,7 +58,6 @@ export async function lockDueHosts(tx: Queryable, opts: ClaimOptions): Promise<D
             ) AS renewed
        FROM hosts h
       WHERE h.enabled AND NOT h.maintenance AND h.maintenance_window_id IS NULL AND h.next_check_time <= now()
-        AND (h.lease_until IS NULL OR h.lease_until <= now())
         AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)
       ORDER BY h.check_priority DESC, h.next_check_time
       LIMIT $1
@@ -76,12 +74,10 @@ export interface LeaseRequest {
 }
 
 /**
- * Writes the leases of hosts locked by lockDueHosts in the same transaction: each host is leased
- * until `leaseSeconds` from now, so no producer claims it again meanwhile (the worker that
- * records the check releases the lease and sets the next check time), and each new job gets its
- * id, which every host it carries is leased to. Renewed hosts keep their job. Only the lease's
- * columns change — no indexed column and no change stamp (migration 0102) — so the update is HOT
- * where the row's page has room. Returns the new jobs' ids by index.
+ * Writes the leases of hosts locked by lockDueHosts in the same transaction: each host's
+ * next_check_time moves forward by the lease, so no producer claims it again (the worker that
+ * records the check sets the real next time), and each new job gets its id, which every host
+ * it carries is leased to. Renewed hosts keep their job. Returns the new jobs' ids by index.
  *
  * Job ids grow with time (migration 0100), so pg-boss, which ranks a group's candidates by id,
  * hands a group's slot to the job that has waited longest.
@@ -92,7 +88,7 @@ export async function leaseDueHosts(tx: Queryable, leases: LeaseRequest[], jobCo
     `WITH jobs AS MATERIALIZED (SELECT n, vigil_time_ordered_uuid() AS id FROM generate_series(0, $3::int - 1) AS n),
      leased AS (
        UPDATE hosts h
-          SET lease_until = now() + make_interval(secs => $4), lease_job_id = COALESCE(jobs.id, h.lease_job_id)
+          SET next_check_time = now() + make_interval(secs => $4), lease_job_id = COALESCE(jobs.id, h.lease_job_id)
          FROM unnest($1::uuid[], $2::int[]) AS c(id, job) LEFT JOIN jobs ON jobs.n = c.job
         WHERE h.id = c.id
      )

@@ -27,7 +27,6 @@ export async function oldestLagSeconds(db: Queryable, queues: readonly string[])
     `SELECT GREATEST(
        (SELECT extract(epoch FROM now() - min(h.next_check_time)) FROM hosts h
          WHERE h.enabled AND NOT h.maintenance AND h.maintenance_window_id IS NULL AND h.next_check_time <= now()
-           AND (h.lease_until IS NULL OR h.lease_until <= now())
            AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)),
        (SELECT extract(epoch FROM now() - min((data ->> 'due_at')::timestamptz)) FROM pgboss.job
          WHERE name = ANY ($1) AND state IN ('created', 'retry') AND data ->> 'checked_by' = 'scheduler'),
@@ -37,10 +36,7 @@ export async function oldestLagSeconds(db: Queryable, queues: readonly string[])
   return rows[0]?.lag ?? 0;
 }
 
-/**
- * The hosts due soonest (maintenance of any kind excluded, as lockDueHosts does). A host whose
- * check is already queued or running keeps the time it was due, so an overdue queue shows here.
- */
+/** The hosts the scheduler will claim next (maintenance of any kind excluded, as lockDueHosts does). */
 export async function nextDueHosts(db: Queryable, limit: number) {
   const { rows } = await db.query<{ host_id: string; name: string; next_check_time: Date; monitoring_state: string; check_priority: number }>(
     `SELECT id AS host_id, name, next_check_time, monitoring_state, check_priority FROM hosts h
