@@ -3,12 +3,13 @@ import { coerceError, ConfigError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Role } from './runtime.ts';
 import { SERVER_COMMANDS } from './cli/server-commands.ts';
+import type { WorkerChildMessage } from './worker-child.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
        vigil token create --name NAME --scope read|check|admin [--expires-in-days N]
        vigil hosts|state|history|export|groups|tokens|maintenance|check|apply|export-inventory ...  (vigil --help)
 
-  start       all roles in one process (the default)
+  start       all roles: the API and scheduler in this process, the worker in a child process (the default)
   api         the HTTP API (and the web dashboard)
   scheduler   the producer that enqueues due checks
   worker      runs checks
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const [{ loadConfig }, { createLogger }, { ROLES, startVigil }] = await Promise.all([
+  const [{ loadConfig }, { createLogger }, { ROLES, startAllInOne, startVigil }] = await Promise.all([
     import('./config/config.ts'),
     import('./lib/logger.ts'),
     import('./runtime.ts'),
@@ -55,7 +56,9 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { service: 'vigil', pid: process.pid });
   const dashboard = roles.includes('api') ? await buildDashboard(logger) : false;
-  const vigil = await startVigil(config, roles, logger);
+  // `start` runs the worker role in a child process (src/worker-child.ts); naming the roles runs them in this one.
+  const allInOne = args.length === 0 || (args.length === 1 && args[0] === 'start');
+  const vigil = allInOne ? await startAllInOne(config, logger) : await startVigil(config, roles, logger);
   if (vigil.apiUrl) printWelcome(vigil.apiUrl, vigil.bootstrapToken, dashboard);
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -72,6 +75,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (process.send) {
+    // The worker child of `vigil start` (src/worker-child.ts): it answers for its metrics, and
+    // stops when its parent is gone rather than check on, unsupervised.
+    process.on('message', (m: WorkerChildMessage) => {
+      if (m.type !== 'metrics') return;
+      void vigil.metrics.registry.getMetricsAsJSON().then(
+        (metrics) => process.send?.({ type: 'metrics-reply', id: m.id, metrics } satisfies WorkerChildMessage),
+        () => process.send?.({ type: 'metrics-reply', id: m.id, metrics: [] } satisfies WorkerChildMessage),
+      );
+    });
+    process.on('disconnect', () => shutdown('the parent process exited'));
+  }
 }
 
 function printWelcome(url: string, bootstrapToken: string | undefined, dashboard: boolean): void {

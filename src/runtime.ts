@@ -3,7 +3,7 @@ import type { createApi } from './api/app.ts';
 import type { Config } from './config/config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
-import { createPool, type Pool } from './db/pool.ts';
+import { createPool, lowerBackendPriority, type Pool } from './db/pool.ts';
 import type { Logger } from './lib/logger.ts';
 import { createHealthMachine } from './machine/health-machine.ts';
 import { bootstrapAdminToken } from './auth/token-service.ts';
@@ -12,7 +12,7 @@ import { resolveCredential } from './credentials/store.ts';
 import { startBoss, type Boss } from './queue/boss.ts';
 import { CheckNotifier } from './queue/check-notifier.ts';
 import { CHECK_QUEUES, QUEUES } from './queue/names.ts';
-import { createMetrics } from './observability/metrics.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/serve-metrics.ts';
 import { autovacuumEnabled, flappingHosts, hostsByState, queuedByPriority } from './db/queries/introspection.ts';
 import { SchedulerLeadership } from './queue/leader.ts';
@@ -27,6 +27,8 @@ import { runWebhookDispatchLoop } from './webhooks/dispatcher.ts';
 import { runMaintenanceWindowLoop } from './maintenance/reconcile.ts';
 import { ensureDeliveryQueue } from './queue/delivery-queue.ts';
 import { startWebhookWorker } from './webhooks/worker.ts';
+import { lowerCpuPriority } from './lib/cpu-priority.ts';
+import { WorkerChild } from './worker-child.ts';
 import { runNotificationDispatchLoop } from './notifications/dispatcher.ts';
 import { startNotificationWorker } from './notifications/worker.ts';
 
@@ -40,6 +42,7 @@ export interface Vigil {
   bootstrapToken?: string;
   databaseUrl: string;
   pool: Pool;
+  metrics: Metrics;
   /** The API's own pools (short queries; long readers), when the api role runs. */
   apiPools?: { pool: Pool; streamPool: Pool };
   boss: Boss;
@@ -60,6 +63,12 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const databaseUrl = await resolveDatabase(config, logger, stack);
     const pool = createPool(databaseUrl, config.databasePoolMax);
     stack.push(() => pool.end());
+    if (roles.length === 1 && roles[0] === 'worker' && config.worker.nice > 0) {
+      // Only a process that runs nothing else: the API and the scheduler must not be slowed with
+      // it. Its database connections' server processes too, where they are on this machine.
+      lowerBackendPriority(pool, config.worker.nice);
+      logger.info('worker lowered its CPU priority', { nice: lowerCpuPriority(config.worker.nice) });
+    }
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
     if (!(await autovacuumEnabled(pool))) {
@@ -82,18 +91,21 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
         (await queuedByPriority(pool, CHECK_QUEUES)).map((q) => ({ lane: q.queue === QUEUES.failingChecks ? 'failing' : 'normal', priority: q.priority, waiting: q.waiting })),
     });
     metrics.watchPool('roles', pool);
-    const vigil: Vigil = { databaseUrl, pool, boss, stop };
+    const vigil: Vigil = { databaseUrl, pool, boss, metrics, stop };
     // The quick start works in three commands: the first embedded start mints an admin token.
     if (!config.databaseUrl && roles.includes('api')) vigil.bootstrapToken = await bootstrapAdminToken(pool);
+    // Checks run in the worker role, and JIT checks in the API role too (below).
+    const runsJitChecks = roles.includes('api') && config.apiLimits.jitSlots > 0;
+    // Values go to the TSDB when a remote-write URL is set; stopped after the checks (the stack runs in reverse), so the last checks' samples are sent.
+    const sampleSink = config.remoteWrite && (roles.includes('worker') || runsJitChecks) ? new RemoteWriter(config.remoteWrite, logger, metrics?.registry) : undefined;
+    if (sampleSink) {
+      sampleSink.start();
+      stack.push(() => sampleSink.stop(config.shutdownGraceMs));
+    }
+    const checkDeps = { pool, boss, config, machine, logger, databaseUrl, metrics, sampleSink, resolveCredential: (id: string) => resolveCredential(pool, secretKey, id) };
     if (roles.includes('worker')) {
       const activity = new WorkerActivity();
-      // Values go to the TSDB when a remote-write URL is set; stopped after the worker (the stack runs in reverse), so the last checks' samples are sent.
-      const sampleSink = config.remoteWrite && new RemoteWriter(config.remoteWrite, logger, metrics?.registry);
-      if (sampleSink) {
-        sampleSink.start();
-        stack.push(() => sampleSink.stop(config.shutdownGraceMs));
-      }
-      const worker = await startCheckWorker({ pool, boss, config, machine, logger, databaseUrl, activity, metrics, sampleSink: sampleSink || undefined, resolveCredential: (id) => resolveCredential(pool, secretKey, id) });
+      const worker = await startCheckWorker({ ...checkDeps, activity });
       runInBackground(stack, (signal) => runWorkerHeartbeat({ pool, config, logger, activity }, signal));
       // Lets in-flight checks finish and be recorded; it runs before boss.stop in the reversed stack.
       stack.push(() => worker.stop());
@@ -116,7 +128,15 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
       // History partitions ahead and past the retention, hourly (why here: src/queue/retention-job.ts).
       stack.push(await startRetention({ pool, boss, config, logger }));
     }
-    if (roles.includes('api')) Object.assign(vigil, await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack));
+    if (roles.includes('api')) {
+      Object.assign(vigil, await startApi({ config, pool, boss, machine, logger, databaseUrl, secretKey, metrics }, stack));
+      // JIT checks run here too, on the roles' pool: a caller's answer does not wait for a worker
+      // slot or a worker's busy event loop. Workers still run them when no API does (jitSlots 0).
+      if (runsJitChecks) {
+        const jitLane = await startCheckWorker(checkDeps, { jitSlots: config.apiLimits.jitSlots });
+        stack.push(() => jitLane.stop());
+      }
+    }
     else if (config.metricsPort) {
       const server = await startMetricsServer(config.metricsPort, config.host, metrics, config.metricsToken);
       stack.push(() => new Promise((resolve) => server.close(() => resolve())));
@@ -125,6 +145,25 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     return vigil;
   } catch (err) {
     await stop();
+    throw err;
+  }
+}
+
+/**
+ * `vigil start`: the API and the scheduler in this process, the worker role in a supervised child
+ * process that lowers its CPU priority (src/worker-child.ts says why). The child uses this
+ * process's database, embedded or not, and its metrics are served with this process's.
+ */
+export async function startAllInOne(config: Config, logger: Logger): Promise<Vigil & { workerPid: () => number | undefined }> {
+  const vigil = await startVigil(config, ['api', 'scheduler'], logger);
+  try {
+    const child = new WorkerChild({ databaseUrl: vigil.databaseUrl, secretKey: await loadSecretKey(config), graceMs: config.shutdownGraceMs, logger });
+    child.start();
+    vigil.metrics.addSource(() => child.metrics());
+    // The worker stops first: its checks are recorded while the database (maybe embedded) still runs.
+    return { ...vigil, workerPid: () => child.pid, stop: async () => { await child.stop(); await vigil.stop(); } };
+  } catch (err) {
+    await vigil.stop();
     throw err;
   }
 }

@@ -139,6 +139,8 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(['DEGRADED', 'CRITICAL', 'DOWN'])).min(1))
     .describe('States that open an incident, comma-separated (e.g. CRITICAL,DOWN)'),
   VIGIL_SSE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(15).describe('Heartbeat comment interval on /api/events'),
+  VIGIL_API_JIT_SLOTS: z.coerce.number().int().min(0).max(200).default(8).describe("JIT checks the API process runs itself, at once, so their answer never waits behind the scheduled checks that keep the workers busy; 0 = workers run them (set 0 where the API cannot reach the monitored hosts)"),
+  VIGIL_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10).describe("Nice value a process running only the worker role lowers itself to, so that when checks saturate the CPU, the API, the scheduler and PostgreSQL on the same machine still get it first; 0 = unchanged"),
   VIGIL_API_POOL_MAX: count(10, 200).describe('Connections per API process for short API queries, apart from the checking roles\' DATABASE_POOL_MAX'),
   VIGIL_STREAM_POOL_MAX: count(4, 100).describe('Connections per API process for long readers (history exports, event stream reads)'),
   VIGIL_EXPORTS_MAX: count(4, 100).describe('History exports at once per API process (each holds a stream-pool connection); beyond: 429'),
@@ -215,6 +217,8 @@ export interface Config {
     failingShare: number;
     jobHeartbeatSeconds: number;
     heartbeatSeconds: number;
+    /** Nice value of a worker-only process (src/lib/cpu-priority.ts). */
+    nice: number;
   };
   webhooks: {
     /** Deliveries at once per worker process. */
@@ -276,6 +280,8 @@ export interface Config {
   sseHeartbeatSeconds: number;
   /** Limits on what API callers can hold: connections, long streams, replay depth. */
   apiLimits: {
+    /** JIT checks the API process runs itself at once; 0 = the workers run them. */
+    jitSlots: number;
     /** Short API queries' pool, per API process. */
     poolMax: number;
     /** Long readers' pool (exports, event stream reads), per API process. */
@@ -337,6 +343,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       failingShare: e.VIGIL_FAILING_SHARE,
       jobHeartbeatSeconds: e.VIGIL_JOB_HEARTBEAT_SECONDS,
       heartbeatSeconds: e.VIGIL_WORKER_HEARTBEAT_SECONDS,
+      nice: e.VIGIL_WORKER_NICE,
     },
     webhooks: {
       concurrency: e.VIGIL_WEBHOOK_CONCURRENCY,
@@ -387,6 +394,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     sseHeartbeatSeconds: e.VIGIL_SSE_HEARTBEAT_SECONDS,
     apiLimits: {
+      jitSlots: e.VIGIL_API_JIT_SLOTS,
       poolMax: e.VIGIL_API_POOL_MAX,
       streamPoolMax: e.VIGIL_STREAM_POOL_MAX,
       exportsMax: e.VIGIL_EXPORTS_MAX,

@@ -20,6 +20,23 @@ export interface Metrics {
   checksNotRun: client.Counter<'outcome'>;
   /** Reports a connection pool's busy, idle and waiting counts under `name` (roles, api, stream). */
   watchPool(name: string, pool: PoolCounts): void;
+  /**
+   * Another process's metrics to add to this one's when scraped (the worker child of `vigil
+   * start`): counters and histograms add up, fleet gauges are taken once.
+   */
+  addSource(source: MetricsSource): void;
+  readonly sources: readonly MetricsSource[];
+}
+
+export type MetricsJson = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>;
+/** Undefined when the other process is not there to answer: its part is left out. */
+export type MetricsSource = () => Promise<MetricsJson | undefined>;
+
+/** This process's metrics in Prometheus's text format, with its sources' added in. */
+export async function renderMetrics(m: Metrics): Promise<string> {
+  if (m.sources.length === 0) return m.registry.metrics();
+  const [own, ...others] = await Promise.all([m.registry.getMetricsAsJSON(), ...m.sources.map((source) => source())]);
+  return client.AggregatorRegistry.aggregate([own, ...others.filter((o): o is MetricsJson => o !== undefined)]).metrics();
 }
 
 /** What pg's Pool tells about itself. */
@@ -87,7 +104,13 @@ export function createMetrics(fleet?: FleetReader): Metrics {
   });
   if (fleet) registerFleetGauges(registry, fleet);
   const pools = registerPoolGauges(registry);
-  return { registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, notificationDeliveries, checksNotRun, watchPool: (name, pool) => pools.set(name, pool) };
+  const sources: MetricsSource[] = [];
+  return {
+    registry, checksTotal, checkDuration, scheduleLag, activeChecks, webhookDeliveries, notificationDeliveries, checksNotRun,
+    watchPool: (name, pool) => pools.set(name, pool),
+    addSource: (source) => sources.push(source),
+    sources,
+  };
 }
 
 /**
@@ -128,6 +151,8 @@ function registerFleetGauges(registry: client.Registry, fleet: FleetReader): voi
     help: 'Hosts by health state',
     labelNames: ['state'] as const,
     registers: [registry],
+    // Read from the database: every process reports the same truth, so it counts once.
+    aggregator: 'first',
     async collect() {
       this.reset();
       for (const [state, n] of Object.entries(await fleet.hostsByState())) this.set({ state }, n);
@@ -138,6 +163,8 @@ function registerFleetGauges(registry: client.Registry, fleet: FleetReader): voi
     help: 'Weighted state-change percentage of each host flapping now (hosts not flapping have no series)',
     labelNames: ['host', 'group'] as const,
     registers: [registry],
+    // Read from the database: every process reports the same truth, so it counts once.
+    aggregator: 'first',
     async collect() {
       this.reset();
       for (const h of (await fleet.flappingHosts?.()) ?? []) this.set({ host: h.name, group: h.group ?? '' }, h.percent);
@@ -148,6 +175,8 @@ function registerFleetGauges(registry: client.Registry, fleet: FleetReader): voi
     help: 'Checks waiting in the queue, by lane and priority',
     labelNames: ['lane', 'priority'] as const,
     registers: [registry],
+    // Read from the database: every process reports the same truth, so it counts once.
+    aggregator: 'first',
     async collect() {
       this.reset();
       for (const q of await fleet.queueDepth()) this.set({ lane: q.lane, priority: String(q.priority) }, q.waiting);

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Express, Request, Response } from 'express';
 import { tokensEqual } from '../auth/tokens.ts';
-import type { Metrics } from './metrics.ts';
+import { renderMetrics, type Metrics } from './metrics.ts';
 
 /** True when the request may read metrics: no token configured, or the right bearer token. */
 function allowed(header: string | undefined, token: string | undefined): boolean {
@@ -12,7 +12,7 @@ function allowed(header: string | undefined, token: string | undefined): boolean
 
 async function answer(metrics: Metrics, token: string | undefined, header: string | undefined): Promise<{ status: number; type: string; body: string }> {
   if (!allowed(header, token)) return { status: 401, type: 'text/plain', body: 'metrics need Authorization: Bearer <VIGIL_METRICS_TOKEN>\n' };
-  return { status: 200, type: metrics.registry.contentType, body: await metrics.registry.metrics() };
+  return { status: 200, type: metrics.registry.contentType, body: await renderMetrics(metrics) };
 }
 
 /** GET /metrics on the API (Prometheus text format), outside /api's token scopes. */

@@ -63,16 +63,24 @@ export function laneSlots(config: Config): { normal: number; failing: number } {
   return { normal: Math.max(1, concurrency - failing), failing };
 }
 
-/** Starts both check lanes of this process. Group limits hold across every worker process. */
-export async function startCheckWorker(deps: WorkerDeps): Promise<CheckWorker> {
+/**
+ * Starts both check lanes of this process. Group limits hold across every worker process.
+ * With `jitSlots`, only one lane runs, fetching JIT checks alone (at least the JIT priority), with
+ * that many slots: the API process runs it (src/runtime.ts), so a JIT answer never waits for the
+ * scheduled checks that keep the workers busy.
+ */
+export async function startCheckWorker(deps: WorkerDeps, options: { jitSlots?: number } = {}): Promise<CheckWorker> {
   const recorder = new ResultRecorder(deps);
   const groups = new GroupPresence(deps.pool);
   await groups.refresh();
   const clock = new DatabaseClock(deps.pool);
   await clock.sync();
   const slots = laneSlots(deps.config);
-  const lanes = [new CheckLane(deps, recorder, groups, clock, QUEUES.checks, slots.normal)];
-  if (slots.failing > 0) lanes.push(new CheckLane(deps, recorder, groups, clock, QUEUES.failingChecks, slots.failing));
+  const lanes =
+    options.jitSlots !== undefined
+      ? [new CheckLane(deps, recorder, groups, clock, QUEUES.checks, options.jitSlots, true)]
+      : [new CheckLane(deps, recorder, groups, clock, QUEUES.checks, slots.normal)];
+  if (options.jitSlots === undefined && slots.failing > 0) lanes.push(new CheckLane(deps, recorder, groups, clock, QUEUES.failingChecks, slots.failing));
   // The producer and JIT requests announce new jobs, so an idle lane fetches at once instead of
   // at its next poll.
   const listener = new PgListener({
@@ -164,9 +172,12 @@ class CheckLane {
 
   private readonly groups: GroupPresence;
   private readonly clock: DatabaseClock;
+  /** Fetches JIT checks only (the API's lane): scheduled jobs are the workers'. */
+  private readonly jitOnly: boolean;
 
-  constructor(deps: WorkerDeps, recorder: ResultRecorder, groups: GroupPresence, clock: DatabaseClock, queue: string, capacity: number) {
+  constructor(deps: WorkerDeps, recorder: ResultRecorder, groups: GroupPresence, clock: DatabaseClock, queue: string, capacity: number, jitOnly = false) {
     this.deps = deps;
+    this.jitOnly = jitOnly;
     this.groups = groups;
     this.clock = clock;
     this.recorder = recorder;
@@ -180,6 +191,7 @@ class CheckLane {
 
   /** New jobs were queued; a JIT check is fetched even when the lane is busy (see run). */
   notify(jit = false): void {
+    if (this.jitOnly && !jit) return;
     this.notified = true;
     if (jit) this.jitQueued = true;
     this.wakeup.wake();
@@ -221,7 +233,7 @@ class CheckLane {
       // Someone is waiting for a JIT check: a busy lane fetches it anyway, over its capacity by at
       // most a tenth, rather than make the caller wait for a free slot.
       const overCapacity = this.probing - this.capacity;
-      if (this.jitQueued && free < minBatch && overCapacity < jitReserve) {
+      if (!this.jitOnly && this.jitQueued && free < minBatch && overCapacity < jitReserve) {
         this.jitQueued = false;
         await this.fetchAndCheck({ batchSize: jitReserve - Math.max(0, overCapacity), minPriority: config.jitPriority });
         continue;
@@ -240,8 +252,9 @@ class CheckLane {
       lastFetchAt = Date.now();
       // A scheduled job carries up to checksPerJob checks: ask for as many jobs as fill the free
       // slots (at least one, so a lane may run over by less than a job's worth).
-      const batchSize = Math.max(1, Math.floor(free / config.producer.checksPerJob));
-      const fetched = await this.fetchAndCheck({ batchSize });
+      // A JIT job carries one check.
+      const batchSize = this.jitOnly ? free : Math.max(1, Math.floor(free / config.producer.checksPerJob));
+      const fetched = await this.fetchAndCheck(this.jitOnly ? { batchSize, minPriority: config.jitPriority } : { batchSize });
       if (fetched === undefined) {
         await this.wakeup.sleep(backoffMs(this.fetchFailures, FETCH_BACKOFF));
         continue;

@@ -69,7 +69,8 @@ export interface TestVigil extends Vigil {
 
 /** Starts Vigil in-process on a test database, API on a free loopback port. */
 export async function startTestVigil(databaseUrl: string, roles: readonly Role[], env: Record<string, string> = {}): Promise<TestVigil> {
-  const config = loadConfig({ DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...env });
+  // A worker-only Vigil in the test process must not lower the test runner's priority (spawned ones do).
+  const config = loadConfig({ DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', VIGIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, VIGIL_WORKER_NICE: '0', ...env });
   const { logger, transport } = memoryLogger();
   const vigil = await startVigil(config, roles, logger);
   const http = (token = TEST_ADMIN_TOKEN) => request.agent(vigil.apiUrl!).set(authHeader(token));

@@ -4,6 +4,8 @@ import { startTestVigil, useTestVigil, waitFor, type TestVigil } from '../helper
 
 // Long intervals: only JIT checks run here, so every history row is one this file asked for.
 const SLOW_SCHEDULE = { VIGIL_HEALTHY_INTERVAL_SECONDS: '3600', VIGIL_FIRST_CHECK_SPREAD_SECONDS: '3600', VIGIL_WORKER_POLL_SECONDS: '0.5' };
+// The workers run JIT checks here: the API's own JIT lane is test/integration/api-jit-lane.test.ts.
+const API_ALONE = { ...SLOW_SCHEDULE, VIGIL_API_JIT_SLOTS: '0' };
 
 let worker: TestVigil | undefined;
 let target: HttpTarget;
@@ -15,7 +17,7 @@ afterAll(async () => {
   await target?.close();
 });
 // The API alone first: JIT jobs stay queued until a worker is started.
-const ctx = useTestVigil({ roles: ['api'], env: SLOW_SCHEDULE });
+const ctx = useTestVigil({ roles: ['api'], env: API_ALONE });
 const { call } = ctx;
 afterAll(async () => {
   await worker?.stop();

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
@@ -123,6 +125,58 @@ describe('infrastructure errors', () => {
     expect(metrics.text).toMatch(/vigil_checks_not_run_total\{outcome="retried"\} [1-9]/);
   });
 });
+
+describe('a worker\'s CPU priority', () => {
+  const { ctx } = useFreshVigil();
+
+  it('a process running only the worker role lowers every thread to VIGIL_WORKER_NICE; one that also serves the API keeps its priority', { timeout: 60_000 }, async () => {
+    await ctx.start(['scheduler'], FAST_ENV);
+    const env = { ...FAST_ENV, VIGIL_SECRET_KEY: SECRET_KEY, VIGIL_WORKER_NICE: '7' };
+    const worker = spawnVigil(ctx.db.url, ['worker'], env);
+    const both = spawnVigil(ctx.db.url, ['api', 'worker'], { ...env, PORT: '0', HOST: '127.0.0.1' });
+    skewed.push(worker, both);
+    const started = (p: VigilProcess) => p.logs().some((l) => l.message === 'vigil started');
+    await waitFor('both processes started', async () => started(worker) && started(both), 30_000);
+    const threadNices = (p: VigilProcess) => readdirSync(`/proc/${p.child.pid}/task`).map((tid) => getPriority(Number(tid)));
+    const workerNices = threadNices(worker);
+    expect(workerNices.length).toBeGreaterThan(4);
+    expect(new Set(workerNices)).toEqual(new Set([7]));
+    expect(worker.logs().find((l) => l.message === 'worker lowered its CPU priority')).toMatchObject({ nice: 7 });
+    expect(new Set(threadNices(both))).toEqual(new Set([getPriority(process.pid)]));
+    // The worker's own database connections (its pool's, application 'vigil') are lowered too; no
+    // other backend is.
+    const workerPorts = localPortsOf(worker.child.pid!);
+    const backends = await ctx.pool.query<{ pid: number; client_port: number; application_name: string }>(
+      `SELECT pid, client_port, application_name FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+    );
+    const niceOf = (pid: number) => getPriority(pid);
+    const workers = backends.rows.filter((b) => workerPorts.has(b.client_port) && b.application_name === 'vigil');
+    expect(workers.length).toBeGreaterThan(0);
+    expect(new Set(workers.map((b) => niceOf(b.pid)))).toEqual(new Set([7]));
+    const others = backends.rows.filter((b) => !workerPorts.has(b.client_port));
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.filter((b) => niceOf(b.pid) !== 0)).toEqual([]);
+  });
+});
+
+/** The local TCP ports of a process's sockets: its fds' socket inodes, found in /proc/net/tcp{,6}. */
+function localPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const link = (() => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })();
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    if (m) inodes.add(m[1]!);
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    const lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1);
+    for (const line of lines) {
+      const cols = line.trim().split(/\s+/);
+      if (inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
 
 describe('a worker\'s clock', () => {
   const { ctx, query } = useFreshVigil();

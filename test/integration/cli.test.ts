@@ -72,6 +72,13 @@ describe('vigil command line', () => {
         body: JSON.stringify({ name: 'self', address: '127.0.0.1', probes: [{ type: 'tcp', port }] }),
       });
       expect(res.status).toBe(201);
+      // The worker child checks the host (no check runs in this process), and the API's /metrics
+      // serves its counts with this process's; a fleet gauge, read from the database by both, counts once.
+      const metrics = await waitFor('the check counted in /metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^vigil_checks_total\{probe="tcp",result="success",error_type="none"\} [1-9]/m.test(text) ? text : undefined;
+      }, 30_000, 200);
+      expect(metrics).toMatch(/^vigil_hosts\{state="HEALTHY"\} 1$/m);
       expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(true);
       run.child.kill('SIGINT');
       expect(await run.exit).toBe(0);

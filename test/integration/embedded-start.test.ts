@@ -17,9 +17,13 @@ interface Running {
 }
 
 const running: Running[] = [];
+/** Worker children of `vigil start` (src/worker-child.ts): they outlive a SIGKILLed parent for a moment. */
+const workerChildren: number[] = [];
 let dataDir: string | undefined;
 afterAll(async () => {
   for (const r of running) r.child.kill('SIGKILL');
+  for (const pid of workerChildren) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  await waitFor('the worker children to exit', async () => workerChildren.every((pid) => !isAlive(pid)), 10_000, 50).catch(() => {});
   const orphan = dataDir && postmasterPid(dataDir);
   if (orphan && isAlive(orphan)) process.kill(orphan, 'SIGINT');
   if (orphan) await waitFor('the test server to stop', async () => !isAlive(orphan), 30_000, 100).catch(() => {});
@@ -50,6 +54,24 @@ function postmasterPid(dir: string): number | undefined {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }
 
+/** The worker child a `vigil start` forked (it is its only child process). */
+function workerChildOf(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const workers = children.filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(-2).join(' ').endsWith('main.ts worker'));
+  expect(workers).toHaveLength(1);
+  workerChildren.push(workers[0]!);
+  return workers[0]!;
+}
+
+/** Exited, and not yet reaped by its new parent. */
+function zombie(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -64,6 +86,13 @@ describe('the embedded PostgreSQL of a data directory', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-'));
     const first = await startVigil();
     await listening(first);
+    // The worker role runs in a child process of its own, at a lower CPU priority than the API's.
+    const worker = await waitFor('the worker child', async () => {
+      try { return workerChildOf(first.child.pid!); } catch { workerChildren.length = 0; return undefined; }
+    }, 30_000, 100);
+    // (It lowers itself as it starts.)
+    await waitFor('the worker child to lower its priority', async () => os.getPriority(worker) === 10, 30_000, 50);
+    expect(os.getPriority(first.child.pid!)).toBe(os.getPriority(process.pid));
     const second = await startVigil();
     expect(await second.exit).toBe(1);
     const pg = postmasterPid(dataDir);
@@ -77,6 +106,8 @@ describe('the embedded PostgreSQL of a data directory', () => {
     first.child.kill('SIGKILL');
     await first.exit;
     expect(isAlive(pg!)).toBe(true);
+    // Its worker child does not check on, unsupervised: it stops once its parent is gone.
+    await waitFor('the orphaned worker child to stop', async () => !isAlive(worker) || zombie(worker), 30_000, 100);
 
     const third = await startVigil();
     await listening(third);
