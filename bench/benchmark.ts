@@ -71,7 +71,9 @@ export async function runBenchmark(opts: BenchOptions, ctx: BenchContext): Promi
     const baseline = await runBaselinePhase(ctx.registry, drafts, fleet.ports, opts, usage);
     ctx.log(`baseline: ${baseline.checksPerSecond.toFixed(1)} checks/s`);
 
-    const { proc: apiProc, api } = await startApiProcess(ctx.registry, env, 'api');
+    // The API's profile goes to a folder of its own: the report's summary is the workers'.
+    const apiNodeArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(profileDir(opts), 'api')] : [];
+    const { proc: apiProc, api } = await startApiProcess(ctx.registry, env, 'api', apiNodeArgs);
     usage.track(apiProc.pid, 'api');
     const hosts = planHosts(drafts, fleet.ports, await createFleetCredentials(api, String(process.pid)));
     const registration = await registerHosts(api, hosts);

@@ -30,7 +30,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --fleet-hosts N         hosts of the large-fleet pass, on the seed's intervals; 0 skips it (default 100000)
   --fleet-seconds S       that pass's measured window (default 600)
   --fleet-failing-share F share of that fleet failing (default 0.05)
-  --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/prof
+  --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/prof (the API's to prof/api)
   --results-dir DIR       where the JSON report goes (default bench/results)
   --smoke                 a few seconds on a small fleet (200 hosts, scale pass 2000,5000), for CI
   -h, --help              this text

@@ -67,9 +67,9 @@ export interface ApiProcess {
 }
 
 /** Starts `vigil api` on a free loopback port and waits for /readyz (migrations applied, queue started). */
-export async function startApiProcess(registry: ChildRegistry, env: Record<string, string>, label: string): Promise<ApiProcess> {
+export async function startApiProcess(registry: ChildRegistry, env: Record<string, string>, label: string, nodeArgs: string[] = []): Promise<ApiProcess> {
   const port = await freePort();
-  const proc = registry.spawnNode(label, VIGIL_MAIN, ['api'], { env: { ...env, PORT: String(port) } });
+  const proc = registry.spawnNode(label, VIGIL_MAIN, ['api'], { env: { ...env, PORT: String(port) }, nodeArgs });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, 90_000, () => !proc.exited).catch((err: Error) => {
     throw new Error(`${label}: ${err.message}\n${proc.output().slice(-4000)}`);
