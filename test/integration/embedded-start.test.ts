@@ -54,13 +54,17 @@ function postmasterPid(dir: string): number | undefined {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }
 
-/** The worker child a `vigil start` forked (it is its only child process). */
-function workerChildOf(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  const workers = children.filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(-2).join(' ').endsWith('main.ts worker'));
-  expect(workers).toHaveLength(1);
-  workerChildren.push(workers[0]!);
-  return workers[0]!;
+/** The worker child a `vigil start` forked, once there is exactly one (its only child process). */
+function workerChildOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const workers = children.filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(-2).join(' ').endsWith('main.ts worker'));
+    if (workers.length !== 1) return undefined;
+    if (!workerChildren.includes(workers[0]!)) workerChildren.push(workers[0]!);
+    return workers[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Exited, and not yet reaped by its new parent. */
@@ -82,14 +86,12 @@ function isAlive(pid: number): boolean {
 }
 
 describe('the embedded PostgreSQL of a data directory', () => {
-  it('refuses a second Vigil on the same data directory, naming the directory and the PIDs', async () => {
+  it('refuses a second Vigil on the same data directory, naming the directory and the PIDs; its worker child stops with it and is restarted when it dies', async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-embedded-'));
     const first = await startVigil();
     await listening(first);
     // The worker role runs in a child process of its own, at a lower CPU priority than the API's.
-    const worker = await waitFor('the worker child', async () => {
-      try { return workerChildOf(first.child.pid!); } catch { workerChildren.length = 0; return undefined; }
-    }, 30_000, 100);
+    const worker = await waitFor('the worker child', async () => workerChildOf(first.child.pid!), 30_000, 100);
     // (It lowers itself as it starts.)
     await waitFor('the worker child to lower its priority', async () => os.getPriority(worker) === 10, 30_000, 50);
     expect(os.getPriority(first.child.pid!)).toBe(os.getPriority(process.pid));
@@ -113,6 +115,15 @@ describe('the embedded PostgreSQL of a data directory', () => {
     await listening(third);
     expect(third.output()).toContain('stopping the embedded PostgreSQL a killed Vigil left running');
     expect(isAlive(pg!)).toBe(false);
+    // A worker child that dies is started again, at the same priority.
+    const before = await waitFor('the worker child of the third Vigil', async () => workerChildOf(third.child.pid!), 30_000, 100);
+    process.kill(before, 'SIGKILL');
+    const after = await waitFor('a new worker child', async () => {
+      const now = workerChildOf(third.child.pid!);
+      return now !== undefined && now !== before ? now : undefined;
+    }, 30_000, 100);
+    expect(third.output()).toContain('the worker process exited; restarting it');
+    await waitFor('the new worker child to lower its priority', async () => os.getPriority(after) === 10, 30_000, 50);
     expect(postmasterPid(dataDir)).not.toBe(pg);
     third.child.kill('SIGINT');
     expect(await third.exit).toBe(0);
