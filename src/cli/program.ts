@@ -12,7 +12,7 @@ import { OUTPUTS } from './output.ts';
 
 const SERVER_HELP = `
 Running Vigil (these use the database, not the API; configuration from the environment, see docs/configuration.md):
-  vigil start                     all roles in one process (also: npm start)
+  vigil start                     all roles: API and scheduler here, the worker in a child process (also: npm start)
   vigil api | scheduler | worker  one role; roles combine: vigil api scheduler
   vigil token create --name N --scope S   bootstrap token straight into the database (= vigil tokens create --database)
   vigil rekey                     re-seal every stored secret under VIGIL_SECRET_KEY (old key in VIGIL_SECRET_KEY_PREVIOUS)

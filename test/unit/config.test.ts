@@ -16,6 +16,10 @@ describe('loadConfig', () => {
       UNREACHABLE: { intervalSeconds: 900, priority: 2 },
     });
     expect(c.jitPriority).toBe(9);
+    // Workers yield the CPU to the API, which runs JIT checks itself (docs/operations.md).
+    expect(c.worker.nice).toBe(10);
+    expect(c.apiLimits.jitSlots).toBe(8);
+    expect(loadConfig({ VIGIL_WORKER_NICE: '0', VIGIL_API_JIT_SLOTS: '0' })).toMatchObject({ worker: { nice: 0 }, apiLimits: { jitSlots: 0 } });
     expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 500 });
     expect(c.worker).toMatchObject({ concurrency: 200, checkTimeoutMs: 10_000 });
   });
@@ -41,6 +45,10 @@ describe('loadConfig', () => {
     ['VIGIL_NOTIFY_CONCURRENCY', '0', /VIGIL_NOTIFY_CONCURRENCY/],
     ['VIGIL_REMOTE_WRITE_URL', 'http://vm:Zsecret-pw@tsdb:8428/api/v1/write', /VIGIL_REMOTE_WRITE_URL: must not contain credentials.*VIGIL_REMOTE_WRITE_PASSWORD/],
     ['VIGIL_NOTIFY_DIGEST_SECONDS', '0', /VIGIL_NOTIFY_DIGEST_SECONDS/],
+    ['VIGIL_WORKER_NICE', '20', /VIGIL_WORKER_NICE/],
+    ['VIGIL_WORKER_NICE', '-5', /VIGIL_WORKER_NICE/],
+    ['VIGIL_API_JIT_SLOTS', '201', /VIGIL_API_JIT_SLOTS/],
+    ['VIGIL_API_JIT_SLOTS', 'some', /VIGIL_API_JIT_SLOTS/],
     ['VIGIL_CRITICAL_AFTER_FAILURES', '9', /VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
