@@ -98,6 +98,7 @@ export function assembleReport(m: Measurements): BenchReport {
         slot_share_in_job: w.timeline.slotShareInJob,
         slot_share_in_probe: w.timeline.slotShareInProbe,
       },
+      jit_timeline: w.jitTimeline && { checks: w.jitTimeline.checks, segments: w.jitTimeline.segments },
       slot_use: { samples: w.slots.samples, active_jobs: w.slots.activeJobs, probes_running_mean: w.slots.probesRunningMean },
       queue_at_end: w.queue,
       workers_at_end: w.workers,

@@ -118,11 +118,11 @@ export interface CheckTimeline {
 }
 
 /**
- * Where a scheduled check's wall time goes, from timestamps Vigil and pg-boss already record:
+ * Where a check's wall time goes (scheduled checks, or JIT ones), from timestamps Vigil and pg-boss already record:
  * the job's created/started/completed times (pg-boss), the check's start (history.check_time), its
  * probe time, and the start of the transaction that recorded it (history.created_at = now()).
  */
-export async function checkTimeline(pool: pg.Pool, start: Date, end: Date, slots: number): Promise<CheckTimeline> {
+export async function checkTimeline(pool: pg.Pool, start: Date, end: Date, slots: number, checkedBy: 'scheduler' | 'jit' = 'scheduler'): Promise<CheckTimeline> {
   const spans = `
     SELECT x.checked_by, CASE WHEN x.previous_state IN ('CRITICAL', 'DOWN') THEN 'failing' ELSE 'normal' END AS lane,
            extract(epoch FROM j.started_on - j.created_on) * 1000 AS queued,
@@ -135,17 +135,17 @@ export async function checkTimeline(pool: pg.Pool, start: Date, end: Date, slots
      WHERE x.check_time >= $1 AND x.check_time < $2 AND j.completed_on IS NOT NULL`;
   const segments = ['queued', 'before_probe', 'probe', 'before_record', 'record_and_complete', 'in_job'];
   const stats = segments
-    .map((s) => `avg(${s}) FILTER (WHERE checked_by = 'scheduler') AS ${s}_mean,
-      percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY ${s}) FILTER (WHERE checked_by = 'scheduler') AS ${s}_pct,
-      avg(${s}) FILTER (WHERE checked_by = 'scheduler' AND lane = 'normal') AS ${s}_normal,
-      avg(${s}) FILTER (WHERE checked_by = 'scheduler' AND lane = 'failing') AS ${s}_failing`)
+    .map((s) => `avg(${s}) FILTER (WHERE checked_by = $5) AS ${s}_mean,
+      percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY ${s}) FILTER (WHERE checked_by = $5) AS ${s}_pct,
+      avg(${s}) FILTER (WHERE checked_by = $5 AND lane = 'normal') AS ${s}_normal,
+      avg(${s}) FILTER (WHERE checked_by = $5 AND lane = 'failing') AS ${s}_failing`)
     .join(',\n');
   const { rows } = await pool.query(
-    `SELECT count(*) FILTER (WHERE checked_by = 'scheduler') AS checks, ${stats},
-            sum(in_job) / 1000 / ($3::float8 * extract(epoch FROM $2::timestamptz - $1::timestamptz)) AS share_job,
-            sum(probe) / 1000 / ($3::float8 * extract(epoch FROM $2::timestamptz - $1::timestamptz)) AS share_probe
+    `SELECT count(*) FILTER (WHERE checked_by = $5) AS checks, ${stats},
+            sum(in_job) FILTER (WHERE checked_by = $5) / 1000 / ($3::float8 * extract(epoch FROM $2::timestamptz - $1::timestamptz)) AS share_job,
+            sum(probe) FILTER (WHERE checked_by = $5) / 1000 / ($3::float8 * extract(epoch FROM $2::timestamptz - $1::timestamptz)) AS share_probe
        FROM (${spans}) t`,
-    [start, end, slots, CHECK_QUEUES],
+    [start, end, slots, CHECK_QUEUES, checkedBy],
   );
   const r = rows[0];
   return {

@@ -22,6 +22,7 @@ export function renderMarkdown(r: BenchReport): string {
     '### Processes (measured window)',
     processTable(r),
     ...(r.system.check_timeline ? ['### Where a scheduled check\'s time goes (window, ms)', timelineTable(r)] : []),
+    ...(r.system.jit_timeline?.checks ? ['### Where a JIT check\'s time goes (window, ms)', jitTimelineTable(r)] : []),
     '### Scheduled checks by lane and by target behaviour (window)',
     breakdownTable(r),
     '### Database activity (sampled pg_stat_activity of the bench database, window)',
@@ -106,6 +107,16 @@ function timelineTable(r: BenchReport): string {
     `Σ(fetched → completed) over the checks ÷ slot time (${r.parameters.total_slots} slots × window): ${pct(t.slot_share_in_job)} (above 100 % means pg-boss held more jobs active than there are slots); ` +
     `Σ probe time ÷ slot time: ${pct(t.slot_share_in_probe)}. Segments are measured between transaction start times (now()).`;
   return [table(['segment', 'mean', 'p50', 'p95', 'mean, normal lane', 'mean, failing lane'], rows), shares].join('\n\n');
+}
+
+function jitTimelineTable(r: BenchReport): string {
+  const t = r.system.jit_timeline!;
+  const rows = t.segments.filter((s) => s.segment !== 'in_job').map((s) => [SEGMENTS[s.segment] ?? s.segment, f(s.mean_ms, 1), f(s.p50_ms, 1), f(s.p95_ms, 1)]);
+  const latency = r.jit.under_load.latency_ms;
+  return [
+    table(['segment', 'mean', 'p50', 'p95'], rows),
+    `${t.checks} JIT checks. The caller waited p50 ${f(latency.p50, 0)} / p95 ${f(latency.p95, 0)} ms: the rest is the request before its job exists (the host's lock, the job's insert) and the answer after the result is announced.`,
+  ].join('\n\n');
 }
 
 function breakdownTable(r: BenchReport): string {

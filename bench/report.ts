@@ -143,6 +143,14 @@ export const benchReportSchema = z.object({
         slot_share_in_probe: maybe,
       })
       .nullable(),
+    /** The same for the window's JIT checks: from the job's creation to its completion (the caller's wait adds the request and the answer). */
+    jit_timeline: z
+      .object({
+        checks: count,
+        segments: z.array(z.object({ segment: z.string(), mean_ms: maybe, p50_ms: maybe, p95_ms: maybe, mean_normal_ms: maybe, mean_failing_ms: maybe })),
+      })
+      .nullable()
+      .optional(),
     /** Sampled each second: jobs pg-boss holds active per queue, against the slots; probes the workers say they run. */
     slot_use: z.object({
       samples: count,

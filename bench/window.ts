@@ -45,6 +45,8 @@ export interface WindowMeasurement {
   checks: WindowChecks;
   /** Null when pg-boss's job table could not be read (its layout is pg-boss's business). */
   timeline: CheckTimeline | null;
+  /** The same for the JIT checks of the window (their callers waited for them). */
+  jitTimeline: CheckTimeline | null;
   slots: SlotUse;
   jit: LoadResult;
   stateReads: LoadResult;
@@ -109,6 +111,7 @@ export async function measureWindow(deps: WindowDeps): Promise<WindowMeasurement
       notes.push(`The check timeline needs pgboss.job: ${err.message}`);
       return null;
     }),
+    jitTimeline: await checkTimeline(pool, start, end, opts.workers * opts.concurrency, 'jit').catch(() => null),
     slots: slotSampler.summary(),
     jit,
     stateReads,

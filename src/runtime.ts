@@ -63,7 +63,8 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const databaseUrl = await resolveDatabase(config, logger, stack);
     const pool = createPool(databaseUrl, config.databasePoolMax);
     stack.push(() => pool.end());
-    if (roles.length === 1 && roles[0] === 'worker' && config.worker.nice > 0) {
+    const lowered = roles.length === 1 && roles[0] === 'worker' && config.worker.nice > 0;
+    if (lowered) {
       // Only a process that runs nothing else: the API and the scheduler must not be slowed with
       // it. Its database connections' server processes too, where they are on this machine.
       lowerBackendPriority(pool, config.worker.nice);
@@ -77,7 +78,7 @@ export async function startVigil(config: Config, roles: readonly Role[], logger:
     const secretKey = await loadSecretKey(config);
     await verifySecretKey(pool, secretKey);
     if (!secretKey) logger.warn(NO_SECRET_KEY_WARNING);
-    const boss = await startBoss(databaseUrl, config, logger);
+    const boss = await startBoss(databaseUrl, config, logger, lowered ? config.worker.nice : 0);
     stack.push(() => boss.stop({ graceful: true, timeout: config.shutdownGraceMs }));
     if (roles.includes('scheduler') || roles.includes('worker')) {
       await ensureDeliveryQueue(boss, QUEUES.webhooks, config.webhooks);

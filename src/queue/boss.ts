@@ -1,6 +1,6 @@
 import { PgBoss, type QueueOptions } from 'pg-boss';
 import type { Config } from '../config/config.ts';
-import type { Client } from '../db/pool.ts';
+import { lowerBackendPriority, type Client, type Pool } from '../db/pool.ts';
 import type { Logger } from '../lib/logger.ts';
 import { CHECK_QUEUES, PGBOSS_SCHEMA, QUEUES } from './names.ts';
 
@@ -18,11 +18,21 @@ export function transactionDb(client: Client) {
   return { executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]) };
 }
 
+/** What pg-boss's own connection pool (its default adapter) exposes: opened before start(), it is not opened again. */
+interface BossDefaultDb {
+  _pgbdb?: boolean;
+  opened?: boolean;
+  open?: () => Promise<void>;
+  pool?: Pool;
+}
+
 /**
  * Starts pg-boss (it installs and migrates its own schema) and makes sure Vigil's queues exist
  * with the current settings. Errors from pg-boss's background loops are logged, never thrown.
+ * `backendNice`: a worker-only process lowers the server processes of pg-boss's pool as it does its
+ * own pool's (src/db/pool.ts), so the workers' fetches and heartbeats also yield the CPU to the API.
  */
-export async function startBoss(databaseUrl: string, config: Config, logger: Logger): Promise<Boss> {
+export async function startBoss(databaseUrl: string, config: Config, logger: Logger, backendNice = 0): Promise<Boss> {
   const boss = new PgBoss({
     connectionString: databaseUrl,
     schema: PGBOSS_SCHEMA,
@@ -38,6 +48,15 @@ export async function startBoss(databaseUrl: string, config: Config, logger: Log
   boss.on('error', (err) => logger.error('pg-boss error', { err: String(err) }));
   boss.on('stopped', () => stoppedBosses.add(boss));
   boss.on('warning', (w) => logger.warn('pg-boss warning', { warning: w }));
+  if (backendNice > 0) {
+    // pg-boss creates its pool in open(), which start() skips when the pool is already open: opening
+    // it first lets the hook see every connection pg-boss makes.
+    const db = boss.getDb() as BossDefaultDb;
+    if (db._pgbdb && !db.opened && db.open) {
+      await db.open();
+      if (db.pool) lowerBackendPriority(db.pool, backendNice);
+    }
+  }
   await boss.start();
   await ensureQueues(boss, config);
   return boss;

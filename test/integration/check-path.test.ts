@@ -143,16 +143,19 @@ describe('a worker\'s CPU priority', () => {
     expect(new Set(workerNices)).toEqual(new Set([7]));
     expect(worker.logs().find((l) => l.message === 'worker lowered its CPU priority')).toMatchObject({ nice: 7 });
     expect(new Set(threadNices(both))).toEqual(new Set([getPriority(process.pid)]));
-    // The worker's own database connections (its pool's, application 'vigil') are lowered too; no
-    // other backend is.
+    // The worker's own database connections are lowered too: its pool's (application 'vigil') and
+    // pg-boss's pool's ('vigil-boss': fetches, heartbeats, supervision; its LISTEN connection idles
+    // and is left as it is). No other backend is.
     const workerPorts = localPortsOf(worker.child.pid!);
-    const backends = await ctx.pool.query<{ pid: number; client_port: number; application_name: string }>(
-      `SELECT pid, client_port, application_name FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+    const backends = await ctx.pool.query<{ pid: number; client_port: number; application_name: string; listening: boolean }>(
+      `SELECT pid, client_port, application_name, query ILIKE 'LISTEN%' AS listening
+         FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
     );
     const niceOf = (pid: number) => getPriority(pid);
-    const workers = backends.rows.filter((b) => workerPorts.has(b.client_port) && b.application_name === 'vigil');
-    expect(workers.length).toBeGreaterThan(0);
-    expect(new Set(workers.map((b) => niceOf(b.pid)))).toEqual(new Set([7]));
+    const ofWorker = (app: string) => backends.rows.filter((b) => workerPorts.has(b.client_port) && b.application_name === app && !b.listening);
+    expect(ofWorker('vigil').length).toBeGreaterThan(0);
+    expect(ofWorker('vigil-boss').length).toBeGreaterThan(0);
+    expect(new Set([...ofWorker('vigil'), ...ofWorker('vigil-boss')].map((b) => niceOf(b.pid)))).toEqual(new Set([7]));
     const others = backends.rows.filter((b) => !workerPorts.has(b.client_port));
     expect(others.length).toBeGreaterThan(0);
     expect(others.filter((b) => niceOf(b.pid) !== 0)).toEqual([]);
