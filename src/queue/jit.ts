@@ -2,20 +2,20 @@ import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
 import { announceQueuedChecks } from '../db/queries/checks.ts';
 import { groupLimit } from '../db/queries/groups.ts';
-import type { HostRow } from '../db/queries/hosts.ts';
-import { lockHostForJit, newCheckJobId, setJitJob } from '../db/queries/jit.ts';
+import { lockHostForJit, newCheckJobId, setJitJob, type JitHost } from '../db/queries/jit.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { transactionDb, type Boss } from './boss.ts';
 import { jobGroup, QUEUES, type CheckJobData } from './names.ts';
 
 const PENDING_STATES = new Set(['created', 'retry', 'active']);
 
-export type JitClaim = { host: HostRow; jobId: string; shared: boolean };
+export type JitClaim = { host: JitHost; jobId: string; shared: boolean };
 
 /**
  * Queues a just-in-time check at the JIT priority, or joins the one already queued or running for
- * the host. The host row is locked while deciding, so two callers arriving together share one
- * job: the first creates it, the second sees jit_job_id and, while that job is pending, joins it.
+ * the host. Requests for a host take turns while deciding (not on its row: a worker recording the
+ * host does not hold them up), so two callers arriving together share one job: the first creates
+ * it, the second sees its mark (host_jit_checks) and, while that job is pending, joins it.
  * Returns undefined for an unknown host.
  */
 export async function requestJitCheck(deps: { pool: Pool; boss: Boss; config: Config }, hostId: string): Promise<JitClaim | undefined> {

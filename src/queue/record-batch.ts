@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Client, Pool } from '../db/pool.ts';
 import { ancestorsOf, makeHostsDueNow, makeUnreachableDescendantsDue } from '../db/queries/dependencies.ts';
 import { heldJobAttempts, insertCheckHistory, lockHostsForRecord, notifyChecksDone, updateCheckedHosts, type CheckWrite, type LockedHost } from '../db/queries/checks.ts';
+import { clearJitJobs } from '../db/queries/jit.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { recordCheckEffects, type RecordedCheck as IncidentInput } from '../incidents/record.ts';
 import { decideOutcome, type CheckedBy, type CheckOutcome, type FinishedCheck, type ParentAtRecord } from '../machine/check-outcome.ts';
@@ -63,7 +64,8 @@ export interface RecordBatchDeps {
  * 4. update the hosts and 5. insert the history rows, one statement each for the whole batch;
  * 6. make due now the parents a held failure awaits, and the UNREACHABLE descendants of hosts
  *    that recovered (spread);
- * 7. announce JIT results to the API requests waiting for them;
+ * 7. clear the JIT checks' marks (host_jit_checks) and announce their results to the API requests
+ *    waiting for them;
  * 8. open, update or resolve incidents and append the events (the outbox).
  * A scheduled check whose lease was taken over by a newer job is dropped, so every due time is
  * checked once. Each host may appear at most once per batch.
@@ -98,7 +100,9 @@ export async function recordBatch(deps: RecordBatchDeps, checks: JobToRecord[]):
     await makeHostsDueNow(tx, [...new Set(recorded.flatMap((r) => r.outcome.awaitingParents.map((p) => p.id)))]);
     await makeUnreachableDescendantsDue(tx, recoveredParents(recorded), deps.config.dependencies.maxDepth, deps.config.dependencies.recoverySpreadSeconds, deps.config.states.HEALTHY.priority);
     // Only JIT callers wait for a result (the API's wait=true); scheduled checks need no announcement.
-    await notifyChecksDone(tx, recorded.filter((r) => r.check.checkedBy === 'jit').map((r) => r.check.jobId));
+    const jit = recorded.filter((r) => r.check.checkedBy === 'jit');
+    await clearJitJobs(tx, jit.map((r) => ({ hostId: r.host.id, jobId: r.check.jobId })));
+    await notifyChecksDone(tx, jit.map((r) => r.check.jobId));
     await recordCheckEffects(tx, recorded, deps.config);
     return results;
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockHostsForRecord } from '../../src/db/queries/checks.ts';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets.ts';
 import { startTestVigil, useTestVigil, waitFor, type TestVigil } from '../helpers/vigil.ts';
 
@@ -50,9 +51,28 @@ describe('JIT checks', () => {
     expect(task.body).toMatchObject({ task_id: a!.body.task_id, host_id: id, checked_by: 'jit', state: 'created', priority: 9, result: null });
   });
 
+  it('queues a check without waiting for a worker that is recording the host', async () => {
+    const id = await addHost('being-recorded');
+    // A worker's record transaction, open, holding the host's row as the recorder locks it.
+    const recorder = await ctx.vigil.pool.connect();
+    try {
+      await recorder.query('BEGIN');
+      expect((await lockHostsForRecord(recorder, [id])).has(id)).toBe(true);
+      // Were the request to take the host's row lock, it would wait here until the ROLLBACK below.
+      const res = await call('post', `/api/monitoring/hosts/${id}/check-connectivity`);
+      expect(res.status).toBe(202);
+      expect(res.body.message).toMatch(/^Fresh connectivity check queued/);
+      const mark = await ctx.vigil.pool.query(`SELECT job_id FROM host_jit_checks WHERE host_id = $1`, [id]);
+      expect(mark.rows).toEqual([{ job_id: res.body.task_id }]);
+    } finally {
+      await recorder.query('ROLLBACK');
+      recorder.release();
+    }
+  });
+
   it('runs the shared check once a worker starts, and the task then shows its result', async () => {
     worker = await startTestVigil(ctx.db.url, ['worker'], SLOW_SCHEDULE);
-    const { rows } = await ctx.vigil.pool.query(`SELECT id, jit_job_id FROM hosts WHERE name = 'shared'`);
+    const { rows } = await ctx.vigil.pool.query(`SELECT h.id, j.job_id AS jit_job_id FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h.name = 'shared'`);
     const taskId = rows[0].jit_job_id;
     const task = await waitFor('the task to complete', async () => {
       const res = await call('get', `/api/monitoring/checks/${taskId}`);

@@ -58,7 +58,7 @@ describe('maintenance', () => {
       return true;
     }).catch(async (err) => {
       // Seen once under CI load: say where each host and job stood, to find out why.
-      const hosts = await ctx.pool.query(`SELECT id, next_check_time, lease_job_id, jit_job_id, maintenance, now() AS now FROM hosts WHERE "group" = 'site-9'`);
+      const hosts = await ctx.pool.query(`SELECT h.id, h.next_check_time, h.lease_job_id, j.job_id AS jit_job_id, h.maintenance, now() AS now FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h."group" = 'site-9'`);
       const jobs = await ctx.pool.query(`SELECT id, name, state, group_id, group_tier, data, created_on, started_on, completed_on FROM pgboss.job WHERE name LIKE 'vigil-%'`);
       const slots = await ctx.pool.query(`SELECT * FROM group_check_slots`);
       throw new Error(`${(err as Error).message}\nhosts: ${JSON.stringify(hosts.rows)}\njobs: ${JSON.stringify(jobs.rows)}\nslots: ${JSON.stringify(slots.rows)}`);

@@ -163,7 +163,7 @@ describe('every due check runs exactly once', () => {
         WHERE name = 'vigil-checks' AND data->>'checked_by' = 'jit' AND data->>'host_id' = ANY($1) GROUP BY 1`,
       [heldHosts],
     );
-    const heldLeases = await ctx.pool.query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE id = ANY($1)`, [heldHosts]);
+    const heldLeases = await ctx.pool.query(`SELECT h.id, h.lease_job_id, j.job_id AS jit_job_id FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h.id = ANY($1)`, [heldHosts]);
     held.release();
     for (const hostId of heldHosts) {
       const answers = rounds.flat().filter((a) => a.hostId === hostId);
@@ -178,7 +178,7 @@ describe('every due check runs exactly once', () => {
       expect(h.jit_job_id).toBe(rounds[0]!.find((a) => a.hostId === h.id)!.taskId);
     }
     // Once the held JIT check is done, the next call starts a fresh one.
-    await waitFor('the held JIT checks recorded', async () => (await ctx.pool.query(`SELECT count(*)::int AS n FROM hosts WHERE id = ANY($1) AND jit_job_id IS NULL`, [heldHosts])).rows[0].n === 4, 20_000);
+    await waitFor('the held JIT checks recorded', async () => (await ctx.pool.query(`SELECT count(*)::int AS n FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h.id = ANY($1) AND j.job_id IS NULL`, [heldHosts])).rows[0].n === 4, 20_000);
     const again = await jit(apiUrl, heldHosts[0]!, true);
     expect(again.status).toBe(200);
     expect(again.taskId).not.toBe(rounds[0]![0]!.taskId);
@@ -256,7 +256,7 @@ describe('every due check runs exactly once', () => {
 
     // --- Host rows agree with their history, and nothing is left claimed. ---
     expect(await replayMismatches(ctx.pool, config)).toEqual([]);
-    const leftovers = await ctx.pool.query(`SELECT id, lease_job_id, jit_job_id FROM hosts WHERE lease_job_id IS NOT NULL OR jit_job_id IS NOT NULL`);
+    const leftovers = await ctx.pool.query(`SELECT h.id, h.lease_job_id, j.job_id AS jit_job_id FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h.lease_job_id IS NOT NULL OR j.job_id IS NOT NULL`);
     expect(leftovers.rows).toEqual([]);
 
   }, 150_000);

@@ -17,13 +17,15 @@ export interface LockedHost extends HostRow, HostPolicyFacts {
 
 /**
  * Locks the hosts of a batch of checks for the caller's transaction, in id order, so concurrent
- * batches cannot deadlock. A deleted host is simply absent from the map.
+ * batches cannot deadlock. A deleted host is simply absent from the map. NO KEY UPDATE, the lock
+ * the batch's UPDATE takes anyway: it lets foreign-key checks through (a JIT request's mark, a
+ * history row of another batch), which FOR UPDATE would make wait for the whole batch.
  */
 export async function lockHostsForRecord(tx: Queryable, hostIds: string[]): Promise<Map<string, LockedHost>> {
   const { rows } = await tx.query<LockedHost>(
     `SELECT h.*, COALESCE(g.maintenance, false) AS group_maintenance, ${POLICY_COLUMNS}
        FROM hosts h LEFT JOIN host_groups g ON g.name = h."group" ${POLICY_JOINS}
-      WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR UPDATE OF h`,
+      WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR NO KEY UPDATE OF h`,
     [hostIds],
   );
   return new Map(rows.map((h) => [h.id, h]));
@@ -53,7 +55,6 @@ export async function updateCheckedHosts(tx: Queryable, writes: CheckWrite[]): P
         last_check = r.check_time, last_success = r.success, last_response_time_ms = r.response_time_ms,
         last_error_type = r.error_type, last_error_message = r.error_message,
         lease_job_id = CASE WHEN h.lease_job_id = r.job_id THEN NULL ELSE h.lease_job_id END,
-        jit_job_id = CASE WHEN h.jit_job_id = r.job_id THEN NULL ELSE h.jit_job_id END,
         ssh_host_key_sha256 = COALESCE(h.ssh_host_key_sha256, r.ssh_host_key_sha256),
         flap_changes = r.flap_changes, flap_percent = r.flap_percent, flapping = r.flapping,
         state_version = h.state_version + 1, updated_at = now()
@@ -123,12 +124,12 @@ export async function releaseAbandonedCheck(
   delayMs: number,
 ): Promise<{ name: string; group: string | null; state: HostRow['monitoring_state'] } | undefined> {
   const { rows } = await tx.query<{ name: string; group: string | null; state: HostRow['monitoring_state'] }>(
-    `UPDATE hosts SET
+    `WITH jit AS (DELETE FROM host_jit_checks WHERE host_id = $1 AND job_id = $2 RETURNING host_id)
+     UPDATE hosts SET
         next_check_time = CASE WHEN lease_job_id = $2 THEN now() + $3 * interval '1 millisecond' ELSE next_check_time END,
         lease_job_id = CASE WHEN lease_job_id = $2 THEN NULL ELSE lease_job_id END,
-        jit_job_id = CASE WHEN jit_job_id = $2 THEN NULL ELSE jit_job_id END,
         updated_at = now(), state_version = state_version + 1
-      WHERE id = $1 AND (lease_job_id = $2 OR jit_job_id = $2)
+      WHERE id = $1 AND (lease_job_id = $2 OR EXISTS (SELECT 1 FROM jit))
       RETURNING name, "group", monitoring_state AS state`,
     [hostId, jobId, delayMs],
   );

@@ -61,7 +61,7 @@ export async function lockDueHosts(tx: Queryable, opts: ClaimOptions): Promise<D
         AND NOT EXISTS (SELECT 1 FROM host_groups g WHERE g.name = h."group" AND g.maintenance)
       ORDER BY h.check_priority DESC, h.next_check_time
       LIMIT $1
-      FOR UPDATE OF h SKIP LOCKED`,
+      FOR NO KEY UPDATE OF h SKIP LOCKED`,
     [opts.batchSize, opts.groupDefaultLimit, opts.checkQueues],
   );
   return rows;

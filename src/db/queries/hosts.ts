@@ -31,7 +31,6 @@ export interface HostRow {
   last_error_type: string | null;
   last_error_message: string | null;
   lease_job_id: string | null;
-  jit_job_id: string | null;
   ssh_host_key_sha256: string | null;
   maintenance: boolean;
   /** The check policy assigned to the host (null: its group's, else the fleet defaults). */
