@@ -1,4 +1,4 @@
-import { databaseNow, getHost, type HostRow } from '../db/queries/hosts.ts';
+import { databaseNow, getHostAt, type HostRow } from '../db/queries/hosts.ts';
 import { historyForJob, recentHistory, type HistoryRow } from '../db/queries/history.ts';
 import { conflict, notFound } from '../lib/errors.ts';
 import { describeInterval } from '../machine/schedule.ts';
@@ -9,6 +9,7 @@ import type { ApiDeps } from './deps.ts';
 import { ETAG_HEADER, etagHeaders, etagOf, matchesIfNoneMatch, NOT_MODIFIED, notModified } from './etag.ts';
 import { JIT_EXAMPLES } from './examples.ts';
 import { failingAncestors } from '../db/queries/dependencies.ts';
+import type { FailingParent } from '../machine/check-outcome.ts';
 import { defineRoute, type RouteSpec } from './route.ts';
 import {
   checkTaskSchema,
@@ -81,10 +82,10 @@ function jitRoute(deps: ApiDeps): RouteSpec {
       429: problem('Too many JIT checks for this token (see Retry-After)'),
     },
     handler: async ({ params, query }, http) => {
-      const host = await getHost(deps.pool, params.host_id);
+      const host = await getHostAt(deps.pool, params.host_id);
       if (!host) throw notFound('host');
       if (!host.enabled) throw conflict('host is disabled; enable it to check it');
-      const now = query.max_age !== undefined && host.last_check ? await databaseNow(deps.pool) : undefined;
+      const now = query.max_age !== undefined && host.last_check ? host.db_now : undefined;
       if (now && host.last_check && now.getTime() - host.last_check.getTime() <= query.max_age! * 1000) {
         const [latest] = await recentHistory(deps.pool, host.id, 1);
         const message = `Result measured ${Math.round((now.getTime() - host.last_check.getTime()) / 1000)} s ago is within max_age`;
@@ -98,8 +99,9 @@ function jitRoute(deps: ApiDeps): RouteSpec {
       const joined = claim.shared ? 'Joined the check already queued for this host' : 'Fresh connectivity check queued with high priority';
       if (!query.wait) return { status: 202, body: jitBody(claim.host, await databaseNow(deps.pool), { result: undefined, queued: true, taskId: claim.jobId, priority, message: joined }) };
       const result = await deps.notifier.waitFor(claim.jobId, query.timeout * 1000);
-      const fresh = (await getHost(deps.pool, host.id)) ?? claim.host;
-      const answeredAt = await databaseNow(deps.pool);
+      const read = await getHostAt(deps.pool, host.id);
+      const fresh = read ?? claim.host;
+      const answeredAt = read?.db_now ?? (await databaseNow(deps.pool));
       if (!result) {
         const message = `${joined}; not finished within ${query.timeout} s`;
         return { status: 202, body: jitBody(fresh, answeredAt, { result: undefined, queued: true, taskId: claim.jobId, priority, message }) };
@@ -135,9 +137,10 @@ function stateRoute(deps: ApiDeps): RouteSpec {
       const host = await hostForState(deps.pool, params.host_id);
       if (!host) throw notFound('host');
       const groupMaintenance = host.group_maintenance;
+      // Most hosts have no windows and most fleets no parents: then this is the only read before the history.
       const [windows, failingByHost] = await Promise.all([
-        windowsForHost(deps.pool, host),
-        failingAncestors(deps.pool, [host.id], deps.config.dependencies.maxDepth),
+        host.has_windows ? windowsForHost(deps.pool, host) : [],
+        host.any_parent_edges ? failingAncestors(deps.pool, [host.id], deps.config.dependencies.maxDepth) : new Map<string, FailingParent[]>(),
       ]);
       const failingParents = failingByHost.get(host.id) ?? [];
       const effective = effectivePolicyOf(deps.config, host);

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Pool } from '../db/pool.ts';
 import { announceQueuedChecks } from '../db/queries/checks.ts';
 import { groupLimit } from '../db/queries/groups.ts';
-import { lockHostForJit, newCheckJobId, setJitJob, type JitHost } from '../db/queries/jit.ts';
+import { lockHostForJit, setJitJob, type JitHost } from '../db/queries/jit.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { transactionDb, type Boss } from './boss.ts';
 import { jobGroup, QUEUES, type CheckJobData } from './names.ts';
@@ -28,7 +28,7 @@ export async function requestJitCheck(deps: { pool: Pool; boss: Boss; config: Co
       const job = await boss.getJobById(QUEUES.checks, host.jit_job_id, { db });
       if (job !== null && PENDING_STATES.has(job.state)) return { host, jobId: host.jit_job_id, shared: true };
     }
-    const jobId = await newCheckJobId(tx);
+    const jobId = host.new_job_id;
     const data: CheckJobData = { host_id: host.id, checked_by: 'jit' };
     // A JIT check respects its group's limit too: the device behind it is just as fragile.
     const limit = host.group === null ? 0 : await groupLimit(tx, host.group, config.groupDefaultConcurrency);

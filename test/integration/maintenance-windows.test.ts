@@ -73,6 +73,9 @@ describe('a recurring window', () => {
     });
     expect(created.status).toBe(201);
     try {
+      // The state names the window through the host's group (an occurrence is always at most 10 s away).
+      const state = await ctx.call('get', `/api/monitoring/hosts/${host.id}/state`);
+      expect(state.body.maintenance_window.next ?? state.body.maintenance_window.active).toMatchObject({ window_id: created.body.id });
       await checkOccurrences(host.id, created.body.id);
     } finally {
       // Also when the checks above fail: a window left every 10 s would crowd the calendar tests' ranges.

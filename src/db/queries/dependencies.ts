@@ -21,15 +21,16 @@ export async function lockDependencies(tx: Queryable): Promise<void> {
 /** An ancestor of a host as the record transaction sees it. */
 export type Ancestor = ParentAtRecord;
 
+/** True when any host has a parent: an expression, for reads that ask it with other things. */
+export const ANY_PARENT_EDGES = `(EXISTS (SELECT 1 FROM host_dependencies) OR EXISTS (SELECT 1 FROM host_groups WHERE gateway_host_id IS NOT NULL))`;
+
 /**
  * Whether any host has a parent (its own or its group's gateway). The walks below cost about
  * 10 ms each on 10,000 hosts even when no edge exists (the edge view joins hosts to groups), and
  * the recorder asks for one on most batches; a fleet without dependencies pays this probe instead.
  */
 export async function anyParentEdges(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ any: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM host_dependencies) OR EXISTS (SELECT 1 FROM host_groups WHERE gateway_host_id IS NOT NULL) AS any`,
-  );
+  const { rows } = await db.query<{ any: boolean }>(`SELECT ${ANY_PARENT_EDGES} AS any`);
   return rows[0]!.any;
 }
 

@@ -124,6 +124,12 @@ export async function getHost(db: Queryable, id: string): Promise<HostRow | unde
   return rows[0];
 }
 
+/** A host with the database's time of the read, in one round trip (the JIT endpoint answers with both). */
+export async function getHostAt(db: Queryable, id: string): Promise<(HostRow & { db_now: Date }) | undefined> {
+  const { rows } = await db.query<HostRow & { db_now: Date }>(`SELECT *, clock_timestamp() AS db_now FROM hosts WHERE id = $1`, [id]);
+  return rows[0];
+}
+
 export interface HostPatch {
   name?: string;
   address?: string;

@@ -4,8 +4,12 @@ import type { HostRow } from './hosts.ts';
 /** The advisory lock class of JIT requests (with the host id's hash): "vjit". */
 const JIT_LOCK_CLASS = 0x76_6a_69_74;
 
-/** A host as a JIT request sees it, with the job of its pending JIT check (if it has one). */
-export type JitHost = HostRow & { jit_job_id: string | null };
+/**
+ * A host as a JIT request sees it, with the job of its pending JIT check (if it has one), and an id
+ * for a new job should it need one (ids grow with time, so a group's oldest job is fetched first:
+ * migration 0100).
+ */
+export type JitHost = HostRow & { jit_job_id: string | null; new_job_id: string };
 
 /**
  * Makes JIT requests for one host take turns, for the caller's transaction, then reads the host and
@@ -17,7 +21,8 @@ export type JitHost = HostRow & { jit_job_id: string | null };
 export async function lockHostForJit(tx: Queryable, hostId: string): Promise<JitHost | undefined> {
   await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [JIT_LOCK_CLASS, hostId]);
   const { rows } = await tx.query<JitHost>(
-    `SELECT h.*, j.job_id AS jit_job_id FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h.id = $1`,
+    `SELECT h.*, j.job_id AS jit_job_id, vigil_time_ordered_uuid() AS new_job_id
+       FROM hosts h LEFT JOIN host_jit_checks j ON j.host_id = h.id WHERE h.id = $1`,
     [hostId],
   );
   return rows[0];
@@ -39,10 +44,4 @@ export async function clearJitJobs(tx: Queryable, marks: { hostId: string; jobId
       WHERE j.host_id = m.host_id AND j.job_id = m.job_id`,
     [marks.map((m) => m.hostId), marks.map((m) => m.jobId)],
   );
-}
-
-/** A new check job id: ids grow with time, so a group's oldest job is fetched first (migration 0100). */
-export async function newCheckJobId(tx: Queryable): Promise<string> {
-  const { rows } = await tx.query<{ id: string }>(`SELECT vigil_time_ordered_uuid() AS id`);
-  return rows[0]!.id;
 }

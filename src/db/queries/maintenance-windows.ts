@@ -61,6 +61,9 @@ export async function countWindows(db: Queryable): Promise<number> {
 }
 
 /** The windows that apply to a host: naming it, its group or one of its tags. */
+/** True when a maintenance window names the host `h` (by id, group or tag): an expression, for reads that ask it with other things. */
+export const HOST_HAS_WINDOWS = `EXISTS (SELECT 1 FROM maintenance_windows w WHERE h.id = ANY (w.host_ids) OR h."group" = ANY (w.groups) OR w.tags && h.tags)`;
+
 export async function windowsForHost(db: Queryable, host: { id: string; group: string | null; tags: string[] }): Promise<WindowRow[]> {
   const { rows } = await db.query<WindowRow>(
     `SELECT * FROM maintenance_windows WHERE $1::uuid = ANY (host_ids) OR $2::text = ANY (groups) OR tags && $3::text[] ORDER BY created_at, id`,
