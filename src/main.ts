@@ -3,6 +3,7 @@ import { coerceError, ConfigError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Role } from './runtime.ts';
 import { SERVER_COMMANDS } from './cli/server-commands.ts';
+import { limitHeapGrowth } from './lib/heap-growth.ts';
 import type { WorkerChildMessage } from './worker-child.ts';
 
 const USAGE = `usage: vigil [start | api | scheduler | worker ...]
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   const roles = parseRoles(args, ROLES);
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { service: 'vigil', pid: process.pid });
+  // Only in Vigil's own processes (tests run roles inside the test runner, which keeps V8's sizing).
+  if (limitHeapGrowth(config.heapGrowthPercent)) logger.info('V8 heap growth limited', { percent: config.heapGrowthPercent });
   const dashboard = roles.includes('api') ? await buildDashboard(logger) : false;
   // `start` runs the worker role in a child process (src/worker-child.ts); naming the roles runs them in this one.
   const allInOne = args.length === 0 || (args.length === 1 && args[0] === 'start');

@@ -141,6 +141,7 @@ const envSchema = z.object({
   VIGIL_SSE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(15).describe('Heartbeat comment interval on /api/events'),
   VIGIL_API_JIT_SLOTS: z.coerce.number().int().min(0).max(200).default(8).describe("JIT checks the API process runs itself, at once, so their answer never waits behind the scheduled checks that keep the workers busy; 0 = workers run them (set 0 where the API cannot reach the monitored hosts)"),
   VIGIL_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10).describe("Nice value a process running only the worker role lowers itself to, so that when checks saturate the CPU, the API, the scheduler and PostgreSQL on the same machine still get it first; 0 = unchanged"),
+  VIGIL_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(400).default(25).describe("How far a Vigil process lets V8's heap grow past its live data after a full collection, in percent; 0 = V8's own sizing, which on a machine with much memory lets a busy worker's heap reach several times its live data"),
   VIGIL_API_POOL_MAX: count(10, 200).describe('Connections per API process for short API queries, apart from the checking roles\' DATABASE_POOL_MAX'),
   VIGIL_STREAM_POOL_MAX: count(4, 100).describe('Connections per API process for long readers (history exports, event stream reads)'),
   VIGIL_EXPORTS_MAX: count(4, 100).describe('History exports at once per API process (each holds a stream-pool connection); beyond: 429'),
@@ -189,6 +190,8 @@ export interface Config {
   port: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   databasePoolMax: number;
+  /** See VIGIL_HEAP_GROWTH_PERCENT; 0 = V8's default. */
+  heapGrowthPercent: number;
   machine: MachineConfig;
   states: Record<HostState, StatePolicy>;
   /** Parent levels followed; see VIGIL_DEPENDENCY_MAX_DEPTH. */
@@ -308,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    heapGrowthPercent: e.VIGIL_HEAP_GROWTH_PERCENT,
     machine: {
       degradedAfterFailures: e.VIGIL_DEGRADED_AFTER_FAILURES,
       criticalAfterFailures: e.VIGIL_CRITICAL_AFTER_FAILURES,

@@ -142,6 +142,8 @@ describe('a worker\'s CPU priority', () => {
     expect(workerNices.length).toBeGreaterThan(4);
     expect(new Set(workerNices)).toEqual(new Set([7]));
     expect(worker.logs().find((l) => l.message === 'worker lowered its CPU priority')).toMatchObject({ nice: 7 });
+    // Vigil's processes cap V8's heap growth (src/lib/heap-growth.ts) at VIGIL_HEAP_GROWTH_PERCENT's default.
+    expect(worker.logs().find((l) => l.message === 'V8 heap growth limited')).toMatchObject({ percent: 25 });
     expect(new Set(threadNices(both))).toEqual(new Set([getPriority(process.pid)]));
     // The worker's own database connections are lowered too: its pool's (application 'vigil') and
     // pg-boss's pool's ('vigil-boss': fetches, heartbeats, supervision; its LISTEN connection idles

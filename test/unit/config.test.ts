@@ -20,6 +20,9 @@ describe('loadConfig', () => {
     expect(c.worker.nice).toBe(10);
     expect(c.apiLimits.jitSlots).toBe(8);
     expect(loadConfig({ VIGIL_WORKER_NICE: '0', VIGIL_API_JIT_SLOTS: '0' })).toMatchObject({ worker: { nice: 0 }, apiLimits: { jitSlots: 0 } });
+    // V8's heap may grow 25 % past the live data (src/lib/heap-growth.ts); 0 leaves V8's sizing.
+    expect(c.heapGrowthPercent).toBe(25);
+    expect(loadConfig({ VIGIL_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
     expect(c.producer).toMatchObject({ intervalMs: 1000, batchSize: 500 });
     expect(c.worker).toMatchObject({ concurrency: 200, checkTimeoutMs: 10_000 });
   });
@@ -48,6 +51,8 @@ describe('loadConfig', () => {
     ['VIGIL_WORKER_NICE', '20', /VIGIL_WORKER_NICE/],
     ['VIGIL_WORKER_NICE', '-5', /VIGIL_WORKER_NICE/],
     ['VIGIL_API_JIT_SLOTS', '201', /VIGIL_API_JIT_SLOTS/],
+    ['VIGIL_HEAP_GROWTH_PERCENT', '401', /VIGIL_HEAP_GROWTH_PERCENT/],
+    ['VIGIL_HEAP_GROWTH_PERCENT', '1.5', /VIGIL_HEAP_GROWTH_PERCENT/],
     ['VIGIL_API_JIT_SLOTS', 'some', /VIGIL_API_JIT_SLOTS/],
     ['VIGIL_CRITICAL_AFTER_FAILURES', '9', /VIGIL_DEGRADED_AFTER_FAILURES <= VIGIL_CRITICAL_AFTER_FAILURES <= VIGIL_DOWN_AFTER_FAILURES/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
