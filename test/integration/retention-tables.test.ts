@@ -105,8 +105,9 @@ describe('retention of events, webhook and notification deliveries, tombstones a
     const BOUNDED_BY = {
       // Pruned by the hourly run after their own retention (src/retention/bounded-tables.ts), history by daily partitions.
       retention: ['host_events', 'webhook_deliveries', 'notification_deliveries', 'host_tombstones', 'incidents', 'incident_unreachable_hosts', 'host_monitoring_history'],
-      // Rows of live things only: expired sessions go at each sign-in, dead workers when workers are listed.
-      expiry: ['web_sessions', 'vigil_workers'],
+      // Rows of live things only: expired sessions go at each sign-in, dead workers when workers are
+      // listed, a host's JIT mark (one row per host at most) when its check is recorded or abandoned.
+      expiry: ['web_sessions', 'vigil_workers', 'host_jit_checks'],
       // What operators configure (at most a few rows per host, group, token or channel); deleting the owner deletes them.
       configuration: [
         'hosts', 'host_groups', 'group_check_slots', 'credentials', 'host_credentials', 'api_tokens', 'webhooks', 'public_badges', 'host_dependencies',
