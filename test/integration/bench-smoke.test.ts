@@ -79,7 +79,7 @@ describe('npm run bench', () => {
       [5000, 'backlog'],
     ]);
     expect(report.scale.points.filter((p) => p.scenario === 'steady').every((p) => p.uses_partial_index)).toBe(true);
-    expect(report.scale.claim_sql).toContain('FOR UPDATE OF h SKIP LOCKED');
+    expect(report.scale.claim_sql).toContain('FOR NO KEY UPDATE OF h SKIP LOCKED');
 
     // The large-fleet pass ran on its own database, and the targets table reads this run.
     expect(report.large_fleet).toMatchObject({ hosts: 2000, intervals_seconds: { healthy: 1800, degraded: 300, critical: 120, down: 1800 } });
