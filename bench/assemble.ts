@@ -45,6 +45,8 @@ const isVigilPostgres = (group: string) => group.startsWith('postgres [') && !/\
 export function assembleReport(m: Measurements): BenchReport {
   const w = m.window;
   const checks = w.checks.scheduledRecorded + w.checks.jitRecorded;
+  const { vacuumedBefore: vb, vacuumedAfter: va } = w;
+  const afterVacuum = vb && va ? va.size - va.reusable - (vb.size - vb.reusable) : null;
   const cpuOf = (pick: (g: string) => boolean) => m.usage.filter((u) => pick(u.group)).reduce((a, u) => a + u.cpuSecondsWindow, 0);
   const perCheck = (cpuSeconds: number) => (checks ? (cpuSeconds * 1000) / checks : null);
   const vigilCpu = cpuOf(isVigil);
@@ -111,6 +113,8 @@ export function assembleReport(m: Measurements): BenchReport {
       size_after_bytes: w.sizeAfter,
       growth_bytes: w.sizeAfter - w.sizeBefore,
       growth_mb_per_million_checks: checks ? ((w.sizeAfter - w.sizeBefore) / MB / checks) * 1e6 : null,
+      growth_after_vacuum_bytes: afterVacuum,
+      growth_after_vacuum_mb_per_million_checks: checks && afterVacuum !== null ? (afterVacuum / MB / checks) * 1e6 : null,
       history_rows_in_window: w.checks.historyRows,
       history_bytes_per_row: w.history.rows ? { heap: w.history.heapBytes / w.history.rows, indexes: w.history.indexBytes / w.history.rows } : null,
       rows_written: w.rowsWritten,

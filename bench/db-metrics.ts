@@ -159,6 +159,28 @@ export async function checkTimeline(pool: pg.Pool, start: Date, end: Date, slots
   };
 }
 
+/**
+ * The database's size after a VACUUM, and how much of it is free for reuse (the free space map,
+ * pg_freespacemap): what the target "growth after vacuum" compares. Space that vacuum frees (a
+ * host row's old version, a pg-boss job deleted) is reused by later writes instead of growing the
+ * files, so growth after vacuum is size minus reusable space. Null where the extension cannot be
+ * created (a server whose role is not allowed to).
+ */
+export async function vacuumedFootprint(pool: pg.Pool): Promise<{ size: number; reusable: number } | null> {
+  try {
+    await pool.query('CREATE EXTENSION IF NOT EXISTS pg_freespacemap');
+  } catch {
+    return null;
+  }
+  await pool.query('VACUUM');
+  const { rows } = await pool.query(
+    `SELECT pg_database_size(current_database()) AS size,
+            (SELECT coalesce(sum(f.avail), 0) FROM pg_class c CROSS JOIN LATERAL pg_freespace(c.oid::regclass) f
+              WHERE c.relkind IN ('r', 't', 'm', 'i') AND c.relpersistence = 'p') AS reusable`,
+  );
+  return { size: Number(rows[0].size), reusable: Number(rows[0].reusable) };
+}
+
 export async function databaseSize(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query(`SELECT pg_database_size(current_database()) AS size`);
   return Number(rows[0].size);

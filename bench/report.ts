@@ -168,6 +168,9 @@ export const benchReportSchema = z.object({
     size_after_bytes: count,
     growth_bytes: z.number().int(),
     growth_mb_per_million_checks: maybe,
+    /** Growth of what vacuum cannot free for reuse: (size − reusable space) after a VACUUM, end minus start. Absent in older reports. */
+    growth_after_vacuum_bytes: z.number().int().nullable().optional(),
+    growth_after_vacuum_mb_per_million_checks: maybe.optional(),
     history_rows_in_window: count,
     /** Bytes per history row at the window's end, all partitions: heap (with TOAST) and indexes. Absent in older reports. */
     history_bytes_per_row: z.object({ heap: z.number(), indexes: z.number() }).nullable().optional(),

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { apiCall, type Api } from './api-client.ts';
 import { SlotSampler, type ActivitySampler, type SlotUse } from './activity.ts';
-import { checkTimeline, databaseSize, historyFootprint, tableWrites, transactionCounts, windowChecks, type CheckTimeline, type WindowChecks } from './db-metrics.ts';
+import { checkTimeline, databaseSize, historyFootprint, tableWrites, transactionCounts, vacuumedFootprint, windowChecks, type CheckTimeline, type WindowChecks } from './db-metrics.ts';
 import { jitRequest, runOpenLoop, stateRequest, type LoadResult } from './load.ts';
 import { serverCpuSeconds, type UsageSampler } from './measure.ts';
 import type { BenchOptions } from './options.ts';
@@ -52,6 +52,9 @@ export interface WindowMeasurement {
   stateReads: LoadResult;
   sizeBefore: number;
   sizeAfter: number;
+  /** Size and reusable space after a VACUUM, at the window's start and end (null: no pg_freespacemap). */
+  vacuumedBefore: { size: number; reusable: number } | null;
+  vacuumedAfter: { size: number; reusable: number } | null;
   /** The history table at the window's end: its rows, heap and index bytes. */
   history: { rows: number; heapBytes: number; indexBytes: number };
   rowsWritten: { table: string; inserted: number; updated: number; deleted: number }[];
@@ -72,6 +75,9 @@ export async function measureWindow(deps: WindowDeps): Promise<WindowMeasurement
   const { opts, pool, usage, activity } = deps;
   const durationMs = opts.duration * 1000;
   const notes: string[] = [];
+  // Before the window's clocks start, so the VACUUM's own work is not counted in it.
+  const vacuumedBefore = await vacuumedFootprint(pool);
+  if (!vacuumedBefore) notes.push('pg_freespacemap could not be created in the bench database: no growth after vacuum.');
   const sizeBefore = await databaseSize(pool);
   const writesBefore = await tableWrites(pool);
   const transactionsBefore = await transactionCounts(pool);
@@ -100,6 +106,7 @@ export async function measureWindow(deps: WindowDeps): Promise<WindowMeasurement
   const queue = await snapshot<QueueSnapshot>(deps.api, '/api/monitoring/queue', notes);
   const workers = (await snapshot<{ workers: WorkerSnapshot[] }>(deps.api, '/api/monitoring/workers', notes))?.workers ?? [];
   const [jit, stateReads] = await loads;
+  const vacuumedAfter = vacuumedBefore ? await vacuumedFootprint(pool) : null;
   // Checks that started in the window and are still running get one timeout (and a second) to be recorded.
   await new Promise((r) => setTimeout(r, opts.timeoutMs + 1000));
   return {
@@ -117,6 +124,8 @@ export async function measureWindow(deps: WindowDeps): Promise<WindowMeasurement
     stateReads,
     sizeBefore,
     sizeAfter,
+    vacuumedBefore,
+    vacuumedAfter,
     history,
     rowsWritten: diffWrites(writesBefore, writesAfter),
     commits: transactionsAfter.commits - transactionsBefore.commits,

@@ -86,6 +86,9 @@ describe('npm run bench', () => {
     expect(report.large_fleet!.checks).toBeGreaterThan(0);
     expect(report.large_fleet!.lag_ms.p99).not.toBeNull();
     expect(report.database.history_bytes_per_row!.heap).toBeGreaterThan(0);
+    // Growth after vacuum: the database's size less its reusable space, measured after a VACUUM at both ends.
+    expect(report.database.growth_after_vacuum_bytes).toEqual(expect.any(Number));
+    expect(run.stdout()).toMatch(/\| database growth per million checks, after vacuum \| ≤ 600 MB \| -?\d+ MB \(/);
     expect(run.stdout()).toContain('### Efficiency targets (issue #21), this run');
     expect(run.stdout()).toMatch(/\| large fleet: schedule lag p99 \| ≤ 1 s \|/);
     expect(run.stdout()).toContain('| scheduled checks/s sustained (window) |');
