@@ -166,6 +166,27 @@ describe('GET /api/hosts filters and sorts', () => {
     expect(names(await call('get', '/api/hosts?group=sorting&q=0.30.4'))).toEqual(['q-cache']);
   });
 
+  it('finds a host by what it is now after an edit, through the API or the bulk upsert', async () => {
+    // Search reads host_search, kept by triggers on hosts: a stale copy would find the old values.
+    const created = await call('post', '/api/hosts', tcpHost('q-renamed-from', { group: 'searching', tags: ['rack:a'] }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(names(await call('get', '/api/hosts?group=searching&tag=rack:a&probe=tcp&q=renamed-from'))).toEqual(['q-renamed-from']);
+    expect((await call('patch', `/api/hosts/${id}`, { name: 'q-renamed-to', tags: ['rack:b'], probes: [{ type: 'ssh', credential_id: sshCredential }] })).status).toBe(200);
+    expect(names(await call('get', '/api/hosts?group=searching&q=renamed-from'))).toEqual([]);
+    expect(names(await call('get', '/api/hosts?group=searching&q=renamed-to'))).toEqual(['q-renamed-to']);
+    expect(names(await call('get', '/api/hosts?group=searching&tag=rack:a'))).toEqual([]);
+    expect(names(await call('get', '/api/hosts?group=searching&tag=rack:b'))).toEqual(['q-renamed-to']);
+    expect(names(await call('get', '/api/hosts?group=searching&probe=tcp'))).toEqual([]);
+    expect(names(await call('get', '/api/hosts?group=searching&probe=ssh'))).toEqual(['q-renamed-to']);
+    // The bulk upsert changes an existing host's tags and address in place.
+    expect((await bulk([tcpHost('q-renamed-to', { group: 'searching', address: '10.99.0.7', tags: ['rack:c'] })], '?upsert=true')).status).toBe(200);
+    expect(names(await call('get', '/api/hosts?group=searching&tag=rack:c&q=10.99.0'))).toEqual(['q-renamed-to']);
+    expect(names(await call('get', '/api/hosts?group=searching&probe=tcp'))).toEqual(['q-renamed-to']);
+    await call('delete', `/api/hosts/${id}`);
+    expect(await count(`host_search WHERE host_id = $1`, [id])).toBe(0);
+  });
+
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const hosts = [
     { name: 'q-web_1', rank: 0, last: '2026-05-01T10:00:00.000001Z' },

@@ -50,12 +50,13 @@ export async function listHostPage(db: Queryable, f: HostListFilter, page: { sor
     where.push(`(maintenance OR maintenance_window_id IS NOT NULL OR EXISTS (SELECT 1 FROM host_groups g WHERE g.name = hosts."group" AND g.maintenance)) = ${$(f.maintenance)}`);
   }
   if (f.group !== undefined) where.push(`"group" = ${$(f.group)}`);
-  if (f.tag !== undefined) where.push(`${$(f.tag)} = ANY (tags)`);
-  // hosts_probes_idx (jsonb_path_ops) serves the containment; hosts_name_trgm_idx and hosts_address_trgm_idx the ILIKEs, where pg_trgm is installed.
-  if (f.probe !== undefined) where.push(`probes @> jsonb_build_array(jsonb_build_object('type', ${$(f.probe)}::text))`);
+  // Tags, probe types, name and address are searched in host_search (migration 0103), whose GIN
+  // indexes serve the containments and, where pg_trgm is installed, the ILIKEs.
+  if (f.tag !== undefined) where.push(`id IN (SELECT host_id FROM host_search WHERE tags @> ARRAY[${$(f.tag)}::text])`);
+  if (f.probe !== undefined) where.push(`id IN (SELECT host_id FROM host_search WHERE probe_types @> ARRAY[${$(f.probe)}::text])`);
   if (f.q !== undefined) {
     const pattern = $(likeSubstring(f.q));
-    where.push(`(name ILIKE ${pattern} OR address ILIKE ${pattern})`);
+    where.push(`id IN (SELECT host_id FROM host_search WHERE name ILIKE ${pattern} OR address ILIKE ${pattern})`);
   }
 
   const descending = page.sort.startsWith('-');

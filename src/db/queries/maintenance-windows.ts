@@ -93,7 +93,7 @@ export interface WindowChange {
  * A host leaving a window is due again soon, spread over `spreadSeconds` (no burst when a window
  * over thousands of hosts closes); its machine resumes where it was frozen. Hosts are locked in
  * id order, as the record transaction locks them, so the two cannot deadlock. Each branch of
- * `covered` is index-backed (primary key, hosts_group_idx, hosts_tags_idx), and hosts already in
+ * `covered` is index-backed (primary key, hosts_group_idx, host_search_tags_idx), and hosts already in
  * a window are found through hosts_in_window_idx: no pass scans the hosts table.
  */
 export async function applyOpenWindows(tx: Queryable, open: OpenWindow[], spreadSeconds: number): Promise<WindowChange[]> {
@@ -103,7 +103,7 @@ export async function applyOpenWindows(tx: Queryable, open: OpenWindow[], spread
           covered AS (
             SELECT h.id, ow.id AS window_id, ow.open_until FROM ow JOIN hosts h ON h.id = ANY (ow.host_ids)
             UNION ALL SELECT h.id, ow.id, ow.open_until FROM ow JOIN hosts h ON h."group" = ANY (ow.groups)
-            UNION ALL SELECT h.id, ow.id, ow.open_until FROM ow JOIN hosts h ON h.tags && ow.tags),
+            UNION ALL SELECT s.host_id, ow.id, ow.open_until FROM ow JOIN host_search s ON s.tags && ow.tags),
           target AS (SELECT DISTINCT ON (id) id, window_id FROM covered ORDER BY id, open_until DESC, window_id),
           candidates AS (SELECT id FROM target UNION SELECT id FROM hosts WHERE maintenance_window_id IS NOT NULL),
           locked AS (
