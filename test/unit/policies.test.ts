@@ -4,7 +4,7 @@ import { HOST_STATES } from '../../src/machine/states.ts';
 import { FIELD_PATHS, mergeSettings } from '../../src/policies/fields.ts';
 import { machineFor } from '../../src/policies/machines.ts';
 import { withProbeRetries } from '../../src/policies/probe-retries.ts';
-import { fleetDefaults, resolvePolicy, type PolicyLayer } from '../../src/policies/resolve.ts';
+import { effectivePolicyOf, fleetDefaults, resolvePolicy, type HostPolicyFacts, type PolicyLayer } from '../../src/policies/resolve.ts';
 import { validatePolicyValues } from '../../src/policies/validate.ts';
 import { applyCheckResult, initialHealth } from '../../src/machine/apply-result.ts';
 
@@ -50,6 +50,29 @@ describe('resolving a host\'s effective policy', () => {
     expect(p.machine).toEqual({ ...config.machine, degradedAfterFailures: 2 });
     expect(p.states.DOWN).toEqual({ intervalSeconds: config.states.DOWN.intervalSeconds, priority: 8 });
     expect(p.checkTimeoutMs).toBe(4000);
+  });
+});
+
+describe('a host row\'s effective policy', () => {
+  const facts = (extra: Partial<HostPolicyFacts> = {}): HostPolicyFacts => ({
+    group: 'g', policy_overrides: {}, host_policy_name: null, host_policy_settings: null, group_policy_name: null, group_policy_settings: null, ...extra,
+  });
+
+  it('is the fleet defaults, resolved once per configuration, for a host without overrides or policies', () => {
+    const first = effectivePolicyOf(config, facts());
+    expect(first).toEqual(resolvePolicy(defaults, []));
+    expect(effectivePolicyOf(config, facts({ group: null }))).toBe(first);
+    // Shared between hosts, so nobody may change it.
+    expect(Object.isFrozen(first.policy.states.HEALTHY)).toBe(true);
+    const other = loadConfig({ VIGIL_HEALTHY_INTERVAL_SECONDS: '90' });
+    expect(effectivePolicyOf(other, facts()).values['states.HEALTHY.interval_seconds']).toBe(90);
+  });
+
+  it('resolves overrides and policies whenever a host has any', () => {
+    expect(effectivePolicyOf(config, facts({ policy_overrides: { check_timeout_ms: 3000 } })).policy.checkTimeoutMs).toBe(3000);
+    expect(effectivePolicyOf(config, facts({ host_policy_name: 'p', host_policy_settings: { down_after_failures: 9 } })).policy.machine.downAfterFailures).toBe(9);
+    const grouped = effectivePolicyOf(config, facts({ group_policy_name: 'site', group_policy_settings: { states: { HEALTHY: { interval_seconds: 120 } } } }));
+    expect(grouped.sources['states.HEALTHY.interval_seconds']).toEqual({ level: 'group_policy', policy: 'site', group: 'g' });
   });
 });
 
