@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { ChildExit } from './children.ts';
 import type { ServerFacts } from './database.ts';
+import { vacuumedGrowthByTable } from './db-metrics.ts';
 import { countBy, BEHAVIOURS, PROBE_TYPES, type FleetLayout, type HostDraft } from './fleet-plan.ts';
 import type { LoadResult } from './load.ts';
 import type { GroupUsage } from './measure.ts';
@@ -115,6 +116,7 @@ export function assembleReport(m: Measurements): BenchReport {
       growth_mb_per_million_checks: checks ? ((w.sizeAfter - w.sizeBefore) / MB / checks) * 1e6 : null,
       growth_after_vacuum_bytes: afterVacuum,
       growth_after_vacuum_mb_per_million_checks: checks && afterVacuum !== null ? (afterVacuum / MB / checks) * 1e6 : null,
+      growth_after_vacuum_by_table: vb && va ? vacuumedGrowthByTable(vb, va).slice(0, 10).map((t) => ({ ...t, bytes_per_check: checks ? t.bytes / checks : null })) : null,
       history_rows_in_window: w.checks.historyRows,
       history_bytes_per_row: w.history.rows ? { heap: w.history.heapBytes / w.history.rows, indexes: w.history.indexBytes / w.history.rows } : null,
       rows_written: w.rowsWritten,

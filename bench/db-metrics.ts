@@ -166,7 +166,15 @@ export async function checkTimeline(pool: pg.Pool, start: Date, end: Date, slots
  * files, so growth after vacuum is size minus reusable space. Null where the extension cannot be
  * created (a server whose role is not allowed to).
  */
-export async function vacuumedFootprint(pool: pg.Pool): Promise<{ size: number; reusable: number } | null> {
+/** A database's size after VACUUM, and the part of it the free space map says is reusable: in all and by table. */
+export interface VacuumedFootprint {
+  size: number;
+  reusable: number;
+  /** Each table with its indexes and TOAST (history partitions count as their parent): bytes, and the reusable part. */
+  tables: Map<string, { size: number; reusable: number }>;
+}
+
+export async function vacuumedFootprint(pool: pg.Pool): Promise<VacuumedFootprint | null> {
   try {
     await pool.query('CREATE EXTENSION IF NOT EXISTS pg_freespacemap');
   } catch {
@@ -178,7 +186,36 @@ export async function vacuumedFootprint(pool: pg.Pool): Promise<{ size: number; 
             (SELECT coalesce(sum(f.avail), 0) FROM pg_class c CROSS JOIN LATERAL pg_freespace(c.oid::regclass) f
               WHERE c.relkind IN ('r', 't', 'm', 'i') AND c.relpersistence = 'p') AS reusable`,
   );
-  return { size: Number(rows[0].size), reusable: Number(rows[0].reusable) };
+  // Each relation's owner: an index its table, a TOAST table its table, a partition its parent.
+  const tables = await pool.query<{ table: string; size: string; reusable: string }>(
+    `WITH rel AS (
+       SELECT c.oid, COALESCE(i.indrelid, c.oid) AS owner FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid
+        WHERE c.relkind IN ('r', 't', 'm', 'i') AND c.relpersistence = 'p'
+     ), untoasted AS (
+       SELECT rel.oid, COALESCE(t.oid, rel.owner) AS owner FROM rel LEFT JOIN pg_class t ON t.reltoastrelid = rel.owner
+     )
+     SELECT COALESCE(inh.inhparent, u.owner)::regclass::text AS table,
+            sum(pg_relation_size(u.oid, 'main') + pg_relation_size(u.oid, 'fsm') + pg_relation_size(u.oid, 'vm')) AS size,
+            sum((SELECT coalesce(sum(f.avail), 0) FROM pg_freespace(u.oid::regclass) f)) AS reusable
+       FROM untoasted u LEFT JOIN pg_inherits inh ON inh.inhrelid = u.owner
+      GROUP BY 1`,
+  );
+  return {
+    size: Number(rows[0].size),
+    reusable: Number(rows[0].reusable),
+    tables: new Map(tables.rows.map((t) => [t.table, { size: Number(t.size), reusable: Number(t.reusable) }])),
+  };
+}
+
+/** Growth after vacuum by table between two footprints, largest first; tables that did not grow are left out. */
+export function vacuumedGrowthByTable(before: VacuumedFootprint, after: VacuumedFootprint): { table: string; bytes: number }[] {
+  return [...after.tables.entries()]
+    .map(([table, a]) => {
+      const b = before.tables.get(table) ?? { size: 0, reusable: 0 };
+      return { table, bytes: a.size - a.reusable - (b.size - b.reusable) };
+    })
+    .filter((t) => t.bytes > 0)
+    .sort((x, y) => y.bytes - x.bytes);
 }
 
 export async function databaseSize(pool: pg.Pool): Promise<number> {

@@ -144,7 +144,11 @@ function activityTables(r: BenchReport): string {
     ['commit ceiling (before Vigil ran): transaction', 'clients', 'commits/s', 'p50 ms', 'p99 ms'],
     r.database.commit_ceiling.map((c) => [c.variant, c.clients, f(c.commits_per_second, 0), f(c.commit_p50_ms, 1), f(c.commit_p99_ms, 1)]),
   );
-  return [head, waits, statements, idle, blockers, 'Rows written in the window, by table:', writes, ceiling].join('\n\n');
+  const growth = table(
+    ['table (with its indexes and TOAST)', 'growth after vacuum, MB', 'bytes per check'],
+    (r.database.growth_after_vacuum_by_table ?? []).map((g) => [g.table, f(g.bytes / 2 ** 20, 1), f(g.bytes_per_check ?? null, 0)]),
+  );
+  return [head, waits, statements, idle, blockers, 'Rows written in the window, by table:', writes, 'Where the database grew in the window (after vacuum):', growth, ceiling].join('\n\n');
 }
 
 function scaleSection(r: BenchReport): string {

@@ -171,6 +171,8 @@ export const benchReportSchema = z.object({
     /** Growth of what vacuum cannot free for reuse: (size − reusable space) after a VACUUM, end minus start. Absent in older reports. */
     growth_after_vacuum_bytes: z.number().int().nullable().optional(),
     growth_after_vacuum_mb_per_million_checks: maybe.optional(),
+    /** The ten tables (with their indexes and TOAST) that grew most after vacuum. Absent in older reports. */
+    growth_after_vacuum_by_table: z.array(z.object({ table: z.string(), bytes: z.number().int(), bytes_per_check: maybe })).nullable().optional(),
     history_rows_in_window: count,
     /** Bytes per history row at the window's end, all partitions: heap (with TOAST) and indexes. Absent in older reports. */
     history_bytes_per_row: z.object({ heap: z.number(), indexes: z.number() }).nullable().optional(),

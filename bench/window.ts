@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { apiCall, type Api } from './api-client.ts';
 import { SlotSampler, type ActivitySampler, type SlotUse } from './activity.ts';
-import { checkTimeline, databaseSize, historyFootprint, tableWrites, transactionCounts, vacuumedFootprint, windowChecks, type CheckTimeline, type WindowChecks } from './db-metrics.ts';
+import { checkTimeline, databaseSize, historyFootprint, tableWrites, transactionCounts, vacuumedFootprint, windowChecks, type CheckTimeline, type VacuumedFootprint, type WindowChecks } from './db-metrics.ts';
 import { jitRequest, runOpenLoop, stateRequest, type LoadResult } from './load.ts';
 import { serverCpuSeconds, type UsageSampler } from './measure.ts';
 import type { BenchOptions } from './options.ts';
@@ -53,8 +53,8 @@ export interface WindowMeasurement {
   sizeBefore: number;
   sizeAfter: number;
   /** Size and reusable space after a VACUUM, at the window's start and end (null: no pg_freespacemap). */
-  vacuumedBefore: { size: number; reusable: number } | null;
-  vacuumedAfter: { size: number; reusable: number } | null;
+  vacuumedBefore: VacuumedFootprint | null;
+  vacuumedAfter: VacuumedFootprint | null;
   /** The history table at the window's end: its rows, heap and index bytes. */
   history: { rows: number; heapBytes: number; indexBytes: number };
   rowsWritten: { table: string; inserted: number; updated: number; deleted: number }[];

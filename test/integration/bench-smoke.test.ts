@@ -88,6 +88,8 @@ describe('npm run bench', () => {
     expect(report.database.history_bytes_per_row!.heap).toBeGreaterThan(0);
     // Growth after vacuum: the database's size less its reusable space, measured after a VACUUM at both ends.
     expect(report.database.growth_after_vacuum_bytes).toEqual(expect.any(Number));
+    // Where it grew, by table: history is written once per check, so it is always there.
+    expect(report.database.growth_after_vacuum_by_table?.map((t) => t.table)).toContain('host_monitoring_history');
     expect(run.stdout()).toMatch(/\| database growth per million checks, after vacuum \| ≤ 600 MB \| -?\d+ MB \(/);
     expect(run.stdout()).toContain('### Efficiency targets (issue #21), this run');
     expect(run.stdout()).toMatch(/\| large fleet: schedule lag p99 \| ≤ 1 s \|/);
