@@ -224,6 +224,28 @@ function fleetTable(r: BenchReport): string {
 }
 
 /**
+ * Checks/s cannot exceed what the schedule asks. When it asks less than half the raw loop (the
+ * default demand on a fast machine), the ratio cannot reach 0.5 and the target reads as keeping
+ * up: at least 95 % of the asked rate recorded.
+ */
+function demandBound(r: BenchReport): boolean {
+  const raw = r.baseline.checks_per_second;
+  return raw > 0 && r.system.offered_checks_per_second < 0.5 * raw;
+}
+
+function throughputMet(r: BenchReport): boolean | null {
+  const s = r.system;
+  if (s.ratio_to_baseline === null) return null;
+  return demandBound(r) ? s.scheduled_checks_per_second >= 0.95 * s.offered_checks_per_second : s.ratio_to_baseline >= 0.5;
+}
+
+function throughputFigure(r: BenchReport): string {
+  const s = r.system;
+  const ratio = f(s.ratio_to_baseline, 3);
+  return demandBound(r) ? `${ratio}; the schedule asked ${f(s.offered_checks_per_second, 0)}/s, under half the raw loop: ${f(s.scheduled_checks_per_second, 0)}/s recorded` : ratio;
+}
+
+/**
  * Issue #21's targets against this run's figures. A ratio divides by the raw probe loop measured
  * in the same run, so runs on different machines compare; "2× demand" is a run with half the interval.
  */
@@ -235,7 +257,7 @@ function targetsTable(r: BenchReport): string {
   const afterVacuum = r.database.growth_after_vacuum_mb_per_million_checks ?? null;
   const rows: (string | number)[][] = [
     ['CPU per check, Vigil + PostgreSQL, ÷ raw loop', '≤ 2×', cpuRatio === null ? '–' : `${f(cpuRatio, 2)}×`, verdict(cpuRatio === null ? null : cpuRatio <= 2)],
-    ['scheduled checks/s ÷ raw loop', '≥ 0.5', f(s.ratio_to_baseline, 3), verdict(s.ratio_to_baseline === null ? null : s.ratio_to_baseline >= 0.5)],
+    ['scheduled checks/s ÷ raw loop', '≥ 0.5', throughputFigure(r), verdict(throughputMet(r))],
     ['JIT wait=true p95 under load', '≤ 250 ms', `${f(r.jit.under_load.latency_ms.p95, 0)} ms`, verdict(r.jit.under_load.latency_ms.p95 === null ? null : r.jit.under_load.latency_ms.p95 <= 250)],
     ['state read p99 under load', '≤ 100 ms', `${f(r.state_reads.latency_ms.p99, 0)} ms`, verdict(r.state_reads.latency_ms.p99 === null ? null : r.state_reads.latency_ms.p99 <= 100)],
     ['rows written per check', '≤ 3', f(r.database.rows_written_per_check, 2), verdict(r.database.rows_written_per_check === null ? null : r.database.rows_written_per_check <= 3)],

@@ -271,7 +271,7 @@ describe('migration 0012', () => {
     expect(Object.fromEntries(indexes.rows.map((r) => [r.indexname, r.indexdef.replace(/^.* USING btree /, '')]))).toEqual({
       history_host_time_idx: '(host_id, check_time DESC)',
       history_job_idx: '(job_id) WHERE (job_id IS NOT NULL)',
-      history_state_time_idx: '(monitoring_state, check_time DESC)',
+      history_state_time_idx: "(monitoring_state, check_time DESC) WHERE (monitoring_state <> 'HEALTHY'::text)",
       history_time_idx: '(check_time DESC)',
       history_transitions_idx: '(host_id, check_time DESC, id DESC) WHERE (monitoring_state <> previous_state)',
       host_monitoring_history_pkey: '(id, check_time)',
