@@ -65,7 +65,19 @@ export function serializeHost(h: HostRow, dependsOn: string[] = []) {
 }
 
 /** The fields of a history row a check result shows. */
-type CheckFields = Pick<HistoryRow, 'check_time' | 'monitoring_state' | 'previous_state' | 'success' | 'response_time_ms' | 'error_type' | 'error_message' | 'checked_by' | 'detail'>;
+type CheckFields = Pick<
+  HistoryRow,
+  'check_time' | 'monitoring_state' | 'previous_state' | 'success' | 'response_time_ms' | 'error_type' | 'error_message' | 'checked_by' | 'detail' | 'schedule_lag_ms'
+>;
+
+/**
+ * A check's detail as shown: a scheduled check's lag and whether it was delayed are stored apart
+ * from the detail (the lag in its column, `delayed` only when true) and shown in it.
+ */
+function shownDetail(r: Pick<CheckFields, 'detail' | 'schedule_lag_ms'>): Record<string, unknown> {
+  if (r.schedule_lag_ms === null) return r.detail;
+  return { ...r.detail, schedule_lag_ms: r.schedule_lag_ms, delayed: r.detail.delayed === true };
+}
 
 export function serializeCheck(r: CheckFields) {
   return {
@@ -77,7 +89,7 @@ export function serializeCheck(r: CheckFields) {
     error_type: r.error_type,
     error_message: r.error_message,
     checked_by: r.checked_by,
-    detail: r.detail,
+    detail: shownDetail(r),
   };
 }
 

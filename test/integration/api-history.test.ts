@@ -221,3 +221,27 @@ describe('GET /api/monitoring/summary', () => {
     expect((await get('/api/monitoring/summary?x=1')).status).toBe(400);
   });
 });
+
+describe('a scheduled check\'s lag in its detail', () => {
+  it('is stored in its column only and shown in the detail, with delayed, by the history page and the export', async () => {
+    const hostId = await createHost('lag-host');
+    await ctx.vigil.pool.query(
+      `INSERT INTO host_monitoring_history (host_id, check_time, monitoring_state, previous_state, success, checked_by, detail, schedule_lag_ms)
+       VALUES ($1, '2026-06-01 10:00:00+00', 'HEALTHY', 'HEALTHY', true, 'scheduler', '{"status_code": 200}', 42),
+              ($1, '2026-06-01 10:01:00+00', 'HEALTHY', 'HEALTHY', true, 'scheduler', '{"status_code": 200, "delayed": true}', 15000),
+              ($1, '2026-06-01 10:02:00+00', 'HEALTHY', 'HEALTHY', true, 'jit', '{"status_code": 200}', NULL)`,
+      [hostId],
+    );
+    const expected = [
+      { status_code: 200 },
+      { status_code: 200, schedule_lag_ms: 15000, delayed: true },
+      { status_code: 200, schedule_lag_ms: 42, delayed: false },
+    ];
+    const page = await get(`/api/monitoring/hosts/${hostId}/history`);
+    expect(page.body.checks.map((c: { detail: unknown }) => c.detail)).toEqual(expected);
+    const exported = await ctx.vigil.http().get(`/api/monitoring/history/export?format=json&host_id=${hostId}`);
+    expect(exported.status).toBe(200);
+    const rows = JSON.parse(exported.text) as { detail: unknown }[];
+    expect(rows.map((r) => r.detail)).toEqual([...expected].reverse());
+  });
+});

@@ -55,3 +55,16 @@ describe('incidents of UNREACHABLE and flapping hosts', () => {
     expect(decideIncident({ ...input, incidentStates: [...input.incidentStates] as HostState[] }).kind).toBe(kind);
   });
 });
+
+describe('a scheduled check\'s lag', () => {
+  it('goes to its own column; the detail keeps only a delayed flag, and only when the check was delayed', () => {
+    const lag = (lagMs: number | null) => decideOutcome(machine, config, host(true, 0), { ...check(true, 10), lagMs });
+    const onTime = lag(40);
+    expect(onTime.scheduleLagMs).toBe(40);
+    expect(onTime.detail).toEqual({});
+    const late = lag(config.delayThresholdSeconds * 1000 + 1);
+    expect(late.scheduleLagMs).toBe(config.delayThresholdSeconds * 1000 + 1);
+    expect(late.detail).toEqual({ delayed: true });
+    expect(lag(null).detail).toEqual({});
+  });
+});

@@ -15,7 +15,7 @@ export const EXPORT_CHUNK_ROWS = 1000;
 const EXPORT_SQL = `
   SELECT m.id, m.host_id, (SELECT h.name FROM hosts h WHERE h.id = m.host_id) AS host_name, m.check_time,
          m.monitoring_state, m.previous_state, m.response_time_ms, m.success, m.error_type, m.error_message,
-         m.checked_by, m.job_id, m.detail
+         m.checked_by, m.job_id, m.detail, m.schedule_lag_ms
     FROM host_monitoring_history m
    WHERE ${HISTORY_FILTER_SQL}
    ORDER BY m.check_time, m.id`;
