@@ -108,9 +108,9 @@ describe('retention of events, webhook and notification deliveries, tombstones a
       // Rows of live things only: expired sessions go at each sign-in, dead workers when workers are
       // listed, a host's JIT mark (one row per host at most) when its check is recorded or abandoned.
       expiry: ['web_sessions', 'vigil_workers', 'host_jit_checks'],
-      // What operators configure (at most a few rows per host, group, token or channel); deleting the owner deletes them.
+      // What operators configure (at most a few rows per host, group, token or channel; host_search one per host); deleting the owner deletes them.
       configuration: [
-        'hosts', 'host_groups', 'group_check_slots', 'credentials', 'host_credentials', 'api_tokens', 'webhooks', 'public_badges', 'host_dependencies',
+        'hosts', 'host_search', 'host_groups', 'group_check_slots', 'credentials', 'host_credentials', 'api_tokens', 'webhooks', 'public_badges', 'host_dependencies',
         'notification_channels', 'notification_rules', 'notification_rule_channels', 'check_policies', 'maintenance_windows',
         'value_templates', 'host_value_templates', 'group_value_templates', 'host_value_auto_detect',
       ],
