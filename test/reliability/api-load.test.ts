@@ -95,14 +95,14 @@ interface LagStats {
   p99: number;
   max: number;
   delayed: number;
-  /** Scheduled checks recorded without a lag: the lag figures would not cover them. */
+  /** Scheduled checks recorded without a lag: the lag figures would not cover them. (A check's detail says `delayed` only when it was.) */
   withoutLag: number;
 }
 
 /** Scheduled checks that started in [from, to): how late they were and how many each host got. */
 async function lagBetween(from: Date, to: Date): Promise<LagStats> {
   const { rows } = await ctx.pool.query<LagStats>(
-    `WITH w AS (SELECT host_id, schedule_lag_ms AS lag, (detail->>'delayed')::boolean AS delayed FROM host_monitoring_history
+    `WITH w AS (SELECT host_id, schedule_lag_ms AS lag, COALESCE((detail->>'delayed')::boolean, false) AS delayed FROM host_monitoring_history
                  WHERE checked_by = 'scheduler' AND check_time >= $1 AND check_time < $2),
           per_host AS (SELECT h.id, count(w.host_id) AS n FROM hosts h LEFT JOIN w ON w.host_id = h.id GROUP BY h.id)
      SELECT (SELECT count(*) FROM w)::int AS checks,
@@ -112,7 +112,7 @@ async function lagBetween(from: Date, to: Date): Promise<LagStats> {
             coalesce((SELECT percentile_disc(0.99) WITHIN GROUP (ORDER BY lag) FROM w), 0)::int AS p99,
             coalesce((SELECT max(lag) FROM w), 0)::int AS max,
             (SELECT count(*) FROM w WHERE delayed)::int AS delayed,
-            (SELECT count(*) FROM w WHERE lag IS NULL OR delayed IS NULL)::int AS "withoutLag"`,
+            (SELECT count(*) FROM w WHERE lag IS NULL)::int AS "withoutLag"`,
     [from, to],
   );
   return rows[0]!;
