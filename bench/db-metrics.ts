@@ -159,13 +159,6 @@ export async function checkTimeline(pool: pg.Pool, start: Date, end: Date, slots
   };
 }
 
-/**
- * The database's size after a VACUUM, and how much of it is free for reuse (the free space map,
- * pg_freespacemap): what the target "growth after vacuum" compares. Space that vacuum frees (a
- * host row's old version, a pg-boss job deleted) is reused by later writes instead of growing the
- * files, so growth after vacuum is size minus reusable space. Null where the extension cannot be
- * created (a server whose role is not allowed to).
- */
 /** A database's size after VACUUM, and the part of it the free space map says is reusable: in all and by table. */
 export interface VacuumedFootprint {
   size: number;
@@ -174,6 +167,13 @@ export interface VacuumedFootprint {
   tables: Map<string, { size: number; reusable: number }>;
 }
 
+/**
+ * The database's size after a VACUUM, and how much of it is free for reuse (the free space map,
+ * pg_freespacemap): what the target "growth after vacuum" compares. Space that vacuum frees (a
+ * host row's old version, a pg-boss job deleted) is reused by later writes instead of growing the
+ * files, so growth after vacuum is size minus reusable space. Null where the extension cannot be
+ * created (a server whose role is not allowed to).
+ */
 export async function vacuumedFootprint(pool: pg.Pool): Promise<VacuumedFootprint | null> {
   try {
     await pool.query('CREATE EXTENSION IF NOT EXISTS pg_freespacemap');

@@ -233,7 +233,7 @@ function demandBound(r: BenchReport): boolean {
   return raw > 0 && r.system.offered_checks_per_second < 0.5 * raw;
 }
 
-function throughputMet(r: BenchReport): boolean | null {
+export function throughputMet(r: BenchReport): boolean | null {
   const s = r.system;
   if (s.ratio_to_baseline === null) return null;
   return demandBound(r) ? s.scheduled_checks_per_second >= 0.95 * s.offered_checks_per_second : s.ratio_to_baseline >= 0.5;

@@ -45,10 +45,11 @@ const records = (hosts: BulkHost[], dueInMs: (id: string) => number = () => 0) =
 /**
  * One host by name through the unique btree index (hosts_name_key), whatever the statistics say.
  * `name >= n AND name <= n` is equality for the (deterministic) collation, but only a btree can
- * serve a range: the trigram GIN index on names (hosts_name_trgm_idx, now in host_search) could not, and the
- * LIMIT keeps the subquery a per-name lookup (a parameterized nested loop) rather than a join the
- * planner may reorder. With stale statistics mid-import, `h.name = x.name` was planned through the
- * trigram index or a sequential scan: 161 hosts/s past 40,000 hosts (bench scale pass).
+ * serve a range: the trigram GIN index on names (hosts_name_trgm_idx then, in host_search since
+ * 0103) could not, and the LIMIT keeps the subquery a per-name lookup (a parameterized nested loop)
+ * rather than a join the planner may reorder. With stale statistics mid-import, `h.name = x.name`
+ * was planned through the trigram index or a sequential scan: 161 hosts/s past 40,000 hosts
+ * (bench scale pass).
  * EXPLAIN at 100,000 hosts: Nested Loop Left Join -> Limit -> Index Scan using hosts_name_key,
  * Index Cond: ((name >= x.name) AND (name <= x.name)).
  */

@@ -93,8 +93,8 @@ export interface WindowChange {
  * A host leaving a window is due again soon, spread over `spreadSeconds` (no burst when a window
  * over thousands of hosts closes); its machine resumes where it was frozen. Hosts are locked in
  * id order, as the record transaction locks them, so the two cannot deadlock. Each branch of
- * `covered` is index-backed (primary key, hosts_group_idx, host_search_tags_idx), and hosts already in
- * a window are found through hosts_in_window_idx: no pass scans the hosts table.
+ * `covered` is index-backed (primary key, hosts_group_idx, host_search_tags_idx), and hosts
+ * already in a window are found through hosts_in_window_idx: no pass scans the hosts table.
  */
 export async function applyOpenWindows(tx: Queryable, open: OpenWindow[], spreadSeconds: number): Promise<WindowChange[]> {
   const { rows } = await tx.query<WindowChange>(
